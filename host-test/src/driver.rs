@@ -1,0 +1,378 @@
+//! Loads the cymysql-wasi component into wasmtime and calls its exports as a user would.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use wasmtime::component::{Component, Linker, ResourceAny};
+use wasmtime::Result;
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::sockets::SocketAddrUse;
+use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxView, WasiView};
+
+/// Host bindings generated from `wit/`.
+pub mod bindings {
+    wasmtime::component::bindgen!({ path: "../wit", world: "driver" });
+}
+
+pub use bindings::exports::cymysql::aio::types::{
+    Column, ConnectOptions, Error as DbError, ErrorKind, Params, SslOptions, Value,
+};
+
+/// What the guest may reach: loopback TCP and name lookup, and optional preopened directories.
+#[derive(Debug, Clone, Default)]
+pub struct Sandbox {
+    /// (host directory, guest path) pairs made readable to the guest.
+    pub preopens: Vec<(PathBuf, String)>,
+    /// Allow TCP to any address, not only loopback (the CLI against a remote server).
+    pub any_address: bool,
+}
+
+/// The per-instance state of the host.
+pub struct HostState {
+    ctx: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.ctx, table: &mut self.table }
+    }
+}
+
+/// A compiled component and the linker for it; compile once, instantiate many times.
+pub struct Host {
+    engine: Engine,
+    component: Component,
+    linker: Linker<HostState>,
+}
+
+/// Where the release build of the component lands.
+pub fn component_path() -> PathBuf {
+    if let Ok(p) = std::env::var("CYMYSQL_WASI_COMPONENT") {
+        return PathBuf::from(p);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    root.join("target/wasm32-wasip2/guest/cymysql_wasi.wasm")
+}
+
+impl Host {
+    /// Compiles the component at `path`, reusing a serialized compilation next to it when the
+    /// component has not changed.
+    pub fn load(path: &Path) -> Result<Host> {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        let engine = Engine::new(&config)?;
+        let wasm = std::fs::read(path).map_err(|e| {
+            wasmtime::format_err!("reading component {} (build it with scripts/build-component): {e}", path.display())
+        })?;
+        let key = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            wasm.hash(&mut h);
+            env!("CARGO_PKG_VERSION").hash(&mut h);
+            h.finish()
+        };
+        let cached = path.with_extension(format!("{key:016x}.cwasm"));
+        // SAFETY: the file is one this function wrote with `Component::serialize` for this engine
+        // configuration; wasmtime checks the version and configuration header itself.
+        let component = match unsafe { Component::deserialize_file(&engine, &cached) } {
+            Ok(c) => c,
+            Err(_) => {
+                let c = Component::new(&engine, &wasm)?;
+                if let Ok(bytes) = c.serialize() {
+                    let tmp = cached.with_extension(format!("tmp{}", std::process::id()));
+                    if std::fs::write(&tmp, bytes).is_ok() {
+                        let _ = std::fs::rename(&tmp, &cached);
+                    }
+                }
+                c
+            }
+        };
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        Ok(Host { engine, component, linker })
+    }
+
+    /// One host per process, loaded on first use.
+    pub fn shared() -> &'static Host {
+        static HOST: OnceLock<Host> = OnceLock::new();
+        HOST.get_or_init(|| match Host::load(&component_path()) {
+            Ok(h) => h,
+            Err(e) => panic!("cannot load the component: {e:#}"),
+        })
+    }
+
+    /// A fresh instance of the component.
+    pub fn instantiate(&self, sandbox: &Sandbox) -> Result<Session> {
+        let mut wasi = WasiCtx::builder();
+        wasi.inherit_stderr();
+        wasi.allow_tcp(true);
+        wasi.allow_ip_name_lookup(true);
+        let any = sandbox.any_address;
+        wasi.socket_addr_check(move |addr: SocketAddr, use_: SocketAddrUse| {
+            Box::pin(async move {
+                match use_ {
+                    // A connect first binds the unspecified address implicitly.
+                    SocketAddrUse::TcpBind => addr.ip().is_unspecified(),
+                    SocketAddrUse::TcpConnect => any || addr.ip().is_loopback(),
+                    _ => false,
+                }
+            })
+        });
+        for (host_dir, guest) in &sandbox.preopens {
+            wasi.preopened_dir(host_dir, guest, FsPerms::ReadOnly)?;
+        }
+        let state = HostState { ctx: wasi.build(), table: ResourceTable::new() };
+        let mut store = Store::new(&self.engine, state);
+        let driver = bindings::Driver::instantiate(&mut store, &self.component, &self.linker)?;
+        Ok(Session { store, driver })
+    }
+}
+
+/// One instance of the component; handles below belong to it.
+pub struct Session {
+    store: Store<HostState>,
+    driver: bindings::Driver,
+}
+
+/// A `connection` resource owned by a session.
+#[derive(Debug, Clone, Copy)]
+pub struct Conn(ResourceAny);
+
+/// A `cursor` resource.
+#[derive(Debug, Clone, Copy)]
+pub struct Cur(ResourceAny);
+
+/// A `dict-cursor` resource.
+#[derive(Debug, Clone, Copy)]
+pub struct DictCur(ResourceAny);
+
+/// A dict row: (key, value) pairs in column order.
+pub type DictRow = Vec<(String, Value)>;
+
+/// A call's outcome: the outer error is a trap or host failure (always a bug), the inner one the driver's.
+pub type Call<T> = Result<Result<T, DbError>>;
+
+impl Session {
+    pub fn default_options(&mut self) -> Result<ConnectOptions> {
+        let api = self.driver.cymysql_aio_connection();
+        api.call_default_options(&mut self.store)
+    }
+
+    pub fn options_from_url(&mut self, url: &str) -> Call<ConnectOptions> {
+        let api = self.driver.cymysql_aio_connection();
+        api.call_options_from_url(&mut self.store, url)
+    }
+
+    pub fn connect(&mut self, options: &ConnectOptions) -> Call<Conn> {
+        let api = self.driver.cymysql_aio_connection();
+        Ok(api.connection().call_connect(&mut self.store, options)?.map(Conn))
+    }
+
+    pub fn connect_url(&mut self, url: &str) -> Call<Conn> {
+        match self.options_from_url(url)? {
+            Ok(o) => self.connect(&o),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    pub fn cursor(&mut self, c: Conn) -> Result<Cur> {
+        let api = self.driver.cymysql_aio_connection();
+        Ok(Cur(api.connection().call_cursor(&mut self.store, c.0)?))
+    }
+
+    pub fn ss_cursor(&mut self, c: Conn) -> Result<Cur> {
+        let api = self.driver.cymysql_aio_connection();
+        Ok(Cur(api.connection().call_ss_cursor(&mut self.store, c.0)?))
+    }
+
+    pub fn dict_cursor(&mut self, c: Conn) -> Result<DictCur> {
+        let api = self.driver.cymysql_aio_connection();
+        Ok(DictCur(api.connection().call_dict_cursor(&mut self.store, c.0)?))
+    }
+
+    pub fn ss_dict_cursor(&mut self, c: Conn) -> Result<DictCur> {
+        let api = self.driver.cymysql_aio_connection();
+        Ok(DictCur(api.connection().call_ss_dict_cursor(&mut self.store, c.0)?))
+    }
+
+    pub fn commit(&mut self, c: Conn) -> Call<()> {
+        let api = self.driver.cymysql_aio_connection();
+        api.connection().call_commit(&mut self.store, c.0)
+    }
+
+    pub fn rollback(&mut self, c: Conn) -> Call<()> {
+        let api = self.driver.cymysql_aio_connection();
+        api.connection().call_rollback(&mut self.store, c.0)
+    }
+
+    pub fn autocommit(&mut self, c: Conn, on: bool) -> Call<()> {
+        let api = self.driver.cymysql_aio_connection();
+        api.connection().call_autocommit(&mut self.store, c.0, on)
+    }
+
+    pub fn get_autocommit(&mut self, c: Conn) -> Result<bool> {
+        let api = self.driver.cymysql_aio_connection();
+        api.connection().call_get_autocommit(&mut self.store, c.0)
+    }
+
+    pub fn ping(&mut self, c: Conn, reconnect: bool) -> Call<()> {
+        let api = self.driver.cymysql_aio_connection();
+        api.connection().call_ping(&mut self.store, c.0, reconnect)
+    }
+
+    pub fn set_charset(&mut self, c: Conn, charset: &str) -> Call<()> {
+        let api = self.driver.cymysql_aio_connection();
+        api.connection().call_set_charset(&mut self.store, c.0, charset)
+    }
+
+    pub fn select_db(&mut self, c: Conn, db: &str) -> Call<()> {
+        let api = self.driver.cymysql_aio_connection();
+        api.connection().call_select_db(&mut self.store, c.0, db)
+    }
+
+    pub fn close(&mut self, c: Conn) -> Call<()> {
+        let api = self.driver.cymysql_aio_connection();
+        api.connection().call_close(&mut self.store, c.0)
+    }
+
+    pub fn ensure_closed(&mut self, c: Conn) -> Result<()> {
+        let api = self.driver.cymysql_aio_connection();
+        api.connection().call_ensure_closed(&mut self.store, c.0)
+    }
+
+    pub fn is_open(&mut self, c: Conn) -> Result<bool> {
+        let api = self.driver.cymysql_aio_connection();
+        api.connection().call_open(&mut self.store, c.0)
+    }
+
+    pub fn server_version(&mut self, c: Conn) -> Result<String> {
+        let api = self.driver.cymysql_aio_connection();
+        api.connection().call_server_version(&mut self.store, c.0)
+    }
+
+    pub fn thread_id(&mut self, c: Conn) -> Result<u32> {
+        let api = self.driver.cymysql_aio_connection();
+        api.connection().call_thread_id(&mut self.store, c.0)
+    }
+
+    pub fn insert_id(&mut self, c: Conn) -> Result<u64> {
+        let api = self.driver.cymysql_aio_connection();
+        api.connection().call_insert_id(&mut self.store, c.0)
+    }
+
+    pub fn affected_rows(&mut self, c: Conn) -> Result<u64> {
+        let api = self.driver.cymysql_aio_connection();
+        api.connection().call_affected_rows(&mut self.store, c.0)
+    }
+
+    pub fn warning_count(&mut self, c: Conn) -> Result<u16> {
+        let api = self.driver.cymysql_aio_connection();
+        api.connection().call_warning_count(&mut self.store, c.0)
+    }
+
+    pub fn in_transaction(&mut self, c: Conn) -> Result<bool> {
+        let api = self.driver.cymysql_aio_connection();
+        api.connection().call_in_transaction(&mut self.store, c.0)
+    }
+
+    pub fn escape_string(&mut self, c: Conn, s: &str) -> Result<String> {
+        let api = self.driver.cymysql_aio_connection();
+        api.connection().call_escape_string(&mut self.store, c.0, s)
+    }
+
+    pub fn execute(&mut self, cur: Cur, sql: &str, params: Option<&Params>) -> Call<u64> {
+        let api = self.driver.cymysql_aio_connection();
+        api.cursor().call_execute(&mut self.store, cur.0, sql, params)
+    }
+
+    pub fn executemany(&mut self, cur: Cur, sql: &str, seq: &[Params]) -> Call<u64> {
+        let api = self.driver.cymysql_aio_connection();
+        api.cursor().call_executemany(&mut self.store, cur.0, sql, seq)
+    }
+
+    pub fn fetchone(&mut self, cur: Cur) -> Call<Option<Vec<Value>>> {
+        let api = self.driver.cymysql_aio_connection();
+        api.cursor().call_fetchone(&mut self.store, cur.0)
+    }
+
+    pub fn fetchmany(&mut self, cur: Cur, size: Option<u32>) -> Call<Vec<Vec<Value>>> {
+        let api = self.driver.cymysql_aio_connection();
+        api.cursor().call_fetchmany(&mut self.store, cur.0, size)
+    }
+
+    pub fn fetchall(&mut self, cur: Cur) -> Call<Vec<Vec<Value>>> {
+        let api = self.driver.cymysql_aio_connection();
+        api.cursor().call_fetchall(&mut self.store, cur.0)
+    }
+
+    pub fn nextset(&mut self, cur: Cur) -> Call<bool> {
+        let api = self.driver.cymysql_aio_connection();
+        api.cursor().call_nextset(&mut self.store, cur.0)
+    }
+
+    pub fn description(&mut self, cur: Cur) -> Result<Option<Vec<Column>>> {
+        let api = self.driver.cymysql_aio_connection();
+        api.cursor().call_description(&mut self.store, cur.0)
+    }
+
+    pub fn rowcount(&mut self, cur: Cur) -> Result<i64> {
+        let api = self.driver.cymysql_aio_connection();
+        api.cursor().call_rowcount(&mut self.store, cur.0)
+    }
+
+    pub fn lastrowid(&mut self, cur: Cur) -> Result<Option<u64>> {
+        let api = self.driver.cymysql_aio_connection();
+        api.cursor().call_lastrowid(&mut self.store, cur.0)
+    }
+
+    pub fn set_arraysize(&mut self, cur: Cur, n: u32) -> Result<()> {
+        let api = self.driver.cymysql_aio_connection();
+        api.cursor().call_set_arraysize(&mut self.store, cur.0, n)
+    }
+
+    pub fn close_cursor(&mut self, cur: Cur) -> Call<()> {
+        let api = self.driver.cymysql_aio_connection();
+        api.cursor().call_close(&mut self.store, cur.0)
+    }
+
+    pub fn dict_execute(&mut self, cur: DictCur, sql: &str, params: Option<&Params>) -> Call<u64> {
+        let api = self.driver.cymysql_aio_connection();
+        api.dict_cursor().call_execute(&mut self.store, cur.0, sql, params)
+    }
+
+    pub fn dict_fetchone(&mut self, cur: DictCur) -> Call<Option<DictRow>> {
+        let api = self.driver.cymysql_aio_connection();
+        api.dict_cursor().call_fetchone(&mut self.store, cur.0)
+    }
+
+    pub fn dict_fetchmany(&mut self, cur: DictCur, size: Option<u32>) -> Call<Vec<DictRow>> {
+        let api = self.driver.cymysql_aio_connection();
+        api.dict_cursor().call_fetchmany(&mut self.store, cur.0, size)
+    }
+
+    pub fn dict_fetchall(&mut self, cur: DictCur) -> Call<Vec<DictRow>> {
+        let api = self.driver.cymysql_aio_connection();
+        api.dict_cursor().call_fetchall(&mut self.store, cur.0)
+    }
+
+    pub fn dict_description(&mut self, cur: DictCur) -> Result<Option<Vec<Column>>> {
+        let api = self.driver.cymysql_aio_connection();
+        api.dict_cursor().call_description(&mut self.store, cur.0)
+    }
+
+    pub fn dict_rowcount(&mut self, cur: DictCur) -> Result<i64> {
+        let api = self.driver.cymysql_aio_connection();
+        api.dict_cursor().call_rowcount(&mut self.store, cur.0)
+    }
+
+    /// Drops a resource handle in the guest.
+    pub fn drop_conn(&mut self, c: Conn) -> Result<()> {
+        c.0.resource_drop(&mut self.store)
+    }
+
+    pub fn drop_cursor(&mut self, c: Cur) -> Result<()> {
+        c.0.resource_drop(&mut self.store)
+    }
+}

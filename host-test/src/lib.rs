@@ -1,0 +1,5 @@
+//! Host-side tools for the cymysql-wasi component: test server, wasmtime driver, CLI.
+
+pub mod driver;
+pub mod render;
+pub mod server;

@@ -1,0 +1,825 @@
+//! The async connection: a thin loop feeding the protocol core from a transport.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use bytes::{Bytes, BytesMut};
+use futures::io::{AsyncReadExt, AsyncWriteExt};
+use futures::lock::{Mutex, MutexGuard};
+
+use super::options::ConnectOptions;
+use super::transport::{with_timeout, Runtime, Transport};
+use crate::error::{Error, ProtocolError};
+use crate::protocol::auth::auth_response;
+use crate::protocol::buf::Reader;
+use crate::protocol::charset::{charset_by_name, Charset};
+use crate::protocol::codec::PacketCodec;
+use crate::protocol::column::Column;
+use crate::protocol::constants::{capability::*, command::*, status::*};
+use crate::protocol::err_packet::server_error;
+use crate::protocol::escape::{escape_string_into, EscapeMode};
+use crate::protocol::handshake::{HandshakeResponse41, HandshakeV10};
+use crate::protocol::ok_packet::{is_result_terminator, EofPacket, OkPacket};
+use crate::protocol::option_file::parse_option_file;
+use crate::protocol::result_header::ResultHeader;
+use crate::protocol::text_row::decode_text_row;
+use crate::protocol::value::Value;
+
+/// The largest logical packet we accept from the server (MySQL's own client limit is 1 GiB).
+const MAX_ALLOWED_PACKET: usize = 1 << 30;
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Capabilities we ask for whenever the server offers them.
+const CLIENT_CAPABILITIES: u32 = CLIENT_LONG_PASSWORD
+    | CLIENT_LONG_FLAG
+    | CLIENT_PROTOCOL_41
+    | CLIENT_TRANSACTIONS
+    | CLIENT_SECURE_CONNECTION
+    | CLIENT_MULTI_RESULTS
+    | CLIENT_PS_MULTI_RESULTS
+    | CLIENT_PLUGIN_AUTH
+    | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
+    | CLIENT_CONNECT_ATTRS
+    | CLIENT_DEPRECATE_EOF;
+
+/// A result set's columns and whether it is still being read from the wire.
+#[derive(Debug, Clone)]
+pub(crate) struct ResultMeta {
+    pub columns: Rc<[Column]>,
+}
+
+/// The outcome of one statement: either an OK or a result set whose rows follow.
+#[derive(Debug)]
+pub(crate) enum StatementResult {
+    Ok(OkPacket),
+    Rows(ResultMeta),
+}
+
+/// What the wire still holds for an earlier command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Pending {
+    Nothing,
+    /// Rows of result `id` not read yet (an unbuffered cursor is reading them).
+    Rows {
+        id: u64,
+    },
+    /// Further results of multi-statement command `id` (SERVER_MORE_RESULTS_EXISTS).
+    MoreResults {
+        id: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Ready,
+    /// A command started and has not finished; if it is abandoned the connection is unusable.
+    InCommand,
+    Broken,
+    Closed,
+}
+
+/// The state of one server session. Reached through [`Connection`].
+pub(crate) struct Conn {
+    transport: Option<Box<dyn Transport>>,
+    runtime: Rc<dyn Runtime>,
+    codec: PacketCodec,
+    rbuf: BytesMut,
+    wbuf: Vec<u8>,
+    state: State,
+    pub(crate) options: ConnectOptions,
+    pub(crate) charset: &'static Charset,
+    capabilities: u32,
+    pub(crate) status: u16,
+    pub(crate) server_version: String,
+    pub(crate) thread_id: u32,
+    pub(crate) affected_rows: u64,
+    pub(crate) insert_id: u64,
+    pub(crate) warning_count: u16,
+    pub(crate) info: String,
+    pub(crate) pending: Pending,
+    next_result_id: u64,
+    /// The server's max_allowed_packet, read on first need (executemany batching).
+    max_allowed_packet: Option<usize>,
+}
+
+/// A connection to a MySQL or MariaDB server (cymysql's `Connection`).
+///
+/// Cheap to clone: clones share the session, and commands from several tasks queue up in turn.
+#[derive(Clone)]
+pub struct Connection {
+    pub(crate) inner: Rc<Mutex<Conn>>,
+    /// Copy of the status bits readable without waiting for the lock.
+    status_hint: Rc<Cell<u16>>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// Opens a session: TCP connect, handshake, authentication, then sql_mode, init_command and
+    /// autocommit as cymysql applies them.
+    pub async fn connect(options: ConnectOptions, runtime: Rc<dyn Runtime>) -> Result<Connection, Error> {
+        let conn = Conn::open(options, runtime).await?;
+        let status = conn.status;
+        Ok(Connection { inner: Rc::new(Mutex::new(conn)), status_hint: Rc::new(Cell::new(status)) })
+    }
+
+    pub(crate) async fn lock(&self) -> MutexGuard<'_, Conn> {
+        self.inner.lock().await
+    }
+
+    /// A cursor returning rows as value lists; rows are read in full by `execute`.
+    pub fn cursor(&self) -> super::cursor::Cursor {
+        super::cursor::Cursor::new(self.clone(), false)
+    }
+
+    /// An unbuffered cursor (cymysql's `SSCursor`): rows stream from the server as they are fetched.
+    pub fn ss_cursor(&self) -> super::cursor::Cursor {
+        super::cursor::Cursor::new(self.clone(), true)
+    }
+
+    /// A cursor returning rows as (column name, value) pairs.
+    pub fn dict_cursor(&self) -> super::cursor::DictCursor {
+        super::cursor::DictCursor::new(self.cursor())
+    }
+
+    /// An unbuffered dict cursor (cymysql's `SSDictCursor`).
+    pub fn ss_dict_cursor(&self) -> super::cursor::DictCursor {
+        super::cursor::DictCursor::new(self.ss_cursor())
+    }
+
+    async fn simple(&self, sql: &str) -> Result<(), Error> {
+        let mut c = self.lock().await;
+        let r = c.query_all(sql).await;
+        self.status_hint.set(c.status);
+        r
+    }
+
+    pub async fn commit(&self) -> Result<(), Error> {
+        self.simple("COMMIT").await
+    }
+
+    pub async fn rollback(&self) -> Result<(), Error> {
+        self.simple("ROLLBACK").await
+    }
+
+    /// Sets the session's autocommit mode.
+    pub async fn autocommit(&self, on: bool) -> Result<(), Error> {
+        self.simple(if on { "SET AUTOCOMMIT = 1" } else { "SET AUTOCOMMIT = 0" }).await
+    }
+
+    /// Whether autocommit is on, as of the last status the server sent.
+    pub fn get_autocommit(&self) -> bool {
+        self.status_hint.get() & SERVER_STATUS_AUTOCOMMIT != 0
+    }
+
+    /// Whether a transaction is open, as of the last status the server sent.
+    pub fn in_transaction(&self) -> bool {
+        self.status_hint.get() & SERVER_STATUS_IN_TRANS != 0
+    }
+
+    /// COM_PING; with `reconnect`, a broken or closed session is replaced by a new one.
+    pub async fn ping(&self, reconnect: bool) -> Result<(), Error> {
+        let mut c = self.lock().await;
+        let result = c.ping().await;
+        let result = match result {
+            Err(e) if reconnect && c.state != State::Ready => {
+                let _ = e;
+                let fresh = Conn::open(c.options.clone(), c.runtime.clone()).await?;
+                *c = fresh;
+                Ok(())
+            }
+            other => other,
+        };
+        self.status_hint.set(c.status);
+        result
+    }
+
+    /// Changes the connection character set (`SET NAMES`).
+    pub async fn set_charset(&self, name: &str) -> Result<(), Error> {
+        let charset = charset_by_name(name)?;
+        let mut c = self.lock().await;
+        c.query_all(&format!("SET NAMES {}", charset.name)).await?;
+        c.charset = charset;
+        c.options.charset = charset.name.to_string();
+        Ok(())
+    }
+
+    /// COM_INIT_DB: makes `db` the default database.
+    pub async fn select_db(&self, db: &str) -> Result<(), Error> {
+        let mut c = self.lock().await;
+        c.simple_command(COM_INIT_DB, db.as_bytes()).await?;
+        c.options.db = Some(db.to_string());
+        Ok(())
+    }
+
+    /// Sends COM_QUIT and closes the stream; later commands fail with an interface error.
+    pub async fn close(&self) -> Result<(), Error> {
+        let mut c = self.lock().await;
+        c.close().await
+    }
+
+    /// Like `close`, but never fails: for clean-up paths (cymysql's `ensure_closed`).
+    pub async fn ensure_closed(&self) {
+        let mut c = self.lock().await;
+        let _ = c.close().await;
+    }
+
+    /// Whether the connection is open and not known to be broken.
+    pub async fn is_open(&self) -> bool {
+        self.lock().await.state == State::Ready
+    }
+
+    pub async fn server_version(&self) -> String {
+        self.lock().await.server_version.clone()
+    }
+
+    pub async fn thread_id(&self) -> u32 {
+        self.lock().await.thread_id
+    }
+
+    pub async fn insert_id(&self) -> u64 {
+        self.lock().await.insert_id
+    }
+
+    pub async fn affected_rows(&self) -> u64 {
+        self.lock().await.affected_rows
+    }
+
+    pub async fn warning_count(&self) -> u16 {
+        self.lock().await.warning_count
+    }
+
+    /// Escapes `s` for use inside a quoted literal on this connection (charset and sql_mode aware).
+    pub async fn escape_string(&self, s: &str) -> String {
+        let c = self.lock().await;
+        let mut out = String::with_capacity(s.len() + 2);
+        escape_string_into(&mut out, s, c.escape_mode());
+        out
+    }
+
+    pub(crate) fn set_status_hint(&self, status: u16) {
+        self.status_hint.set(status);
+    }
+}
+
+impl Conn {
+    async fn open(mut options: ConnectOptions, runtime: Rc<dyn Runtime>) -> Result<Conn, Error> {
+        if options.unix_socket.is_some() {
+            return Err(Error::NotSupported("unix_socket: wasi:sockets has no AF_UNIX; use host and port".into()));
+        }
+        if options.named_pipe {
+            return Err(Error::NotSupported("named_pipe: only TCP is available under WASI".into()));
+        }
+        if options.ssl.is_some() {
+            return Err(Error::NotSupported("ssl: TLS is not in this build yet".into()));
+        }
+        if options.compress.is_some() {
+            return Err(Error::NotSupported("compress: protocol compression is not in this build yet".into()));
+        }
+        if let Some(path) = options.read_default_file.clone() {
+            apply_default_file(&mut options, &path, runtime.as_ref())?;
+        }
+        let charset = charset_by_name(&options.charset)?;
+        let timeout = options.connect_timeout;
+        let rt = runtime.clone();
+        let mut conn = with_timeout(rt.as_ref(), timeout, "connect_timeout", async {
+            let transport = runtime.connect(&options.host, options.port).await?;
+            let mut conn = Conn {
+                transport: Some(transport),
+                runtime: runtime.clone(),
+                codec: PacketCodec::new(MAX_ALLOWED_PACKET),
+                rbuf: BytesMut::with_capacity(READ_CHUNK),
+                wbuf: Vec::with_capacity(1024),
+                state: State::InCommand,
+                options: options.clone(),
+                charset,
+                capabilities: 0,
+                status: 0,
+                server_version: String::new(),
+                thread_id: 0,
+                affected_rows: 0,
+                insert_id: 0,
+                warning_count: 0,
+                info: String::new(),
+                pending: Pending::Nothing,
+                next_result_id: 1,
+                max_allowed_packet: None,
+            };
+            conn.handshake().await?;
+            Ok(conn)
+        })
+        .await?;
+        conn.state = State::Ready;
+        conn.after_connect().await?;
+        Ok(conn)
+    }
+
+    async fn handshake(&mut self) -> Result<(), Error> {
+        self.codec.reset_seq();
+        let first = self.read_packet().await?;
+        if first.first() == Some(&0xFF) {
+            return Err(server_error(&first));
+        }
+        let hs = HandshakeV10::parse(&first)?;
+        if hs.capabilities & CLIENT_PROTOCOL_41 == 0 {
+            return Err(ProtocolError::MissingCapability("protocol 4.1").into());
+        }
+        let mut wanted = CLIENT_CAPABILITIES | self.options.client_flag;
+        if self.options.db.is_some() {
+            wanted |= CLIENT_CONNECT_WITH_DB;
+        }
+        if self.options.local_infile {
+            wanted |= CLIENT_LOCAL_FILES;
+        } else {
+            wanted &= !CLIENT_LOCAL_FILES;
+        }
+        // Features this build cannot speak are never asked for, whatever client_flag says.
+        wanted &= !(CLIENT_SSL | CLIENT_COMPRESS | CLIENT_ZSTD_COMPRESSION_ALGORITHM | CLIENT_SESSION_TRACK);
+        self.capabilities = wanted & hs.capabilities;
+        self.server_version = hs.server_version.strip_prefix("5.5.5-").unwrap_or(&hs.server_version).to_string();
+        self.thread_id = hs.connection_id;
+        self.status = hs.status_flags;
+
+        let mut plugin = if hs.auth_plugin_name.is_empty() {
+            "mysql_native_password".to_string()
+        } else {
+            hs.auth_plugin_name.clone()
+        };
+        let mut nonce = hs.auth_plugin_data.clone();
+        // An unknown default plugin is answered with native_password: the server then switches.
+        let response = match auth_response(&plugin, &self.options.passwd, &nonce) {
+            Ok(r) => r,
+            Err(_) => {
+                plugin = "mysql_native_password".into();
+                auth_response(&plugin, &self.options.passwd, &nonce)?
+            }
+        };
+        let attrs = [("_client_name", "cymysql-wasi"), ("_client_version", env!("CARGO_PKG_VERSION"))];
+        let mut payload = Vec::with_capacity(128);
+        HandshakeResponse41 {
+            capabilities: self.capabilities,
+            max_packet_size: MAX_ALLOWED_PACKET as u32,
+            collation: u8::try_from(self.charset.collation_id).unwrap_or(45),
+            username: &self.options.user,
+            auth_response: &response,
+            database: self.options.db.as_deref(),
+            auth_plugin_name: &plugin,
+            connect_attrs: &attrs,
+        }
+        .write(&mut payload);
+        self.write_packet(&payload).await?;
+
+        // The result of authentication must be read and checked: an ERR here is the real reason.
+        for _ in 0..8 {
+            let packet = self.read_packet().await?;
+            match packet.first() {
+                Some(0x00) => {
+                    let ok = OkPacket::parse(&packet, self.capabilities)?;
+                    self.status = ok.status_flags;
+                    return Ok(());
+                }
+                Some(0xFF) => return Err(server_error(&packet)),
+                Some(0xFE) => {
+                    // AuthSwitchRequest: plugin name, then the new nonce.
+                    let mut r = Reader::new(&packet[1..]);
+                    plugin = String::from_utf8_lossy(r.null_terminated_or_rest()).into_owned();
+                    let data = r.rest();
+                    nonce = data.strip_suffix(&[0]).unwrap_or(data).to_vec();
+                    let response = auth_response(&plugin, &self.options.passwd, &nonce)?;
+                    self.write_packet(&response).await?;
+                }
+                Some(0x01) => {
+                    return Err(Error::NotSupported(format!("extra authentication data for plugin '{plugin}'")));
+                }
+                Some(&header) => {
+                    return Err(ProtocolError::UnexpectedPacket { context: "authentication result", header }.into())
+                }
+                None => return Err(ProtocolError::Truncated("authentication result").into()),
+            }
+        }
+        Err(ProtocolError::InvalidValue("authentication exchange does not end").into())
+    }
+
+    async fn after_connect(&mut self) -> Result<(), Error> {
+        if let Some(mode) = self.options.sql_mode.clone() {
+            let mut sql = String::from("SET sql_mode='");
+            escape_string_into(&mut sql, &mode, self.escape_mode());
+            sql.push('\'');
+            self.query_all(&sql).await?;
+        }
+        if let Some(init) = self.options.init_command.clone() {
+            self.query_all(&init).await?;
+            self.query_all("COMMIT").await?;
+        }
+        if let Some(on) = self.options.autocommit {
+            if (self.status & SERVER_STATUS_AUTOCOMMIT != 0) != on {
+                self.query_all(if on { "SET AUTOCOMMIT = 1" } else { "SET AUTOCOMMIT = 0" }).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn escape_mode(&self) -> EscapeMode {
+        EscapeMode { no_backslash_escapes: self.status & SERVER_STATUS_NO_BACKSLASH_ESCAPES != 0 }
+    }
+
+    /// Fails if the connection cannot start a command; marks it broken if a command was abandoned.
+    fn check_ready(&mut self) -> Result<(), Error> {
+        match self.state {
+            State::Ready => Ok(()),
+            State::Closed => Err(Error::Closed),
+            State::Broken => Err(Error::Broken),
+            State::InCommand => {
+                // A command future was dropped halfway: the packet sequence is unknown.
+                self.mark_broken();
+                Err(Error::Broken)
+            }
+        }
+    }
+
+    fn mark_broken(&mut self) {
+        self.state = State::Broken;
+        self.transport = None;
+        self.pending = Pending::Nothing;
+    }
+
+    /// Records the outcome of a step: fatal errors break the connection.
+    fn track<T>(&mut self, r: Result<T, Error>) -> Result<T, Error> {
+        if let Err(e) = &r {
+            if e.is_fatal() {
+                self.mark_broken();
+            }
+        }
+        r
+    }
+
+    async fn fill(&mut self) -> Result<(), Error> {
+        let transport = self.transport.as_mut().ok_or(Error::Broken)?;
+        let start = self.rbuf.len();
+        self.rbuf.resize(start + READ_CHUNK, 0);
+        let n = match transport.read(&mut self.rbuf[start..]).await {
+            Ok(n) => n,
+            Err(e) => {
+                self.rbuf.truncate(start);
+                return Err(Error::ConnectionLost(e.to_string()));
+            }
+        };
+        self.rbuf.truncate(start + n);
+        if n == 0 {
+            return Err(Error::ConnectionLost("server closed the connection".into()));
+        }
+        Ok(())
+    }
+
+    /// Reads one logical packet (joining 16 MiB parts).
+    pub(crate) async fn read_packet(&mut self) -> Result<Bytes, Error> {
+        loop {
+            match self.codec.decode(&mut self.rbuf) {
+                Ok(Some(p)) => return Ok(p),
+                Ok(None) => {
+                    let r = self.fill().await;
+                    self.track(r)?;
+                }
+                Err(ProtocolError::SequenceMismatch { .. }) if self.rbuf.get(4) == Some(&0xFF) => {
+                    // A server closing the session (KILL, shutdown) sends an ERR out of sequence.
+                    let len = u32::from_le_bytes([self.rbuf[0], self.rbuf[1], self.rbuf[2], 0]) as usize;
+                    let err = server_error(self.rbuf.get(4..4 + len).unwrap_or(&[]));
+                    self.mark_broken();
+                    return Err(err);
+                }
+                Err(e) => {
+                    self.mark_broken();
+                    return Err(e.into());
+                }
+            }
+        }
+    }
+
+    async fn write_packet(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.wbuf.clear();
+        self.codec.encode(payload, &mut self.wbuf);
+        self.flush_wbuf().await
+    }
+
+    async fn flush_wbuf(&mut self) -> Result<(), Error> {
+        let transport = self.transport.as_mut().ok_or(Error::Broken)?;
+        let r = async {
+            transport.write_all(&self.wbuf).await?;
+            transport.flush().await
+        }
+        .await
+        .map_err(|e| Error::ConnectionLost(e.to_string()));
+        self.track(r)
+    }
+
+    /// Starts a command: finishes what an earlier one left on the wire, then sends the command packet.
+    async fn send_command(&mut self, command: u8, arg: &[u8]) -> Result<(), Error> {
+        self.drain_pending().await?;
+        self.codec.reset_seq();
+        self.wbuf.clear();
+        let mut packet = Vec::with_capacity(arg.len() + 1);
+        packet.push(command);
+        packet.extend_from_slice(arg);
+        self.codec.encode(&packet, &mut self.wbuf);
+        self.flush_wbuf().await
+    }
+
+    /// Sends a COM_QUERY whose text is already encoded for the connection charset.
+    async fn send_query(&mut self, sql: &[u8]) -> Result<(), Error> {
+        self.send_command(COM_QUERY, sql).await
+    }
+
+    /// Starts an operation; if it is abandoned before `end`, the connection counts as broken.
+    pub(crate) fn begin(&mut self) -> Result<(), Error> {
+        self.check_ready()?;
+        self.state = State::InCommand;
+        Ok(())
+    }
+
+    /// Ends an operation: the wire is in a known state again (what is left is in `pending`).
+    pub(crate) fn end<T>(&mut self, r: Result<T, Error>) -> Result<T, Error> {
+        if self.state == State::InCommand {
+            self.state = State::Ready;
+        }
+        r
+    }
+
+    /// Reads everything earlier commands left on the wire, so the next command sees its own replies.
+    /// An error that a skipped statement of a batch reported is returned, as cymysql does.
+    pub(crate) async fn drain_pending(&mut self) -> Result<(), Error> {
+        loop {
+            match self.pending.clone() {
+                Pending::Nothing => return Ok(()),
+                Pending::Rows { .. } => while self.read_row_packet().await?.is_some() {},
+                Pending::MoreResults { id } => {
+                    self.read_statement_result(id).await?;
+                }
+            }
+        }
+    }
+
+    /// Runs COM_QUERY and discards any rows: for statements run for their effect.
+    pub(crate) async fn query_all(&mut self, sql: &str) -> Result<(), Error> {
+        self.begin()?;
+        let r = async {
+            let (_, first) = self.start_query(sql).await?;
+            drop(first);
+            self.drain_pending().await
+        }
+        .await;
+        self.end(r)
+    }
+
+    async fn simple_command(&mut self, command: u8, arg: &[u8]) -> Result<OkPacket, Error> {
+        self.begin()?;
+        let r = self.simple_command_inner(command, arg).await;
+        self.end(r)
+    }
+
+    async fn simple_command_inner(&mut self, command: u8, arg: &[u8]) -> Result<OkPacket, Error> {
+        self.send_command(command, arg).await?;
+        let packet = self.read_packet().await?;
+        let r = match packet.first() {
+            Some(0x00) => OkPacket::parse(&packet, self.capabilities).map_err(Error::from),
+            Some(0xFF) => Err(server_error(&packet)),
+            Some(&header) => Err(ProtocolError::UnexpectedPacket { context: "command reply", header }.into()),
+            None => Err(ProtocolError::Truncated("command reply").into()),
+        };
+        let r = self.track(r);
+        if let Ok(ok) = &r {
+            self.status = ok.status_flags;
+        }
+        r
+    }
+
+    async fn ping(&mut self) -> Result<(), Error> {
+        self.simple_command(COM_PING, &[]).await.map(|_| ())
+    }
+
+    async fn close(&mut self) -> Result<(), Error> {
+        match self.state {
+            State::Closed => return Err(Error::Closed),
+            State::Ready => {
+                // COM_QUIT gets no reply; the server just closes the stream.
+                self.codec.reset_seq();
+                self.wbuf.clear();
+                self.codec.encode(&[COM_QUIT], &mut self.wbuf);
+                let _ = self.flush_wbuf().await;
+            }
+            State::InCommand | State::Broken => {}
+        }
+        if let Some(mut t) = self.transport.take() {
+            let _ = t.close().await;
+        }
+        self.state = State::Closed;
+        self.pending = Pending::Nothing;
+        Ok(())
+    }
+
+    /// Runs one COM_QUERY and reads its first result's header and columns (inside `begin`/`end`).
+    pub(crate) async fn start_query(&mut self, sql: &str) -> Result<(u64, StatementResult), Error> {
+        let encoded = self.charset.encoding.encode(sql)?;
+        self.send_query(&encoded).await?;
+        let id = self.next_result_id;
+        self.next_result_id += 1;
+        let result = self.read_statement_result(id).await?;
+        Ok((id, result))
+    }
+
+    /// Reads the next result of multi-statement command `id`, if there is one.
+    /// Reads the next result of multi-statement command `id`, if there is one (inside `begin`/`end`).
+    pub(crate) async fn next_result(&mut self, id: u64) -> Result<Option<StatementResult>, Error> {
+        if self.pending == (Pending::Rows { id }) {
+            while self.read_row_packet().await?.is_some() {}
+        }
+        if self.pending != (Pending::MoreResults { id }) {
+            return Ok(None);
+        }
+        self.read_statement_result(id).await.map(Some)
+    }
+
+    /// Reads a result header and, for a result set, its column definitions.
+    /// Sets `pending` to what remains of this command on the wire.
+    async fn read_statement_result(&mut self, id: u64) -> Result<StatementResult, Error> {
+        self.pending = Pending::Nothing;
+        let packet = self.read_packet().await?;
+        let header = ResultHeader::parse(&packet, self.capabilities);
+        let header = match header {
+            Ok(h) => h,
+            Err(e @ Error::Server { .. }) => return Err(e),
+            Err(e) => {
+                self.mark_broken();
+                return Err(e);
+            }
+        };
+        match header {
+            ResultHeader::Ok(ok) => {
+                self.record_ok(&ok);
+                if ok.status_flags & SERVER_MORE_RESULTS_EXISTS != 0 {
+                    self.pending = Pending::MoreResults { id };
+                }
+                Ok(StatementResult::Ok(ok))
+            }
+            ResultHeader::LocalInfile(_) => {
+                // We never set CLIENT_LOCAL_FILES unless asked; a server asking anyway gets an empty file.
+                self.wbuf.clear();
+                self.codec.encode(&[], &mut self.wbuf);
+                self.flush_wbuf().await?;
+                let packet = self.read_packet().await?;
+                let r: Result<StatementResult, Error> = match packet.first() {
+                    Some(0xFF) => Err(server_error(&packet)),
+                    _ => Err(Error::NotSupported("LOAD DATA LOCAL INFILE is disabled (local_infile)".into())),
+                };
+                if let Some(0x00) = packet.first() {
+                    if let Ok(ok) = OkPacket::parse(&packet, self.capabilities) {
+                        self.status = ok.status_flags;
+                    }
+                }
+                r
+            }
+            ResultHeader::Columns(n) => {
+                let n = usize::try_from(n).map_err(|_| ProtocolError::InvalidValue("column count"))?;
+                if n > 4096 {
+                    self.mark_broken();
+                    return Err(ProtocolError::InvalidValue("column count").into());
+                }
+                let mut columns = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let packet = self.read_packet().await?;
+                    let column = Column::parse(&packet);
+                    columns.push(self.track(column.map_err(Error::from))?);
+                }
+                if self.capabilities & CLIENT_DEPRECATE_EOF == 0 {
+                    let packet = self.read_packet().await?;
+                    let eof = EofPacket::parse(&packet).map_err(Error::from);
+                    self.track(eof)?;
+                }
+                self.pending = Pending::Rows { id };
+                Ok(StatementResult::Rows(ResultMeta { columns: columns.into() }))
+            }
+        }
+    }
+
+    /// The largest statement the server accepts, asked once per session.
+    pub(crate) async fn max_allowed_packet(&mut self) -> Result<usize, Error> {
+        if let Some(n) = self.max_allowed_packet {
+            return Ok(n);
+        }
+        self.begin()?;
+        let r = async {
+            let (id, result) = self.start_query("SELECT @@max_allowed_packet").await?;
+            let mut n = None;
+            if let StatementResult::Rows(meta) = result {
+                while let Some(row) = self.read_row(id, &meta.columns).await? {
+                    n = match row.first() {
+                        Some(Value::Int(v)) => usize::try_from(*v).ok(),
+                        Some(Value::UInt(v)) => usize::try_from(*v).ok(),
+                        _ => None,
+                    };
+                }
+            }
+            self.drain_pending().await?;
+            Ok(n)
+        }
+        .await;
+        // Leave room for the packet header and command byte; never exceed what we accept ourselves.
+        let n = self.end(r)?.unwrap_or(1 << 24).min(MAX_ALLOWED_PACKET).saturating_sub(64).max(1024);
+        self.max_allowed_packet = Some(n);
+        Ok(n)
+    }
+
+    fn record_ok(&mut self, ok: &OkPacket) {
+        self.affected_rows = ok.affected_rows;
+        self.insert_id = ok.last_insert_id;
+        self.warning_count = ok.warnings;
+        self.status = ok.status_flags;
+        self.info.clone_from(&ok.info);
+    }
+
+    /// Reads one row packet of the current result set; `None` at its end (status recorded).
+    pub(crate) async fn read_row_packet(&mut self) -> Result<Option<Bytes>, Error> {
+        let id = match self.pending {
+            Pending::Rows { id } => id,
+            _ => return Ok(None),
+        };
+        let packet = self.read_packet().await?;
+        match packet.first() {
+            Some(0xFF) => {
+                // The statement failed mid-result (killed, timeout): the command is over.
+                self.pending = Pending::Nothing;
+                Err(server_error(&packet))
+            }
+            Some(0xFE) if is_result_terminator(&packet) => {
+                let (status, warnings) = if self.capabilities & CLIENT_DEPRECATE_EOF != 0 {
+                    let ok = OkPacket::parse(&packet, self.capabilities).map_err(Error::from);
+                    let ok = self.track(ok)?;
+                    (ok.status_flags, ok.warnings)
+                } else {
+                    let eof = EofPacket::parse(&packet).map_err(Error::from);
+                    let eof = self.track(eof)?;
+                    (eof.status_flags, eof.warnings)
+                };
+                self.status = status;
+                self.warning_count = warnings;
+                self.affected_rows = 0;
+                self.pending = if status & SERVER_MORE_RESULTS_EXISTS != 0 {
+                    Pending::MoreResults { id }
+                } else {
+                    Pending::Nothing
+                };
+                Ok(None)
+            }
+            Some(_) => Ok(Some(packet)),
+            None => {
+                self.mark_broken();
+                Err(ProtocolError::Truncated("row").into())
+            }
+        }
+    }
+
+    /// Reads and decodes the next row of result `id`; `None` at its end.
+    pub(crate) async fn read_row(&mut self, id: u64, columns: &[Column]) -> Result<Option<Vec<Value>>, Error> {
+        if self.pending != (Pending::Rows { id }) {
+            return Ok(None);
+        }
+        match self.read_row_packet().await? {
+            None => Ok(None),
+            Some(packet) => {
+                let row = decode_text_row(&packet, columns).map_err(Error::from);
+                self.track(row).map(Some)
+            }
+        }
+    }
+
+    pub(crate) fn is_current(&self, id: u64) -> bool {
+        match self.pending {
+            Pending::Rows { id: p } | Pending::MoreResults { id: p } => p == id,
+            Pending::Nothing => false,
+        }
+    }
+}
+
+/// Reads `read_default_file` and fills the options the caller left at their defaults.
+fn apply_default_file(options: &mut ConnectOptions, path: &str, runtime: &dyn Runtime) -> Result<(), Error> {
+    let text = runtime.read_file(path)?;
+    let mut groups = vec!["client"];
+    if let Some(g) = options.read_default_group.as_deref() {
+        groups.push(g);
+    }
+    let pairs = parse_option_file(&text, &groups);
+    let defaults = ConnectOptions::default();
+    let explicit = super::url::Explicit {
+        host: options.host != defaults.host,
+        user: options.user != defaults.user,
+        passwd: options.passwd != defaults.passwd,
+        db: options.db != defaults.db,
+        port: options.port != defaults.port,
+        charset: options.charset != defaults.charset,
+    };
+    super::url::apply_option_file(options, &pairs, &explicit);
+    Ok(())
+}

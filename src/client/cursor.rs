@@ -1,0 +1,426 @@
+//! Cursors (cymysql's `Cursor`, `SSCursor`, `DictCursor`, `SSDictCursor`).
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use super::connection::{Conn, Connection, StatementResult};
+use crate::error::Error;
+use crate::protocol::column::Column;
+use crate::protocol::interpolate::{interpolate, split_insert_values, Params};
+use crate::protocol::value::Value;
+
+/// A row of a tuple cursor.
+pub type Row = Vec<Value>;
+
+/// Executes statements on a connection and fetches their rows.
+///
+/// Buffered cursors read a result set completely in `execute`; unbuffered ones (`ss_cursor`)
+/// read rows from the server as they are fetched, so memory stays flat on large results.
+pub struct Cursor {
+    conn: Connection,
+    unbuffered: bool,
+    closed: bool,
+    executed: bool,
+    result_id: u64,
+    columns: Option<Rc<[Column]>>,
+    rows: VecDeque<Row>,
+    rowcount: i64,
+    lastrowid: Option<u64>,
+    arraysize: usize,
+}
+
+impl Cursor {
+    pub(crate) fn new(conn: Connection, unbuffered: bool) -> Cursor {
+        Cursor {
+            conn,
+            unbuffered,
+            closed: false,
+            executed: false,
+            result_id: 0,
+            columns: None,
+            rows: VecDeque::new(),
+            rowcount: -1,
+            lastrowid: None,
+            arraysize: 1,
+        }
+    }
+
+    /// The connection this cursor runs on.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn check_open(&self) -> Result<(), Error> {
+        if self.closed {
+            Err(Error::CursorClosed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Runs `query`, with `%s` / `%(name)s` placeholders filled from `params` when given.
+    /// Returns the number of affected rows, or of rows in a buffered result set.
+    pub async fn execute(&mut self, query: &str, params: Option<&Params>) -> Result<u64, Error> {
+        self.check_open()?;
+        let conn = self.conn.clone();
+        let mut c = conn.lock().await;
+        let sql = interpolate(query, params, c.escape_mode())?;
+        c.begin()?;
+        let r = self.run(&mut c, &sql).await;
+        let r = c.end(r);
+        conn.set_status_hint(c.status);
+        r
+    }
+
+    async fn run(&mut self, c: &mut Conn, sql: &str) -> Result<u64, Error> {
+        self.reset();
+        self.executed = true;
+        let (id, result) = c.start_query(sql).await?;
+        self.result_id = id;
+        self.load(c, result).await
+    }
+
+    fn reset(&mut self) {
+        self.columns = None;
+        self.rows.clear();
+        self.rowcount = -1;
+        self.lastrowid = None;
+    }
+
+    async fn load(&mut self, c: &mut Conn, result: StatementResult) -> Result<u64, Error> {
+        match result {
+            StatementResult::Ok(ok) => {
+                self.rowcount = i64::try_from(ok.affected_rows).unwrap_or(i64::MAX);
+                self.lastrowid = Some(ok.last_insert_id);
+                Ok(ok.affected_rows)
+            }
+            StatementResult::Rows(meta) => {
+                self.columns = Some(meta.columns.clone());
+                self.lastrowid = None;
+                if self.unbuffered {
+                    return Ok(0);
+                }
+                while let Some(row) = c.read_row(self.result_id, &meta.columns).await? {
+                    self.rows.push_back(row);
+                }
+                self.rowcount = self.rows.len() as i64;
+                Ok(self.rows.len() as u64)
+            }
+        }
+    }
+
+    /// Runs `query` once per parameter set; `INSERT ... VALUES (...)` is sent as multi-row
+    /// INSERTs no larger than the server's max_allowed_packet. Returns the total affected rows.
+    pub async fn executemany(&mut self, query: &str, seq_of_params: &[Params]) -> Result<u64, Error> {
+        self.check_open()?;
+        if seq_of_params.is_empty() {
+            return Ok(0);
+        }
+        if let Some(parts) = split_insert_values(query) {
+            return self.execute_batched(parts.prefix, parts.values, parts.suffix, seq_of_params).await;
+        }
+        let mut total = 0u64;
+        for params in seq_of_params {
+            total = total.saturating_add(self.execute(query, Some(params)).await?);
+        }
+        self.rowcount = i64::try_from(total).unwrap_or(i64::MAX);
+        Ok(total)
+    }
+
+    async fn execute_batched(
+        &mut self,
+        prefix: &str,
+        values: &str,
+        suffix: &str,
+        rows: &[Params],
+    ) -> Result<u64, Error> {
+        let conn = self.conn.clone();
+        let mut c = conn.lock().await;
+        let limit = c.max_allowed_packet().await?;
+        let mode = c.escape_mode();
+        // As cymysql: the prefix is %-formatted with no arguments (so %% becomes %), the suffix is not.
+        let prefix = interpolate(prefix, Some(&Params::Positional(Vec::new())), mode)?;
+        let mut total = 0u64;
+        let mut sql = String::with_capacity(limit.min(1 << 20));
+        sql.push_str(&prefix);
+        let mut in_batch = 0usize;
+        c.begin()?;
+        let mut result = Ok(());
+        for params in rows {
+            let row = match interpolate(values, Some(params), mode) {
+                Ok(r) => r,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            };
+            // Bytes of the statement once this row and the suffix are in, plus the command byte.
+            if in_batch > 0 && sql.len() + 1 + row.len() + suffix.len() + 1 > limit {
+                sql.push_str(suffix);
+                match self.run(&mut c, &sql).await {
+                    Ok(n) => total = total.saturating_add(n),
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+                sql.clear();
+                sql.push_str(&prefix);
+                in_batch = 0;
+            }
+            if in_batch > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&row);
+            in_batch += 1;
+        }
+        if result.is_ok() && in_batch > 0 {
+            sql.push_str(suffix);
+            match self.run(&mut c, &sql).await {
+                Ok(n) => total = total.saturating_add(n),
+                Err(e) => result = Err(e),
+            }
+        }
+        let r = c.end(result.map(|()| total));
+        conn.set_status_hint(c.status);
+        let total = r?;
+        self.rowcount = i64::try_from(total).unwrap_or(i64::MAX);
+        Ok(total)
+    }
+
+    fn check_executed(&self) -> Result<(), Error> {
+        self.check_open()?;
+        if self.executed {
+            Ok(())
+        } else {
+            Err(Error::Programming("execute() first".into()))
+        }
+    }
+
+    /// Reads up to `n` more rows of an unbuffered result from the server into the local queue.
+    async fn pull(&mut self, n: usize) -> Result<(), Error> {
+        if !self.unbuffered || self.rows.len() >= n {
+            return Ok(());
+        }
+        let Some(columns) = self.columns.clone() else {
+            return Ok(());
+        };
+        let conn = self.conn.clone();
+        let mut c = conn.lock().await;
+        if !c.is_current(self.result_id) {
+            return Ok(());
+        }
+        c.begin()?;
+        let mut r = Ok(());
+        while self.rows.len() < n {
+            match c.read_row(self.result_id, &columns).await {
+                Ok(Some(row)) => self.rows.push_back(row),
+                Ok(None) => {
+                    self.rowcount = self.rows.len() as i64 + self.rowcount.max(0);
+                    break;
+                }
+                Err(e) => {
+                    r = Err(e);
+                    break;
+                }
+            }
+        }
+        let r = c.end(r);
+        conn.set_status_hint(c.status);
+        r
+    }
+
+    /// The next row, or `None` when the result set is exhausted.
+    pub async fn fetchone(&mut self) -> Result<Option<Row>, Error> {
+        self.check_executed()?;
+        self.pull(1).await?;
+        Ok(self.rows.pop_front())
+    }
+
+    /// Up to `size` rows (`arraysize` when `None`).
+    pub async fn fetchmany(&mut self, size: Option<usize>) -> Result<Vec<Row>, Error> {
+        self.check_executed()?;
+        let n = size.unwrap_or(self.arraysize);
+        self.pull(n).await?;
+        let n = n.min(self.rows.len());
+        Ok(self.rows.drain(..n).collect())
+    }
+
+    /// All remaining rows.
+    pub async fn fetchall(&mut self) -> Result<Vec<Row>, Error> {
+        self.check_executed()?;
+        self.pull(usize::MAX).await?;
+        Ok(self.rows.drain(..).collect())
+    }
+
+    /// Moves to the next result of a multi-statement query; `false` when there is none.
+    pub async fn nextset(&mut self) -> Result<bool, Error> {
+        self.check_executed()?;
+        let conn = self.conn.clone();
+        let mut c = conn.lock().await;
+        if !c.is_current(self.result_id) {
+            return Ok(false);
+        }
+        c.begin()?;
+        let id = self.result_id;
+        let r = async {
+            match c.next_result(id).await? {
+                None => Ok(false),
+                Some(result) => {
+                    self.reset();
+                    self.load(&mut c, result).await.map(|_| true)
+                }
+            }
+        }
+        .await;
+        let r = c.end(r);
+        conn.set_status_hint(c.status);
+        r
+    }
+
+    /// The columns of the current result set (PEP 249 `description`), `None` without one.
+    pub fn description(&self) -> Option<&[Column]> {
+        self.columns.as_deref()
+    }
+
+    /// Affected rows, rows in a buffered result, or -1 when not known (unbuffered, not executed).
+    pub fn rowcount(&self) -> i64 {
+        self.rowcount
+    }
+
+    /// The AUTO_INCREMENT id of the last INSERT (the OK packet's last insert id).
+    pub fn lastrowid(&self) -> Option<u64> {
+        self.lastrowid
+    }
+
+    pub fn arraysize(&self) -> usize {
+        self.arraysize
+    }
+
+    pub fn set_arraysize(&mut self, n: usize) {
+        self.arraysize = n.max(1);
+    }
+
+    /// Closes the cursor: an unbuffered result still on the wire is read and discarded,
+    /// and later calls fail with an interface error.
+    pub async fn close(&mut self) -> Result<(), Error> {
+        if self.closed {
+            return Ok(());
+        }
+        self.closed = true;
+        self.rows.clear();
+        let conn = self.conn.clone();
+        let mut c = conn.lock().await;
+        if c.is_current(self.result_id) && c.begin().is_ok() {
+            let r = c.drain_pending().await;
+            c.end(r)?;
+        }
+        Ok(())
+    }
+}
+
+/// A row of a dict cursor: column keys shared by every row of the result, and the values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DictRow {
+    pub keys: Rc<[String]>,
+    pub values: Vec<Value>,
+}
+
+impl DictRow {
+    /// The value under `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.keys.iter().position(|k| k == key).and_then(|i| self.values.get(i))
+    }
+
+    /// (key, value) pairs in column order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.keys.iter().map(String::as_str).zip(self.values.iter())
+    }
+}
+
+/// Dict keys for a result's columns: the column name; a name already taken gets `table.name`
+/// (cymysql's rule), and if that is taken too, `name#N` with N the 1-based column position.
+pub fn dict_keys(columns: &[Column]) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::with_capacity(columns.len());
+    for (i, c) in columns.iter().enumerate() {
+        let mut key = c.name.clone();
+        if keys.contains(&key) {
+            key = format!("{}.{}", c.table, c.name);
+            if c.table.is_empty() || keys.contains(&key) {
+                key = format!("{}#{}", c.name, i + 1);
+            }
+        }
+        keys.push(key);
+    }
+    keys
+}
+
+/// A cursor whose rows are [`DictRow`]s.
+pub struct DictCursor {
+    inner: Cursor,
+    keys: Option<(u64, Rc<[String]>)>,
+}
+
+impl DictCursor {
+    pub(crate) fn new(inner: Cursor) -> Self {
+        DictCursor { inner, keys: None }
+    }
+
+    /// The tuple cursor underneath, for description, rowcount and the like.
+    pub fn cursor(&self) -> &Cursor {
+        &self.inner
+    }
+
+    pub fn cursor_mut(&mut self) -> &mut Cursor {
+        &mut self.inner
+    }
+
+    fn keys(&mut self) -> Rc<[String]> {
+        let id = self.inner.result_id;
+        match &self.keys {
+            Some((k, keys)) if *k == id && self.inner.columns.is_some() => keys.clone(),
+            _ => {
+                let keys: Rc<[String]> = dict_keys(self.inner.description().unwrap_or(&[])).into();
+                self.keys = Some((id, keys.clone()));
+                keys
+            }
+        }
+    }
+
+    fn wrap(&mut self, values: Row) -> DictRow {
+        DictRow { keys: self.keys(), values }
+    }
+
+    pub async fn execute(&mut self, query: &str, params: Option<&Params>) -> Result<u64, Error> {
+        self.keys = None;
+        self.inner.execute(query, params).await
+    }
+
+    pub async fn executemany(&mut self, query: &str, seq_of_params: &[Params]) -> Result<u64, Error> {
+        self.keys = None;
+        self.inner.executemany(query, seq_of_params).await
+    }
+
+    pub async fn fetchone(&mut self) -> Result<Option<DictRow>, Error> {
+        Ok(self.inner.fetchone().await?.map(|r| self.wrap(r)))
+    }
+
+    pub async fn fetchmany(&mut self, size: Option<usize>) -> Result<Vec<DictRow>, Error> {
+        let rows = self.inner.fetchmany(size).await?;
+        Ok(rows.into_iter().map(|r| self.wrap(r)).collect())
+    }
+
+    pub async fn fetchall(&mut self) -> Result<Vec<DictRow>, Error> {
+        let rows = self.inner.fetchall().await?;
+        Ok(rows.into_iter().map(|r| self.wrap(r)).collect())
+    }
+
+    pub async fn nextset(&mut self) -> Result<bool, Error> {
+        self.keys = None;
+        self.inner.nextset().await
+    }
+
+    pub async fn close(&mut self) -> Result<(), Error> {
+        self.inner.close().await
+    }
+}

@@ -1,0 +1,555 @@
+//! Connection URLs (`mysql://user:pass@host:port/db?charset=..`) and `my.cnf` options, turned
+//! into [`ConnectOptions`].
+//!
+//! Errors from this module never quote the password, nor anything from the part of the URL
+//! before the host where a mistyped password could end up: they name the faulty component
+//! instead, because connection strings end up in logs.
+
+use std::time::Duration;
+
+use crate::client::options::{ConnectOptions, SslOptions};
+use crate::error::Error;
+
+/// The MySQL classic protocol port, used when the URL names none.
+const DEFAULT_PORT: u16 = 3306;
+
+/// PyMySQL's upper bound for `connect_timeout` (one year), also applied here.
+const MAX_CONNECT_TIMEOUT_SECS: f64 = 31_536_000.0;
+
+/// Longest query key quoted back in an error message.
+const MAX_QUOTED_KEY_LEN: usize = 64;
+
+/// Parses a `mysql://` (or `mariadb://`) connection URL.
+///
+/// The form is `mysql://[user[:password]@]host[:port][/database][?key=value&...]`, where the
+/// host may be an IPv6 literal in brackets (`[::1]:3306`). User, password, database and query
+/// values are percent-decoded (`+` is a space in the query, as in HTML forms). Missing parts
+/// keep the values of [`ConnectOptions::default()`], except the user, which is empty.
+///
+/// Query keys: `charset`, `connect_timeout` (seconds), `sql_mode`, `init_command`,
+/// `autocommit` and `local_infile` (`true`/`false`), `compress` (`zlib` or `zstd`),
+/// `client_flag` (a number), `ssl` (`true`, `false`, `verify_ca`, `verify_identity`).
+/// An unknown key or an invalid value is an [`Error::Programming`].
+pub fn parse_url(url: &str) -> Result<ConnectOptions, Error> {
+    let (scheme, rest) =
+        url.split_once("://").ok_or_else(|| invalid("the URL must start with mysql:// or mariadb://"))?;
+    if !scheme.eq_ignore_ascii_case("mysql") && !scheme.eq_ignore_ascii_case("mariadb") {
+        // The scheme is quoted only when it looks like one, so a malformed URL whose "scheme"
+        // is really `user:password@host` is not echoed.
+        return Err(if is_scheme_like(scheme) {
+            invalid(&format!("unsupported URL scheme '{scheme}': expected mysql:// or mariadb://"))
+        } else {
+            invalid("the URL must start with mysql:// or mariadb://")
+        });
+    }
+
+    // The authority ends at the first '/', '?' or '#', as in the WHATWG URL standard.
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, after_authority) = rest.split_at(authority_end);
+    if after_authority.contains('#') {
+        return Err(invalid("the URL has a '#' fragment: percent-encode '#' as %23 in passwords and values"));
+    }
+    let (path, query) = match after_authority.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (after_authority, None),
+    };
+
+    let mut opts = ConnectOptions { user: String::new(), ..ConnectOptions::default() };
+
+    // The last '@' separates the user info, so an unencoded '@' in a password still works.
+    let host_port = match authority.rsplit_once('@') {
+        Some((userinfo, host_port)) => {
+            let (user, passwd) = match userinfo.split_once(':') {
+                Some((user, passwd)) => (user, Some(passwd)),
+                None => (userinfo, None),
+            };
+            opts.user = percent_decode(user, false, "user name")?;
+            if let Some(passwd) = passwd {
+                opts.passwd = percent_decode(passwd, false, "password")?;
+            }
+            host_port
+        }
+        None => authority,
+    };
+    let (host, port) = split_host_port(host_port)?;
+    if !host.is_empty() {
+        opts.host = host.to_string();
+    }
+    opts.port = port;
+
+    let db = path.strip_prefix('/').unwrap_or(path);
+    if !db.is_empty() {
+        opts.db = Some(percent_decode(db, false, "database name")?);
+    }
+
+    for param in query.unwrap_or_default().split('&') {
+        if param.is_empty() {
+            continue;
+        }
+        let (raw_key, raw_value) = param.split_once('=').unwrap_or((param, ""));
+        let key = percent_decode(raw_key, true, "query parameter name")?;
+        let value = percent_decode(raw_value, true, "query parameter value")?;
+        apply_query_param(&mut opts, &key, value)?;
+    }
+    Ok(opts)
+}
+
+/// Which connection parameters the caller gave explicitly, so that they win over the values
+/// of an option file (as in cymysql and PyMySQL).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Explicit {
+    /// `host` was passed to `connect()`.
+    pub host: bool,
+    /// `user` was passed to `connect()`.
+    pub user: bool,
+    /// `passwd` (or `password`) was passed to `connect()`.
+    pub passwd: bool,
+    /// `db` (or `database`) was passed to `connect()`.
+    pub db: bool,
+    /// `port` was passed to `connect()`.
+    pub port: bool,
+    /// `charset` was passed to `connect()`.
+    pub charset: bool,
+}
+
+/// Applies the options read from an option file (see
+/// [`parse_option_file`](crate::protocol::option_file::parse_option_file)) to `opts`.
+///
+/// Pairs are applied in order, so a later pair wins over an earlier one; a field the caller set
+/// explicitly (per `explicit`) is left alone. Keys used: `user`, `password`/`passwd`, `host`,
+/// `port`, `database`/`db`, `default-character-set` (→ `charset`), `socket` (→ `unix_socket`),
+/// `init-command` and `sql-mode`. The last three only fill fields that are still unset, because
+/// [`ConnectOptions`] cannot tell an explicit value from a default there. Keys may use `-` or
+/// `_`. Other keys (`compress`, `ssl-*`, server options) are ignored, and so is a `port` that is
+/// not a number from 1 to 65535, since this function cannot fail.
+pub fn apply_option_file(opts: &mut ConnectOptions, pairs: &[(String, String)], explicit: &Explicit) {
+    let mut socket = None;
+    let mut init_command = None;
+    let mut sql_mode = None;
+    for (key, value) in pairs {
+        match key.to_ascii_lowercase().replace('-', "_").as_str() {
+            "user" if !explicit.user => opts.user.clone_from(value),
+            "password" | "passwd" if !explicit.passwd => opts.passwd.clone_from(value),
+            "host" if !explicit.host => opts.host.clone_from(value),
+            "port" if !explicit.port => {
+                if let Some(port) = value.trim().parse::<u16>().ok().filter(|&p| p != 0) {
+                    opts.port = port;
+                }
+            }
+            "database" | "db" if !explicit.db => opts.db = Some(value.clone()),
+            "default_character_set" if !explicit.charset => opts.charset.clone_from(value),
+            // Collected first so the last occurrence in the file wins over earlier ones, while
+            // a value already in `opts` still wins over the file.
+            "socket" => socket = Some(value),
+            "init_command" => init_command = Some(value),
+            "sql_mode" => sql_mode = Some(value),
+            _ => {}
+        }
+    }
+    if opts.unix_socket.is_none() {
+        opts.unix_socket = socket.cloned();
+    }
+    if opts.init_command.is_none() {
+        opts.init_command = init_command.cloned();
+    }
+    if opts.sql_mode.is_none() {
+        opts.sql_mode = sql_mode.cloned();
+    }
+}
+
+/// Applies one decoded `key=value` of the URL's query.
+fn apply_query_param(opts: &mut ConnectOptions, key: &str, value: String) -> Result<(), Error> {
+    match key {
+        "charset" => {
+            if value.is_empty() {
+                return Err(invalid("URL parameter 'charset' must not be empty"));
+            }
+            opts.charset = value;
+        }
+        "connect_timeout" => opts.connect_timeout = Some(parse_timeout(&value)?),
+        "sql_mode" => opts.sql_mode = Some(value),
+        "init_command" => opts.init_command = Some(value),
+        "autocommit" => opts.autocommit = Some(parse_bool(key, &value)?),
+        "local_infile" => opts.local_infile = parse_bool(key, &value)?,
+        "compress" => match value.as_str() {
+            "zlib" | "zstd" => opts.compress = Some(value),
+            _ => return Err(invalid("URL parameter 'compress' must be 'zlib' or 'zstd'")),
+        },
+        "client_flag" => {
+            opts.client_flag = value
+                .parse::<u32>()
+                .map_err(|_| invalid("URL parameter 'client_flag' must be an unsigned 32-bit number"))?;
+        }
+        "ssl" => {
+            opts.ssl = match value.as_str() {
+                "false" | "0" => None,
+                "true" | "1" => Some(SslOptions::default()),
+                "verify_ca" => Some(SslOptions { verify_cert: true, ..SslOptions::default() }),
+                "verify_identity" => {
+                    Some(SslOptions { verify_cert: true, verify_identity: true, ..SslOptions::default() })
+                }
+                _ => return Err(invalid("URL parameter 'ssl' must be true, false, verify_ca or verify_identity")),
+            };
+        }
+        _ => {
+            // Keys are quoted only when they look like identifiers: a password containing an
+            // unencoded '?' spills into the query, and must not reach a log through here.
+            let looks_like_key = !key.is_empty()
+                && key.len() <= MAX_QUOTED_KEY_LEN
+                && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            return Err(if looks_like_key {
+                invalid(&format!("unknown URL parameter '{key}'"))
+            } else {
+                invalid("unknown URL parameter (a password with '?' must be percent-encoded)")
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Splits `host[:port]` or `[v6]:port`; the port defaults to 3306.
+fn split_host_port(host_port: &str) -> Result<(&str, u16), Error> {
+    let (host, port) = if let Some(bracketed) = host_port.strip_prefix('[') {
+        let (v6, after) =
+            bracketed.split_once(']').ok_or_else(|| invalid("unterminated '[' in the URL's IPv6 host"))?;
+        if v6.is_empty() || !v6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+            return Err(invalid("invalid IPv6 address in the URL's host"));
+        }
+        let port = match after {
+            "" => None,
+            _ => Some(after.strip_prefix(':').ok_or_else(|| invalid("unexpected text after the URL's IPv6 host"))?),
+        };
+        (v6, port)
+    } else {
+        match host_port.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        }
+    };
+    let port = match port {
+        None | Some("") => DEFAULT_PORT,
+        Some(digits) => digits
+            .parse::<u16>()
+            .ok()
+            .filter(|&p| p != 0)
+            .ok_or_else(|| invalid("the URL's port must be a number from 1 to 65535"))?,
+    };
+    Ok((host, port))
+}
+
+/// `connect_timeout` in seconds, fractions allowed; 0 < t <= one year.
+fn parse_timeout(value: &str) -> Result<Duration, Error> {
+    let bad =
+        || invalid("URL parameter 'connect_timeout' must be a number of seconds greater than 0 and at most 31536000");
+    let secs: f64 = value.parse().map_err(|_| bad())?;
+    if !(secs > 0.0 && secs <= MAX_CONNECT_TIMEOUT_SECS) {
+        return Err(bad());
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| bad())
+}
+
+fn parse_bool(key: &str, value: &str) -> Result<bool, Error> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(invalid(&format!("URL parameter '{key}' must be true or false"))),
+    }
+}
+
+/// Decodes `%XX` escapes (and `+` as a space when `plus_is_space`), requiring UTF-8.
+///
+/// `what` names the component in the error; the text itself is never quoted since it may be
+/// (part of) a password.
+fn percent_decode(text: &str, plus_is_space: bool, what: &str) -> Result<String, Error> {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        rest = tail;
+        match b {
+            b'%' => {
+                let decoded = match rest {
+                    [hi, lo, ..] => hex_value(*hi).zip(hex_value(*lo)).map(|(h, l)| (h << 4) | l),
+                    _ => None,
+                };
+                let decoded =
+                    decoded.ok_or_else(|| invalid(&format!("invalid percent-encoding in the URL's {what}")))?;
+                bytes.push(decoded);
+                rest = rest.get(2..).unwrap_or_default();
+            }
+            b'+' if plus_is_space => bytes.push(b' '),
+            _ => bytes.push(b),
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| invalid(&format!("the URL's {what} is not UTF-8 after percent-decoding")))
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
+    char::from(digit).to_digit(16).and_then(|d| u8::try_from(d).ok())
+}
+
+fn is_scheme_like(scheme: &str) -> bool {
+    scheme.len() <= 32
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.')
+}
+
+fn invalid(message: &str) -> Error {
+    Error::Programming(message.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_url() {
+        let opts = parse_url(
+            "mysql://app:s3cret@db.example.com:3307/shop?charset=latin1&connect_timeout=2.5\
+             &sql_mode=ANSI_QUOTES&init_command=SET%20%40x%3D1&autocommit=true&compress=zlib\
+             &local_infile=true&client_flag=65536&ssl=verify_identity",
+        )
+        .unwrap();
+        assert_eq!(opts.user, "app");
+        assert_eq!(opts.passwd, "s3cret");
+        assert_eq!(opts.host, "db.example.com");
+        assert_eq!(opts.port, 3307);
+        assert_eq!(opts.db.as_deref(), Some("shop"));
+        assert_eq!(opts.charset, "latin1");
+        assert_eq!(opts.connect_timeout, Some(Duration::from_millis(2500)));
+        assert_eq!(opts.sql_mode.as_deref(), Some("ANSI_QUOTES"));
+        assert_eq!(opts.init_command.as_deref(), Some("SET @x=1"));
+        assert_eq!(opts.autocommit, Some(true));
+        assert_eq!(opts.compress.as_deref(), Some("zlib"));
+        assert!(opts.local_infile);
+        assert_eq!(opts.client_flag, 65536);
+        let ssl = opts.ssl.unwrap();
+        assert!(ssl.verify_cert && ssl.verify_identity);
+    }
+
+    #[test]
+    fn minimal_url_keeps_defaults() {
+        let opts = parse_url("mariadb://localhost").unwrap();
+        let defaults = ConnectOptions::default();
+        assert_eq!(opts.user, "");
+        assert_eq!(opts.passwd, "");
+        assert_eq!(opts.host, "localhost");
+        assert_eq!(opts.port, 3306);
+        assert_eq!(opts.db, None);
+        assert_eq!(opts.charset, defaults.charset);
+        assert_eq!(opts.autocommit, defaults.autocommit);
+        assert_eq!(opts.connect_timeout, defaults.connect_timeout);
+        assert_eq!(opts.ssl, None);
+
+        let opts = parse_url("MySQL:///").unwrap();
+        assert_eq!(opts.host, "localhost");
+        assert_eq!(opts.db, None);
+    }
+
+    #[test]
+    fn ipv6_literals() {
+        let opts = parse_url("mysql://root@[::1]:3310/test").unwrap();
+        assert_eq!(opts.host, "::1");
+        assert_eq!(opts.port, 3310);
+        assert_eq!(opts.user, "root");
+        let opts = parse_url("mysql://[fe80::1:2]/").unwrap();
+        assert_eq!(opts.host, "fe80::1:2");
+        assert_eq!(opts.port, 3306);
+        assert!(parse_url("mysql://[::1/").is_err());
+        assert!(parse_url("mysql://[::1]x/").is_err());
+        assert!(parse_url("mysql://[zz]/").is_err());
+    }
+
+    #[test]
+    fn percent_decoding_of_credentials_and_db() {
+        let opts = parse_url("mysql://us%40er:p%3Aa%2Fss%20w%C3%B6rd+@h/my%2Ddb%20x").unwrap();
+        assert_eq!(opts.user, "us@er");
+        // '+' is literal outside the query.
+        assert_eq!(opts.passwd, "p:a/ss wörd+");
+        assert_eq!(opts.db.as_deref(), Some("my-db x"));
+        let opts = parse_url("mysql://u@h/?init_command=SET+NAMES+utf8mb4").unwrap();
+        assert_eq!(opts.init_command.as_deref(), Some("SET NAMES utf8mb4"));
+    }
+
+    #[test]
+    fn unencoded_at_and_colon_in_password() {
+        let opts = parse_url("mysql://user:p@ss:w@host:3308/db").unwrap();
+        assert_eq!(opts.user, "user");
+        assert_eq!(opts.passwd, "p@ss:w");
+        assert_eq!(opts.host, "host");
+        assert_eq!(opts.port, 3308);
+        let opts = parse_url("mysql://user:@host").unwrap();
+        assert_eq!(opts.passwd, "");
+    }
+
+    #[test]
+    fn ssl_variants() {
+        assert_eq!(parse_url("mysql://h/?ssl=false").unwrap().ssl, None);
+        assert_eq!(parse_url("mysql://h/?ssl=true").unwrap().ssl, Some(SslOptions::default()));
+        let ssl = parse_url("mysql://h/?ssl=verify_ca").unwrap().ssl.unwrap();
+        assert!(ssl.verify_cert && !ssl.verify_identity);
+        assert!(parse_url("mysql://h/?ssl=maybe").is_err());
+    }
+
+    #[test]
+    fn errors_are_programming_errors_naming_the_problem() {
+        let err = parse_url("mysql://h/db?charset=utf8&colour=blue").unwrap_err();
+        assert!(matches!(err, Error::Programming(_)));
+        assert!(err.to_string().contains("'colour'"), "{err}");
+
+        for bad in [
+            "mysql://h:99999/",
+            "mysql://h:0/",
+            "mysql://h:port/",
+            "mysql://h/?connect_timeout=soon",
+            "mysql://h/?connect_timeout=0",
+            "mysql://h/?connect_timeout=-1",
+            "mysql://h/?connect_timeout=NaN",
+            "mysql://h/?connect_timeout=inf",
+            "mysql://h/?client_flag=-1",
+            "mysql://h/?client_flag=4294967296",
+            "mysql://h/?autocommit=perhaps",
+            "mysql://h/?local_infile=",
+            "mysql://h/?compress=lz4",
+            "mysql://h/?charset=",
+            "mysql://h/db%",
+            "mysql://h/db%4",
+            "mysql://h/db%zz",
+            "mysql://h/db%ff",
+            "mysql://h/db#frag",
+            "postgres://h/db",
+            "h:3306/db",
+        ] {
+            let err = parse_url(bad).unwrap_err();
+            assert!(matches!(err, Error::Programming(_)), "{bad}: {err:?}");
+        }
+        let err = parse_url("postgres://h/db").unwrap_err();
+        assert!(err.to_string().contains("'postgres'"), "{err}");
+    }
+
+    #[test]
+    fn errors_never_contain_the_password() {
+        const SECRET: &str = "Hunter2Secret";
+        let bad_urls = [
+            format!("mysql://root:{SECRET}@h:notaport/db"),
+            format!("mysql://root:{SECRET}@h/db?connect_timeout=x"),
+            format!("mysql://root:{SECRET}@h/db?unknown_key=1"),
+            format!("mysql://root:{SECRET}%zz@h/db"),
+            format!("mysql://root:{SECRET}%ff@h/db"),
+            format!("mysql://root:{SECRET}@[::1/db"),
+            format!("mysql://root:{SECRET}#x@h/db"),
+            format!("mysql://root:pre?{SECRET}@h/db"),
+            format!("mysql://root:pre?{SECRET}"),
+            format!("mysql://root:pre/{SECRET}@h/db%"),
+            format!("mysql://root:123?{SECRET}@h/db"),
+            format!("mysql://root:{SECRET}@h/db?ssl=sometimes"),
+            format!("root:{SECRET}@h/db"),
+            format!("root:{SECRET}@h://x"),
+        ];
+        for url in &bad_urls {
+            let err = parse_url(url).unwrap_err();
+            assert!(!err.to_string().contains(SECRET), "Display leaks: {err}");
+            assert!(!format!("{err:?}").contains(SECRET), "Debug leaks: {err:?}");
+            assert!(!format!("{err:#?}").contains(SECRET), "Debug leaks: {err:#?}");
+        }
+        // A colon inside the password is part of it, not a port.
+        assert_eq!(parse_url(&format!("mysql://root:{SECRET}:9@h")).unwrap().passwd, format!("{SECRET}:9"));
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn option_file_fills_fields_not_given_explicitly() {
+        let mut opts = ConnectOptions::default();
+        let file = pairs(&[
+            ("user", "file_user"),
+            ("password", "file_pw"),
+            ("host", "file-host"),
+            ("port", "3310"),
+            ("database", "file_db"),
+            ("default-character-set", "latin1"),
+            ("socket", "/run/mysqld/mysqld.sock"),
+            ("init_command", "SET @a=1"),
+            ("sql-mode", "ANSI"),
+            ("compress", ""),
+        ]);
+        apply_option_file(&mut opts, &file, &Explicit::default());
+        assert_eq!(opts.user, "file_user");
+        assert_eq!(opts.passwd, "file_pw");
+        assert_eq!(opts.host, "file-host");
+        assert_eq!(opts.port, 3310);
+        assert_eq!(opts.db.as_deref(), Some("file_db"));
+        assert_eq!(opts.charset, "latin1");
+        assert_eq!(opts.unix_socket.as_deref(), Some("/run/mysqld/mysqld.sock"));
+        assert_eq!(opts.init_command.as_deref(), Some("SET @a=1"));
+        assert_eq!(opts.sql_mode.as_deref(), Some("ANSI"));
+        assert_eq!(opts.compress, None);
+    }
+
+    #[test]
+    fn explicit_arguments_win_over_the_file() {
+        let mut opts = ConnectOptions {
+            host: "arg-host".into(),
+            user: "arg_user".into(),
+            passwd: "arg_pw".into(),
+            db: Some("arg_db".into()),
+            port: 3399,
+            charset: "utf8mb4".into(),
+            unix_socket: Some("/arg.sock".into()),
+            init_command: Some("SET @arg=1".into()),
+            ..ConnectOptions::default()
+        };
+        let explicit = Explicit { host: true, user: true, passwd: true, db: true, port: true, charset: true };
+        let file = pairs(&[
+            ("user", "f"),
+            ("passwd", "f"),
+            ("host", "f"),
+            ("port", "1"),
+            ("db", "f"),
+            ("default_character_set", "latin1"),
+            ("socket", "/f.sock"),
+            ("init-command", "SET @f=1"),
+        ]);
+        let before = opts.clone();
+        apply_option_file(&mut opts, &file, &explicit);
+        assert!(opts == before, "{opts:?}");
+    }
+
+    #[test]
+    fn later_pairs_win_and_bad_ports_are_ignored() {
+        let mut opts = ConnectOptions::default();
+        let file = pairs(&[
+            ("user", "first"),
+            ("user", "second"),
+            ("passwd", "one"),
+            ("password", "two"),
+            ("port", "3310"),
+            ("port", "not-a-port"),
+            ("port", "70000"),
+            ("socket", "/a.sock"),
+            ("socket", "/b.sock"),
+            ("USER", "third"),
+        ]);
+        apply_option_file(&mut opts, &file, &Explicit { host: true, ..Explicit::default() });
+        assert_eq!(opts.user, "third");
+        assert_eq!(opts.passwd, "two");
+        assert_eq!(opts.port, 3310);
+        assert_eq!(opts.unix_socket.as_deref(), Some("/b.sock"));
+        assert_eq!(opts.host, "localhost");
+    }
+
+    #[test]
+    fn url_and_option_file_together() {
+        let text = "[client]\nuser=file_user\npassword=\"file pw\"\nport=3311\n";
+        let mut opts = parse_url("mysql://url_user@db.local/app").unwrap();
+        let file = crate::protocol::option_file::parse_option_file(text, &["client"]);
+        let explicit = Explicit { host: true, user: true, db: true, ..Explicit::default() };
+        apply_option_file(&mut opts, &file, &explicit);
+        assert_eq!(opts.user, "url_user");
+        assert_eq!(opts.passwd, "file pw");
+        assert_eq!(opts.host, "db.local");
+        assert_eq!(opts.port, 3311);
+        assert_eq!(opts.db.as_deref(), Some("app"));
+    }
+}

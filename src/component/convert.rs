@@ -1,0 +1,201 @@
+//! Conversions between the crate's types and the WIT types, at the component edge only.
+
+use std::time::Duration;
+
+use super::exports::cymysql::aio::types as wit;
+use crate::client::cursor::DictRow;
+use crate::client::options::{ConnectOptions, SslOptions};
+use crate::error::{Error, ErrorKind};
+use crate::protocol::column::Column;
+use crate::protocol::interpolate::Params;
+use crate::protocol::value::{Date, DateTime, Time, Value};
+
+pub fn error_out(e: &Error) -> wit::Error {
+    let kind = match e.kind() {
+        ErrorKind::Interface => wit::ErrorKind::Interface,
+        ErrorKind::Database => wit::ErrorKind::Database,
+        ErrorKind::Data => wit::ErrorKind::Data,
+        ErrorKind::Operational => wit::ErrorKind::Operational,
+        ErrorKind::Integrity => wit::ErrorKind::Integrity,
+        ErrorKind::Internal => wit::ErrorKind::Internal,
+        ErrorKind::Programming => wit::ErrorKind::Programming,
+        ErrorKind::NotSupported => wit::ErrorKind::NotSupported,
+    };
+    wit::Error { kind, code: e.code(), sqlstate: e.sqlstate().map(str::to_string), message: e.to_string() }
+}
+
+fn datetime_out(d: DateTime) -> wit::Datetime {
+    wit::Datetime {
+        year: d.date.year,
+        month: d.date.month,
+        day: d.date.day,
+        hour: d.hour,
+        minute: d.minute,
+        second: d.second,
+        microsecond: d.microsecond,
+    }
+}
+
+fn datetime_in(d: wit::Datetime) -> DateTime {
+    DateTime {
+        date: Date { year: d.year, month: d.month, day: d.day },
+        hour: d.hour,
+        minute: d.minute,
+        second: d.second,
+        microsecond: d.microsecond,
+    }
+}
+
+pub fn value_out(v: Value) -> wit::Value {
+    match v {
+        Value::Null => wit::Value::Null,
+        Value::Int(i) => wit::Value::Int(i),
+        Value::UInt(u) => wit::Value::Uint(u),
+        Value::Float(f) => wit::Value::Float(f),
+        Value::Double(f) => wit::Value::Double(f),
+        Value::Decimal(s) => wit::Value::Decimal(s),
+        Value::Text(s) => wit::Value::Text(s),
+        Value::Bytes(b) => wit::Value::Bytes(b),
+        Value::Date(d) => wit::Value::Date(wit::Date { year: d.year, month: d.month, day: d.day }),
+        Value::DateTime(d) => wit::Value::Datetime(datetime_out(d)),
+        Value::Timestamp(d) => wit::Value::Timestamp(datetime_out(d)),
+        Value::Time(t) => wit::Value::Time(wit::Time {
+            negative: t.negative,
+            hours: t.hours,
+            minutes: t.minutes,
+            seconds: t.seconds,
+            microseconds: t.microseconds,
+        }),
+        Value::Year(y) => wit::Value::Year(y),
+        Value::Json(s) => wit::Value::Json(s),
+        Value::Bit(b) => wit::Value::Bit(b),
+        Value::Enum(s) => wit::Value::Enum(s),
+        Value::Set(s) => wit::Value::Set(s),
+        Value::Geometry(b) => wit::Value::Geometry(b),
+    }
+}
+
+pub fn value_in(v: wit::Value) -> Value {
+    match v {
+        wit::Value::Null => Value::Null,
+        wit::Value::Int(i) => Value::Int(i),
+        wit::Value::Uint(u) => Value::UInt(u),
+        wit::Value::Float(f) => Value::Float(f),
+        wit::Value::Double(f) => Value::Double(f),
+        wit::Value::Decimal(s) => Value::Decimal(s),
+        wit::Value::Text(s) => Value::Text(s),
+        wit::Value::Bytes(b) => Value::Bytes(b),
+        wit::Value::Date(d) => Value::Date(Date { year: d.year, month: d.month, day: d.day }),
+        wit::Value::Datetime(d) => Value::DateTime(datetime_in(d)),
+        wit::Value::Timestamp(d) => Value::Timestamp(datetime_in(d)),
+        wit::Value::Time(t) => Value::Time(Time {
+            negative: t.negative,
+            hours: t.hours,
+            minutes: t.minutes,
+            seconds: t.seconds,
+            microseconds: t.microseconds,
+        }),
+        wit::Value::Year(y) => Value::Year(y),
+        wit::Value::Json(s) => Value::Json(s),
+        wit::Value::Bit(b) => Value::Bit(b),
+        wit::Value::Enum(s) => Value::Enum(s),
+        wit::Value::Set(s) => Value::Set(s),
+        wit::Value::Geometry(b) => Value::Geometry(b),
+    }
+}
+
+pub fn row_out(row: Vec<Value>) -> Vec<wit::Value> {
+    row.into_iter().map(value_out).collect()
+}
+
+pub fn dict_row_out(row: DictRow) -> Vec<(String, wit::Value)> {
+    row.keys.iter().cloned().zip(row.values.into_iter().map(value_out)).collect()
+}
+
+pub fn params_in(p: wit::Params) -> Params {
+    match p {
+        wit::Params::Positional(v) => Params::Positional(v.into_iter().map(value_in).collect()),
+        wit::Params::Named(v) => Params::Named(v.into_iter().map(|(k, v)| (k, value_in(v))).collect()),
+    }
+}
+
+pub fn column_out(c: &Column) -> wit::Column {
+    wit::Column {
+        name: c.name.clone(),
+        org_name: c.org_name.clone(),
+        table: c.table.clone(),
+        org_table: c.org_table.clone(),
+        schema: c.schema.clone(),
+        type_code: c.column_type,
+        length: c.length,
+        decimals: c.decimals,
+        flags: c.flags,
+        charset: c.charset,
+        nullable: c.is_nullable(),
+    }
+}
+
+pub fn options_in(o: wit::ConnectOptions) -> Result<ConnectOptions, Error> {
+    let connect_timeout = match o.connect_timeout {
+        None => None,
+        Some(s) if s.is_finite() && s > 0.0 && s < 1e9 => Some(Duration::from_secs_f64(s)),
+        Some(_) => return Err(Error::Programming("connect-timeout must be a positive number of seconds".into())),
+    };
+    Ok(ConnectOptions {
+        host: o.host,
+        user: o.user,
+        passwd: o.passwd,
+        db: o.db,
+        port: o.port,
+        unix_socket: o.unix_socket,
+        charset: o.charset.unwrap_or_else(|| "utf8mb4".into()),
+        sql_mode: o.sql_mode,
+        read_default_file: o.read_default_file,
+        read_default_group: o.read_default_group,
+        client_flag: o.client_flag,
+        init_command: o.init_command,
+        connect_timeout,
+        ssl: o.ssl.map(|s| SslOptions {
+            ca: s.ca,
+            cert: s.cert,
+            key: s.key,
+            verify_cert: s.verify_cert,
+            verify_identity: s.verify_identity,
+        }),
+        compress: o.compress,
+        zstd_compression_level: o.zstd_compression_level,
+        named_pipe: o.named_pipe,
+        autocommit: o.autocommit,
+        local_infile: o.local_infile,
+    })
+}
+
+pub fn options_out(o: &ConnectOptions) -> wit::ConnectOptions {
+    wit::ConnectOptions {
+        host: o.host.clone(),
+        user: o.user.clone(),
+        passwd: o.passwd.clone(),
+        db: o.db.clone(),
+        port: o.port,
+        unix_socket: o.unix_socket.clone(),
+        charset: Some(o.charset.clone()),
+        sql_mode: o.sql_mode.clone(),
+        read_default_file: o.read_default_file.clone(),
+        read_default_group: o.read_default_group.clone(),
+        client_flag: o.client_flag,
+        init_command: o.init_command.clone(),
+        connect_timeout: o.connect_timeout.map(|d| d.as_secs_f64()),
+        ssl: o.ssl.as_ref().map(|s| wit::SslOptions {
+            ca: s.ca.clone(),
+            cert: s.cert.clone(),
+            key: s.key.clone(),
+            verify_cert: s.verify_cert,
+            verify_identity: s.verify_identity,
+        }),
+        compress: o.compress.clone(),
+        zstd_compression_level: o.zstd_compression_level,
+        named_pipe: o.named_pipe,
+        autocommit: o.autocommit,
+        local_infile: o.local_infile,
+    }
+}

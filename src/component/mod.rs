@@ -1,0 +1,265 @@
+//! The WIT exports of the `driver` world: thin wrappers that run the async API to completion.
+
+mod convert;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::client::connection::Connection as ClientConnection;
+use crate::client::cursor::{Cursor as ClientCursor, DictCursor as ClientDictCursor};
+use crate::wasi::reactor::block_on;
+use crate::wasi::WasiRuntime;
+
+use convert::{column_out, dict_row_out, error_out, options_in, options_out, params_in, row_out};
+
+wit_bindgen::generate!({
+    world: "driver",
+    path: "wit",
+});
+
+use exports::cymysql::aio::connection as wit;
+use exports::cymysql::aio::types::{ConnectOptions, Error as WitError, Params, Value as WitValue};
+
+struct Component;
+
+impl wit::Guest for Component {
+    type Connection = ConnectionResource;
+    type Cursor = CursorResource;
+    type DictCursor = DictCursorResource;
+
+    fn options_from_url(url: String) -> Result<ConnectOptions, WitError> {
+        crate::client::url::parse_url(&url).map(|o| options_out(&o)).map_err(|e| error_out(&e))
+    }
+
+    fn default_options() -> ConnectOptions {
+        options_out(&crate::client::options::ConnectOptions::default())
+    }
+}
+
+/// The `connection` resource.
+pub struct ConnectionResource {
+    conn: ClientConnection,
+}
+
+/// The `cursor` resource.
+pub struct CursorResource {
+    cursor: RefCell<ClientCursor>,
+}
+
+/// The `dict-cursor` resource.
+pub struct DictCursorResource {
+    cursor: RefCell<ClientDictCursor>,
+}
+
+fn run<T>(fut: impl std::future::Future<Output = Result<T, crate::Error>>) -> Result<T, WitError> {
+    block_on(fut).map_err(|e| error_out(&e))
+}
+
+impl wit::GuestConnection for ConnectionResource {
+    fn connect(options: ConnectOptions) -> Result<wit::Connection, WitError> {
+        let options = options_in(options).map_err(|e| error_out(&e))?;
+        let conn = run(ClientConnection::connect(options, Rc::new(WasiRuntime)))?;
+        Ok(wit::Connection::new(ConnectionResource { conn }))
+    }
+
+    fn cursor(&self) -> wit::Cursor {
+        wit::Cursor::new(CursorResource { cursor: RefCell::new(self.conn.cursor()) })
+    }
+
+    fn dict_cursor(&self) -> wit::DictCursor {
+        wit::DictCursor::new(DictCursorResource { cursor: RefCell::new(self.conn.dict_cursor()) })
+    }
+
+    fn ss_cursor(&self) -> wit::Cursor {
+        wit::Cursor::new(CursorResource { cursor: RefCell::new(self.conn.ss_cursor()) })
+    }
+
+    fn ss_dict_cursor(&self) -> wit::DictCursor {
+        wit::DictCursor::new(DictCursorResource { cursor: RefCell::new(self.conn.ss_dict_cursor()) })
+    }
+
+    fn commit(&self) -> Result<(), WitError> {
+        run(self.conn.commit())
+    }
+
+    fn rollback(&self) -> Result<(), WitError> {
+        run(self.conn.rollback())
+    }
+
+    fn autocommit(&self, on: bool) -> Result<(), WitError> {
+        run(self.conn.autocommit(on))
+    }
+
+    fn get_autocommit(&self) -> bool {
+        self.conn.get_autocommit()
+    }
+
+    fn ping(&self, reconnect: bool) -> Result<(), WitError> {
+        run(self.conn.ping(reconnect))
+    }
+
+    fn set_charset(&self, charset: String) -> Result<(), WitError> {
+        run(self.conn.set_charset(&charset))
+    }
+
+    fn select_db(&self, db: String) -> Result<(), WitError> {
+        run(self.conn.select_db(&db))
+    }
+
+    fn close(&self) -> Result<(), WitError> {
+        run(self.conn.close())
+    }
+
+    fn ensure_closed(&self) {
+        let _ = run(async {
+            self.conn.ensure_closed().await;
+            Ok(())
+        });
+    }
+
+    fn open(&self) -> bool {
+        run(async { Ok(self.conn.is_open().await) }).unwrap_or(false)
+    }
+
+    fn server_version(&self) -> String {
+        run(async { Ok(self.conn.server_version().await) }).unwrap_or_default()
+    }
+
+    fn thread_id(&self) -> u32 {
+        run(async { Ok(self.conn.thread_id().await) }).unwrap_or_default()
+    }
+
+    fn insert_id(&self) -> u64 {
+        run(async { Ok(self.conn.insert_id().await) }).unwrap_or_default()
+    }
+
+    fn affected_rows(&self) -> u64 {
+        run(async { Ok(self.conn.affected_rows().await) }).unwrap_or_default()
+    }
+
+    fn warning_count(&self) -> u16 {
+        run(async { Ok(self.conn.warning_count().await) }).unwrap_or_default()
+    }
+
+    fn in_transaction(&self) -> bool {
+        self.conn.in_transaction()
+    }
+
+    fn escape_string(&self, s: String) -> String {
+        run(async { Ok(self.conn.escape_string(&s).await) }).unwrap_or_default()
+    }
+}
+
+fn size_arg(size: Option<u32>) -> Option<usize> {
+    size.map(|n| n as usize)
+}
+
+fn params_list(seq: Vec<Params>) -> Vec<crate::protocol::interpolate::Params> {
+    seq.into_iter().map(params_in).collect()
+}
+
+impl wit::GuestCursor for CursorResource {
+    fn execute(&self, query: String, params: Option<Params>) -> Result<u64, WitError> {
+        let params = params.map(params_in);
+        run(self.cursor.borrow_mut().execute(&query, params.as_ref()))
+    }
+
+    fn executemany(&self, query: String, seq_of_params: Vec<Params>) -> Result<u64, WitError> {
+        let seq = params_list(seq_of_params);
+        run(self.cursor.borrow_mut().executemany(&query, &seq))
+    }
+
+    fn fetchone(&self) -> Result<Option<Vec<WitValue>>, WitError> {
+        run(self.cursor.borrow_mut().fetchone()).map(|r| r.map(row_out))
+    }
+
+    fn fetchmany(&self, size: Option<u32>) -> Result<Vec<Vec<WitValue>>, WitError> {
+        run(self.cursor.borrow_mut().fetchmany(size_arg(size))).map(|rows| rows.into_iter().map(row_out).collect())
+    }
+
+    fn fetchall(&self) -> Result<Vec<Vec<WitValue>>, WitError> {
+        run(self.cursor.borrow_mut().fetchall()).map(|rows| rows.into_iter().map(row_out).collect())
+    }
+
+    fn nextset(&self) -> Result<bool, WitError> {
+        run(self.cursor.borrow_mut().nextset())
+    }
+
+    fn description(&self) -> Option<Vec<exports::cymysql::aio::types::Column>> {
+        self.cursor.borrow().description().map(|cols| cols.iter().map(column_out).collect())
+    }
+
+    fn rowcount(&self) -> i64 {
+        self.cursor.borrow().rowcount()
+    }
+
+    fn lastrowid(&self) -> Option<u64> {
+        self.cursor.borrow().lastrowid()
+    }
+
+    fn arraysize(&self) -> u32 {
+        u32::try_from(self.cursor.borrow().arraysize()).unwrap_or(u32::MAX)
+    }
+
+    fn set_arraysize(&self, size: u32) {
+        self.cursor.borrow_mut().set_arraysize(size as usize)
+    }
+
+    fn close(&self) -> Result<(), WitError> {
+        run(self.cursor.borrow_mut().close())
+    }
+}
+
+impl wit::GuestDictCursor for DictCursorResource {
+    fn execute(&self, query: String, params: Option<Params>) -> Result<u64, WitError> {
+        let params = params.map(params_in);
+        run(self.cursor.borrow_mut().execute(&query, params.as_ref()))
+    }
+
+    fn executemany(&self, query: String, seq_of_params: Vec<Params>) -> Result<u64, WitError> {
+        let seq = params_list(seq_of_params);
+        run(self.cursor.borrow_mut().executemany(&query, &seq))
+    }
+
+    fn fetchone(&self) -> Result<Option<Vec<(String, WitValue)>>, WitError> {
+        run(self.cursor.borrow_mut().fetchone()).map(|r| r.map(dict_row_out))
+    }
+
+    fn fetchmany(&self, size: Option<u32>) -> Result<Vec<Vec<(String, WitValue)>>, WitError> {
+        run(self.cursor.borrow_mut().fetchmany(size_arg(size))).map(|rows| rows.into_iter().map(dict_row_out).collect())
+    }
+
+    fn fetchall(&self) -> Result<Vec<Vec<(String, WitValue)>>, WitError> {
+        run(self.cursor.borrow_mut().fetchall()).map(|rows| rows.into_iter().map(dict_row_out).collect())
+    }
+
+    fn nextset(&self) -> Result<bool, WitError> {
+        run(self.cursor.borrow_mut().nextset())
+    }
+
+    fn description(&self) -> Option<Vec<exports::cymysql::aio::types::Column>> {
+        self.cursor.borrow().cursor().description().map(|cols| cols.iter().map(column_out).collect())
+    }
+
+    fn rowcount(&self) -> i64 {
+        self.cursor.borrow().cursor().rowcount()
+    }
+
+    fn lastrowid(&self) -> Option<u64> {
+        self.cursor.borrow().cursor().lastrowid()
+    }
+
+    fn arraysize(&self) -> u32 {
+        u32::try_from(self.cursor.borrow().cursor().arraysize()).unwrap_or(u32::MAX)
+    }
+
+    fn set_arraysize(&self, size: u32) {
+        self.cursor.borrow_mut().cursor_mut().set_arraysize(size as usize)
+    }
+
+    fn close(&self) -> Result<(), WitError> {
+        run(self.cursor.borrow_mut().close())
+    }
+}
+
+export!(Component);

@@ -1,0 +1,220 @@
+//! Errors of the driver: what went wrong, with the MySQL error code and SQLSTATE where there is one.
+
+use std::fmt;
+
+/// The PEP 249 exception classes that cymysql raises, used to classify every error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Interface,
+    Database,
+    Data,
+    Operational,
+    Integrity,
+    Internal,
+    Programming,
+    NotSupported,
+}
+
+/// Client error codes (`CR_*` in MySQL's errmsg.h) for failures the server did not report.
+pub mod client_code {
+    pub const CR_UNKNOWN_ERROR: u16 = 2000;
+    pub const CR_CONN_HOST_ERROR: u16 = 2003;
+    pub const CR_UNKNOWN_HOST: u16 = 2005;
+    pub const CR_SERVER_GONE_ERROR: u16 = 2006;
+    pub const CR_SERVER_LOST: u16 = 2013;
+    pub const CR_COMMANDS_OUT_OF_SYNC: u16 = 2014;
+    pub const CR_NET_PACKET_TOO_LARGE: u16 = 2020;
+    pub const CR_MALFORMED_PACKET: u16 = 2027;
+    pub const CR_NOT_IMPLEMENTED: u16 = 2054;
+    pub const CR_AUTH_PLUGIN_CANNOT_LOAD: u16 = 2059;
+}
+
+/// Bytes from the server that do not follow the protocol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProtocolError {
+    /// A packet ended before a field it must contain.
+    Truncated(&'static str),
+    /// A packet of a kind that cannot come at this point of the exchange.
+    UnexpectedPacket { context: &'static str, header: u8 },
+    /// The sequence id of a packet is not the one expected.
+    SequenceMismatch { expected: u8, got: u8 },
+    /// A field holds a value outside its domain.
+    InvalidValue(&'static str),
+    /// The server speaks a protocol version other than 10.
+    UnsupportedProtocolVersion(u8),
+    /// The server does not offer a capability the client requires.
+    MissingCapability(&'static str),
+    /// A compressed envelope that does not inflate to what it announces.
+    BadCompressedFrame,
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProtocolError::Truncated(what) => write!(f, "malformed packet: {what} is truncated"),
+            ProtocolError::UnexpectedPacket { context, header } => {
+                write!(f, "unexpected packet 0x{header:02x} while reading {context}")
+            }
+            ProtocolError::SequenceMismatch { expected, got } => {
+                write!(f, "packet sequence number wrong: expected {expected}, got {got}")
+            }
+            ProtocolError::InvalidValue(what) => write!(f, "malformed packet: invalid {what}"),
+            ProtocolError::UnsupportedProtocolVersion(v) => {
+                write!(f, "unsupported protocol version {v}")
+            }
+            ProtocolError::MissingCapability(what) => write!(f, "server does not support {what}"),
+            ProtocolError::BadCompressedFrame => write!(f, "corrupted compressed packet"),
+        }
+    }
+}
+
+/// Every failure the driver reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// An ERR_Packet sent by the server.
+    Server { code: u16, sqlstate: String, message: String },
+    /// The server's bytes break the protocol; the connection is marked broken.
+    Protocol(ProtocolError),
+    /// The TCP connection could not be opened.
+    Connect { host: String, port: u16, reason: String },
+    /// The host name did not resolve.
+    UnknownHost(String),
+    /// The connection broke while a command was in flight.
+    ConnectionLost(String),
+    /// The connection was marked broken by an earlier failure or a dropped command.
+    Broken,
+    /// The connection was closed by the caller.
+    Closed,
+    /// The cursor was closed by the caller.
+    CursorClosed,
+    /// A deadline passed (connect_timeout, pool acquire).
+    Timeout(&'static str),
+    /// A feature the server or this build does not provide.
+    NotSupported(String),
+    /// The caller misused the API (wrong parameter count, unknown charset, ...).
+    Programming(String),
+    /// A value that cannot be represented without loss.
+    Data(String),
+    /// A misuse of the interface other than the above.
+    Interface(String),
+}
+
+impl Error {
+    /// The PEP 249 class, following cymysql's mapping of server error codes.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Server { code, .. } => kind_of_server_code(*code),
+            Error::Protocol(_) => ErrorKind::Operational,
+            Error::Connect { .. } | Error::UnknownHost(_) => ErrorKind::Operational,
+            Error::ConnectionLost(_) | Error::Broken | Error::Timeout(_) => ErrorKind::Operational,
+            Error::Closed | Error::CursorClosed | Error::Interface(_) => ErrorKind::Interface,
+            Error::NotSupported(_) => ErrorKind::NotSupported,
+            Error::Programming(_) => ErrorKind::Programming,
+            Error::Data(_) => ErrorKind::Data,
+        }
+    }
+
+    /// The MySQL error code: the server's, or a client `CR_*` code.
+    pub fn code(&self) -> Option<u16> {
+        use client_code::*;
+        match self {
+            Error::Server { code, .. } => Some(*code),
+            Error::Protocol(ProtocolError::SequenceMismatch { .. }) => Some(CR_COMMANDS_OUT_OF_SYNC),
+            Error::Protocol(_) => Some(CR_MALFORMED_PACKET),
+            Error::Connect { .. } => Some(CR_CONN_HOST_ERROR),
+            Error::UnknownHost(_) => Some(CR_UNKNOWN_HOST),
+            Error::ConnectionLost(_) => Some(CR_SERVER_LOST),
+            Error::Broken => Some(CR_SERVER_GONE_ERROR),
+            Error::Timeout(_) => Some(CR_SERVER_LOST),
+            Error::NotSupported(_) => Some(CR_NOT_IMPLEMENTED),
+            Error::Closed | Error::CursorClosed => None,
+            Error::Programming(_) | Error::Data(_) | Error::Interface(_) => None,
+        }
+    }
+
+    /// The SQLSTATE the server sent with its error.
+    pub fn sqlstate(&self) -> Option<&str> {
+        match self {
+            Error::Server { sqlstate, .. } if !sqlstate.is_empty() => Some(sqlstate),
+            _ => None,
+        }
+    }
+
+    /// Whether the connection that produced this error can no longer carry commands.
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            Error::Protocol(_) | Error::ConnectionLost(_) | Error::Broken | Error::Closed | Error::Timeout(_)
+        )
+    }
+}
+
+impl From<ProtocolError> for Error {
+    fn from(e: ProtocolError) -> Self {
+        Error::Protocol(e)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Server { code, sqlstate, message } => write!(f, "({code}, '{sqlstate}') {message}"),
+            Error::Protocol(e) => write!(f, "{e}"),
+            Error::Connect { host, port, reason } => {
+                write!(f, "Can't connect to MySQL server on '{host}:{port}' ({reason})")
+            }
+            Error::UnknownHost(host) => write!(f, "Unknown MySQL server host '{host}'"),
+            Error::ConnectionLost(why) => write!(f, "Lost connection to MySQL server ({why})"),
+            Error::Broken => write!(f, "MySQL server has gone away (connection is broken)"),
+            Error::Closed => write!(f, "connection already closed"),
+            Error::CursorClosed => write!(f, "cursor closed"),
+            Error::Timeout(what) => write!(f, "timed out: {what}"),
+            Error::NotSupported(what) => write!(f, "not supported: {what}"),
+            Error::Programming(what) | Error::Data(what) | Error::Interface(what) => f.write_str(what),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// cymysql's err.py table (shared with PyMySQL), defaulting like it: codes below 1000 are
+/// internal, others operational.
+fn kind_of_server_code(code: u16) -> ErrorKind {
+    match code {
+        1265 | 1263 | 1264 | 1230 | 1171 | 1406 | 1441 | 1366 | 1367 => ErrorKind::Data,
+        1062 | 1216 | 1452 | 1217 | 1451 | 1215 | 1048 | 1557 | 1586 | 4025 => ErrorKind::Integrity,
+        1007 | 1149 | 1064 | 1146 | 1102 | 1103 | 1110 | 1111 | 1112 | 1113 | 1179 | 1166 | 1054 | 1060 | 1061
+        | 1068 | 1091 | 1050 | 1051 | 1136 | 1109 | 1305 => ErrorKind::Programming,
+        1196 | 1235 | 1289 | 1286 => ErrorKind::NotSupported,
+        c if c < 1000 => ErrorKind::Internal,
+        _ => ErrorKind::Operational,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_codes_map_to_cymysql_classes() {
+        let server = |code| Error::Server { code, sqlstate: "HY000".into(), message: String::new() };
+        assert_eq!(server(1062).kind(), ErrorKind::Integrity);
+        assert_eq!(server(1064).kind(), ErrorKind::Programming);
+        assert_eq!(server(1146).kind(), ErrorKind::Programming);
+        assert_eq!(server(1406).kind(), ErrorKind::Data);
+        assert_eq!(server(1045).kind(), ErrorKind::Operational);
+        assert_eq!(server(1049).kind(), ErrorKind::Operational);
+        assert_eq!(server(1235).kind(), ErrorKind::NotSupported);
+        assert_eq!(server(999).kind(), ErrorKind::Internal);
+        assert_eq!(server(1045).code(), Some(1045));
+        assert_eq!(server(1045).sqlstate(), Some("HY000"));
+    }
+
+    #[test]
+    fn client_failures_carry_cr_codes() {
+        assert_eq!(Error::ConnectionLost("eof".into()).code(), Some(2013));
+        assert_eq!(Error::Broken.code(), Some(2006));
+        assert_eq!(Error::Closed.kind(), ErrorKind::Interface);
+        assert!(Error::Broken.is_fatal());
+    }
+}

@@ -1,0 +1,23 @@
+//! cymysql-wasi: the asyncio API of cymysql as a MySQL/MariaDB client for WebAssembly.
+//!
+//! - [`protocol`]: the sans-IO core (packets, auth, values, escaping), no sockets, no async.
+//! - [`client`]: connections and cursors on `futures`, over any [`client::transport::Transport`].
+//! - `wasi` (wasm32 only): the `wasi:sockets` transport and a reactor over `wasi:io/poll`.
+//! - `component` (wasm32 only): the exports of the WIT world `cymysql:aio/driver`.
+
+pub mod client;
+pub mod error;
+pub mod protocol;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasi;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+pub use client::connection::Connection;
+pub use client::cursor::{Cursor, DictCursor, DictRow};
+pub use client::options::ConnectOptions;
+pub use error::{Error, ErrorKind};
+pub use protocol::interpolate::Params;
+pub use protocol::value::Value;

@@ -1,0 +1,74 @@
+//! ERR_Packet: a failure reported by the server.
+
+use super::buf::Reader;
+use crate::error::{Error, ProtocolError};
+
+/// ERR_Packet (header 0xFF).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrPacket {
+    pub code: u16,
+    /// Five characters; "HY000" when the server sent none (errors before the handshake).
+    pub sqlstate: String,
+    pub message: String,
+}
+
+impl ErrPacket {
+    pub fn parse(payload: &[u8]) -> Result<ErrPacket, ProtocolError> {
+        let mut r = Reader::new(payload);
+        let header = r.u8("ERR header")?;
+        if header != 0xFF {
+            return Err(ProtocolError::UnexpectedPacket { context: "ERR packet", header });
+        }
+        let code = r.u16("error code")?;
+        // The '#' marker and SQLSTATE are absent in errors sent before capabilities are agreed.
+        let sqlstate = if r.peek() == Some(b'#') {
+            r.skip(1, "sqlstate marker")?;
+            String::from_utf8_lossy(r.take(5, "sqlstate")?).into_owned()
+        } else {
+            "HY000".to_string()
+        };
+        let message = String::from_utf8_lossy(r.rest()).into_owned();
+        Ok(ErrPacket { code, sqlstate, message })
+    }
+}
+
+impl From<ErrPacket> for Error {
+    fn from(e: ErrPacket) -> Error {
+        Error::Server { code: e.code, sqlstate: e.sqlstate, message: e.message }
+    }
+}
+
+/// Parses an ERR_Packet into the error it reports; a malformed one is a protocol error.
+pub fn server_error(payload: &[u8]) -> Error {
+    match ErrPacket::parse(payload) {
+        Ok(e) => e.into(),
+        Err(e) => e.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_access_denied() {
+        let p = b"\xff\x15\x04#28000Access denied for user 'root'@'localhost' (using password: YES)";
+        let e = ErrPacket::parse(p).unwrap();
+        assert_eq!(e.code, 1045);
+        assert_eq!(e.sqlstate, "28000");
+        assert!(e.message.starts_with("Access denied"));
+    }
+
+    #[test]
+    fn pre_handshake_error_has_no_sqlstate() {
+        let e = ErrPacket::parse(b"\xff\x10\x04Too many connections").unwrap();
+        assert_eq!((e.code, e.sqlstate.as_str(), e.message.as_str()), (1040, "HY000", "Too many connections"));
+    }
+
+    #[test]
+    fn truncated_err_is_a_protocol_error() {
+        assert!(ErrPacket::parse(b"\xff\x15").is_err());
+        assert!(ErrPacket::parse(b"\xff\x15\x04#28").is_err());
+        assert!(matches!(server_error(b"\xff"), Error::Protocol(_)));
+    }
+}

@@ -1,0 +1,202 @@
+//! Initial Handshake Packet (protocol version 10) and HandshakeResponse41.
+
+use super::buf::{put_lenenc_bytes, put_lenenc_int, Reader};
+use super::constants::capability::*;
+use crate::error::ProtocolError;
+
+/// MariaDB sends its extended capabilities in the last 4 of the 10 reserved bytes, when it
+/// clears CLIENT_LONG_PASSWORD (which it calls CLIENT_MYSQL) from the classic set.
+const MARIADB_CLIENT_MYSQL: u32 = CLIENT_LONG_PASSWORD;
+
+/// The server's first packet (Protocol::HandshakeV10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandshakeV10 {
+    pub server_version: String,
+    pub connection_id: u32,
+    /// The nonce for the auth plugin (both parts joined, without the trailing NUL).
+    pub auth_plugin_data: Vec<u8>,
+    pub capabilities: u32,
+    /// MariaDB's extended capability flags (0 for MySQL).
+    pub mariadb_capabilities: u32,
+    pub charset: u8,
+    pub status_flags: u16,
+    pub auth_plugin_name: String,
+}
+
+impl HandshakeV10 {
+    pub fn parse(payload: &[u8]) -> Result<HandshakeV10, ProtocolError> {
+        let mut r = Reader::new(payload);
+        let version = r.u8("protocol version")?;
+        if version != 10 {
+            return Err(ProtocolError::UnsupportedProtocolVersion(version));
+        }
+        let server_version = String::from_utf8_lossy(r.null_terminated("server version")?).into_owned();
+        let connection_id = r.u32("connection id")?;
+        let mut auth_plugin_data = r.take(8, "auth plugin data")?.to_vec();
+        r.skip(1, "filler")?;
+        let mut capabilities = r.u16("capability flags")? as u32;
+        // Servers older than 4.1 may end the packet here.
+        if r.is_empty() {
+            return Ok(HandshakeV10 {
+                server_version,
+                connection_id,
+                auth_plugin_data,
+                capabilities,
+                mariadb_capabilities: 0,
+                charset: 0,
+                status_flags: 0,
+                auth_plugin_name: String::new(),
+            });
+        }
+        let charset = r.u8("character set")?;
+        let status_flags = r.u16("status flags")?;
+        capabilities |= (r.u16("capability flags upper")? as u32) << 16;
+        let auth_data_len = r.u8("auth plugin data length")?;
+        r.skip(6, "reserved")?;
+        let extended = r.u32("MariaDB capabilities")?;
+        let mariadb_capabilities = if capabilities & MARIADB_CLIENT_MYSQL == 0 { extended } else { 0 };
+        if capabilities & CLIENT_SECURE_CONNECTION != 0 {
+            let n = (auth_data_len as usize).saturating_sub(8).max(13);
+            let part2 = r.take(n.min(r.remaining()), "auth plugin data part 2")?;
+            // The second part is NUL-terminated; the NUL is not part of the nonce.
+            let part2 = part2.strip_suffix(&[0]).unwrap_or(part2);
+            auth_plugin_data.extend_from_slice(part2);
+        }
+        let auth_plugin_name = if capabilities & CLIENT_PLUGIN_AUTH != 0 {
+            String::from_utf8_lossy(r.null_terminated_or_rest()).into_owned()
+        } else {
+            String::new()
+        };
+        Ok(HandshakeV10 {
+            server_version,
+            connection_id,
+            auth_plugin_data,
+            capabilities,
+            mariadb_capabilities,
+            charset,
+            status_flags,
+            auth_plugin_name,
+        })
+    }
+}
+
+/// The client's reply to the handshake (Protocol::HandshakeResponse41).
+#[derive(Debug, Clone)]
+pub struct HandshakeResponse41<'a> {
+    pub capabilities: u32,
+    pub max_packet_size: u32,
+    pub collation: u8,
+    pub username: &'a str,
+    pub auth_response: &'a [u8],
+    pub database: Option<&'a str>,
+    pub auth_plugin_name: &'a str,
+    pub connect_attrs: &'a [(&'a str, &'a str)],
+}
+
+impl HandshakeResponse41<'_> {
+    pub fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.capabilities.to_le_bytes());
+        out.extend_from_slice(&self.max_packet_size.to_le_bytes());
+        out.push(self.collation);
+        out.extend_from_slice(&[0u8; 23]);
+        out.extend_from_slice(self.username.as_bytes());
+        out.push(0);
+        if self.capabilities & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA != 0 {
+            put_lenenc_bytes(out, self.auth_response);
+        } else {
+            // Without the lenenc capability the length is one byte; all our responses fit.
+            out.push(self.auth_response.len().min(255) as u8);
+            out.extend_from_slice(&self.auth_response[..self.auth_response.len().min(255)]);
+        }
+        if self.capabilities & CLIENT_CONNECT_WITH_DB != 0 {
+            out.extend_from_slice(self.database.unwrap_or("").as_bytes());
+            out.push(0);
+        }
+        if self.capabilities & CLIENT_PLUGIN_AUTH != 0 {
+            out.extend_from_slice(self.auth_plugin_name.as_bytes());
+            out.push(0);
+        }
+        if self.capabilities & CLIENT_CONNECT_ATTRS != 0 {
+            let mut attrs = Vec::new();
+            for (k, v) in self.connect_attrs {
+                put_lenenc_bytes(&mut attrs, k.as_bytes());
+                put_lenenc_bytes(&mut attrs, v.as_bytes());
+            }
+            put_lenenc_int(out, attrs.len() as u64);
+            out.extend_from_slice(&attrs);
+        }
+    }
+}
+
+/// The SSLRequest packet: the first 32 bytes of HandshakeResponse41, sent before TLS starts.
+pub fn ssl_request(capabilities: u32, max_packet_size: u32, collation: u8) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32);
+    out.extend_from_slice(&capabilities.to_le_bytes());
+    out.extend_from_slice(&max_packet_size.to_le_bytes());
+    out.push(collation);
+    out.extend_from_slice(&[0u8; 23]);
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The handshake of MariaDB 10.11.6 from Debian (captured on loopback).
+    pub const MARIADB_HANDSHAKE: &[u8] = b"\x0a5.5.5-10.11.6-MariaDB-0+deb12u1\x00\x05\x00\x00\x00\
+\x3e\x2b\x5d\x4a\x60\x55\x7e\x26\x00\xfe\xf7\x2d\x02\x00\xff\x81\x15\x00\x00\x00\x00\x00\x00\x1d\x00\x00\x00\
+\x5e\x3f\x7c\x29\x57\x5c\x28\x21\x34\x2c\x5d\x60\x00mysql_native_password\x00";
+
+    #[test]
+    fn parses_mariadb_handshake() {
+        let h = HandshakeV10::parse(MARIADB_HANDSHAKE).unwrap();
+        assert_eq!(h.server_version, "5.5.5-10.11.6-MariaDB-0+deb12u1");
+        assert_eq!(h.connection_id, 5);
+        assert_eq!(h.auth_plugin_data.len(), 20);
+        assert_eq!(&h.auth_plugin_data[..8], b"\x3e\x2b\x5d\x4a\x60\x55\x7e\x26");
+        assert_eq!(h.auth_plugin_name, "mysql_native_password");
+        assert_ne!(h.capabilities & CLIENT_PROTOCOL_41, 0);
+        assert_ne!(h.capabilities & CLIENT_DEPRECATE_EOF, 0);
+        assert_eq!(h.capabilities & CLIENT_LONG_PASSWORD, 0);
+        assert_eq!(h.mariadb_capabilities, 0x1d);
+        assert_eq!(h.charset, 45);
+        assert_eq!(h.status_flags, 2);
+    }
+
+    #[test]
+    fn every_truncation_is_an_error_or_a_shorter_handshake() {
+        for n in 0..MARIADB_HANDSHAKE.len() {
+            // Must not panic; truncated handshakes are errors unless they end where an old server's would.
+            let _ = HandshakeV10::parse(&MARIADB_HANDSHAKE[..n]);
+        }
+        assert!(HandshakeV10::parse(&MARIADB_HANDSHAKE[..20]).is_err());
+        assert_eq!(HandshakeV10::parse(b"\x09abc\x00"), Err(ProtocolError::UnsupportedProtocolVersion(9)));
+    }
+
+    #[test]
+    fn response_layout() {
+        let caps = CLIENT_PROTOCOL_41
+            | CLIENT_SECURE_CONNECTION
+            | CLIENT_PLUGIN_AUTH
+            | CLIENT_CONNECT_WITH_DB
+            | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA;
+        let resp = HandshakeResponse41 {
+            capabilities: caps,
+            max_packet_size: 1 << 24,
+            collation: 45,
+            username: "root",
+            auth_response: &[1, 2, 3],
+            database: Some("test"),
+            auth_plugin_name: "mysql_native_password",
+            connect_attrs: &[],
+        };
+        let mut out = Vec::new();
+        resp.write(&mut out);
+        assert_eq!(&out[..4], &caps.to_le_bytes());
+        assert_eq!(out[8], 45);
+        assert_eq!(&out[32..37], b"root\x00");
+        assert_eq!(&out[37..41], &[3, 1, 2, 3]);
+        assert_eq!(&out[41..46], b"test\x00");
+        assert_eq!(&out[46..], b"mysql_native_password\x00");
+    }
+}

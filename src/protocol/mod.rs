@@ -1,0 +1,18 @@
+//! The sans-IO protocol core: bytes in, packets, values and events out. No sockets, no async.
+
+pub mod auth;
+pub mod buf;
+pub mod charset;
+pub mod codec;
+pub mod column;
+pub mod constants;
+pub mod err_packet;
+pub mod escape;
+pub mod handshake;
+pub mod interpolate;
+pub mod ok_packet;
+pub mod option_file;
+pub mod result_header;
+pub mod text_row;
+pub mod text_value;
+pub mod value;

@@ -1,0 +1,106 @@
+//! OK_Packet and EOF_Packet: the end of a command or of a result set, with the server status.
+
+use super::buf::Reader;
+use super::constants::capability::CLIENT_PROTOCOL_41;
+use crate::error::ProtocolError;
+
+/// OK_Packet (header 0x00, or 0xFE when it ends a result set under CLIENT_DEPRECATE_EOF).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OkPacket {
+    pub affected_rows: u64,
+    pub last_insert_id: u64,
+    pub status_flags: u16,
+    pub warnings: u16,
+    /// Human-readable information, e.g. "Records: 3  Duplicates: 0  Warnings: 0".
+    pub info: String,
+}
+
+impl OkPacket {
+    /// Parses an OK_Packet whose header byte (0x00 or 0xFE) is still in `payload`.
+    pub fn parse(payload: &[u8], capabilities: u32) -> Result<OkPacket, ProtocolError> {
+        let mut r = Reader::new(payload);
+        let header = r.u8("OK header")?;
+        if header != 0x00 && header != 0xFE {
+            return Err(ProtocolError::UnexpectedPacket { context: "OK packet", header });
+        }
+        let affected_rows = r.lenenc_int("affected rows")?;
+        let last_insert_id = r.lenenc_int("last insert id")?;
+        let (status_flags, warnings) =
+            if capabilities & CLIENT_PROTOCOL_41 != 0 { (r.u16("status flags")?, r.u16("warnings")?) } else { (0, 0) };
+        let info = String::from_utf8_lossy(r.rest()).into_owned();
+        Ok(OkPacket { affected_rows, last_insert_id, status_flags, warnings, info })
+    }
+}
+
+/// EOF_Packet (header 0xFE, fewer than 9 bytes): the end of column definitions or rows
+/// when CLIENT_DEPRECATE_EOF is not in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EofPacket {
+    pub warnings: u16,
+    pub status_flags: u16,
+}
+
+impl EofPacket {
+    pub fn parse(payload: &[u8]) -> Result<EofPacket, ProtocolError> {
+        let mut r = Reader::new(payload);
+        let header = r.u8("EOF header")?;
+        if header != 0xFE || payload.len() >= 9 {
+            return Err(ProtocolError::UnexpectedPacket { context: "EOF packet", header });
+        }
+        // Pre-4.1 servers send a bare 0xFE; there is no status to read then.
+        if r.is_empty() {
+            return Ok(EofPacket::default());
+        }
+        Ok(EofPacket { warnings: r.u16("EOF warnings")?, status_flags: r.u16("EOF status")? })
+    }
+}
+
+/// Whether a packet in a row stream is its terminator (EOF or OK with header 0xFE) rather than a row:
+/// a row can start with 0xFE only as the prefix of a value of 16 MiB or more.
+pub fn is_result_terminator(payload: &[u8]) -> bool {
+    payload.first() == Some(&0xFE) && payload.len() < super::constants::MAX_PACKET_PAYLOAD
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_ok_after_insert() {
+        // INSERT of three rows with AUTO_INCREMENT starting at 7, autocommit on, no warnings.
+        let p = b"\x00\x03\x07\x02\x00\x00\x00&Records: 3  Duplicates: 0  Warnings: 0";
+        let ok = OkPacket::parse(p, CLIENT_PROTOCOL_41).unwrap();
+        assert_eq!(ok.affected_rows, 3);
+        assert_eq!(ok.last_insert_id, 7);
+        assert_eq!(ok.status_flags, 2);
+        assert_eq!(ok.warnings, 0);
+        assert!(ok.info.contains("Records: 3"));
+    }
+
+    #[test]
+    fn last_insert_id_keeps_all_64_bits() {
+        let mut p = vec![0x00, 0x01, 0xFE];
+        p.extend_from_slice(&u64::MAX.to_le_bytes());
+        p.extend_from_slice(&[0x02, 0x00, 0x01, 0x00]);
+        let ok = OkPacket::parse(&p, CLIENT_PROTOCOL_41).unwrap();
+        assert_eq!(ok.last_insert_id, u64::MAX);
+        assert_eq!(ok.warnings, 1);
+    }
+
+    #[test]
+    fn eof_packet_fields_in_protocol_order() {
+        // Warnings come before status: cymysql read them the other way round.
+        let eof = EofPacket::parse(b"\xfe\x02\x00\x0a\x00").unwrap();
+        assert_eq!(eof.warnings, 2);
+        assert_eq!(eof.status_flags, 0x000a);
+        assert!(EofPacket::parse(b"\xfe\x00").is_err());
+        assert!(EofPacket::parse(b"\x00\x00\x00\x00\x00").is_err());
+    }
+
+    #[test]
+    fn truncated_ok_is_an_error() {
+        assert!(OkPacket::parse(b"\x00", CLIENT_PROTOCOL_41).is_err());
+        assert!(OkPacket::parse(b"\x00\x00\x00\x02", CLIENT_PROTOCOL_41).is_err());
+        assert!(OkPacket::parse(b"", CLIENT_PROTOCOL_41).is_err());
+    }
+}

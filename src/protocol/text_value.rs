@@ -1,0 +1,535 @@
+//! Decoding one cell of a text-protocol result row (ProtocolText::ResultsetRow).
+//!
+//! This runs once per cell of every result set, so numbers, dates and times are parsed straight
+//! from the row's bytes without building intermediate strings.
+
+use super::charset::{encoding_of_collation, Encoding};
+use super::column::Column;
+use super::constants::column_flag::{ENUM_FLAG, SET_FLAG};
+use super::constants::column_type::*;
+use super::constants::BINARY_COLLATION;
+use super::value::{Date, DateTime, Time, Value};
+use crate::error::ProtocolError;
+
+/// Decodes one cell of a text-protocol row; `raw` is `None` for the 0xFB NULL marker.
+///
+/// Text that is not valid in the column's character set is returned as [`Value::Bytes`] so that
+/// nothing is lost; numbers, dates and times that do not parse are protocol errors.
+pub fn decode_text_value(column: &Column, raw: Option<&[u8]>) -> Result<Value, ProtocolError> {
+    let Some(raw) = raw else {
+        return Ok(Value::Null);
+    };
+    let invalid = ProtocolError::InvalidValue;
+    match column.column_type {
+        MYSQL_TYPE_TINY | MYSQL_TYPE_SHORT | MYSQL_TYPE_LONG | MYSQL_TYPE_INT24 | MYSQL_TYPE_LONGLONG => {
+            decode_integer(raw, column.is_unsigned()).ok_or(invalid("integer in a text row"))
+        }
+        MYSQL_TYPE_YEAR => {
+            parse_u64(raw).and_then(|y| u16::try_from(y).ok()).map(Value::Year).ok_or(invalid("YEAR in a text row"))
+        }
+        MYSQL_TYPE_FLOAT => parse_float::<f32>(raw).map(Value::Float).ok_or(invalid("FLOAT in a text row")),
+        MYSQL_TYPE_DOUBLE => parse_float::<f64>(raw).map(Value::Double).ok_or(invalid("DOUBLE in a text row")),
+        MYSQL_TYPE_DECIMAL | MYSQL_TYPE_NEWDECIMAL => {
+            decimal_text(raw).map(|s| Value::Decimal(s.to_owned())).ok_or(invalid("DECIMAL in a text row"))
+        }
+        MYSQL_TYPE_DATE | MYSQL_TYPE_NEWDATE => parse_date(raw).map(Value::Date).ok_or(invalid("DATE in a text row")),
+        MYSQL_TYPE_DATETIME | MYSQL_TYPE_DATETIME2 => {
+            parse_datetime(raw).map(Value::DateTime).ok_or(invalid("DATETIME in a text row"))
+        }
+        MYSQL_TYPE_TIMESTAMP | MYSQL_TYPE_TIMESTAMP2 => {
+            parse_datetime(raw).map(Value::Timestamp).ok_or(invalid("TIMESTAMP in a text row"))
+        }
+        MYSQL_TYPE_TIME | MYSQL_TYPE_TIME2 => parse_time(raw).map(Value::Time).ok_or(invalid("TIME in a text row")),
+        MYSQL_TYPE_BIT => parse_bit(raw).map(Value::Bit).ok_or(invalid("BIT in a text row")),
+        // JSON is always utf8mb4 on the wire, whatever collation the column definition names.
+        MYSQL_TYPE_JSON => std::str::from_utf8(raw)
+            .map(|s| Value::Json(s.to_owned()))
+            .map_err(|_| invalid("JSON in a text row (not UTF-8)")),
+        MYSQL_TYPE_ENUM => Ok(decode_enum(column, raw)),
+        MYSQL_TYPE_SET => Ok(decode_set(column, raw)),
+        MYSQL_TYPE_GEOMETRY => Ok(Value::Geometry(raw.to_vec())),
+        MYSQL_TYPE_NULL => Ok(Value::Null),
+        // Text-protocol result sets describe ENUM and SET columns as strings with a flag.
+        MYSQL_TYPE_STRING | MYSQL_TYPE_VAR_STRING if column.flags & ENUM_FLAG != 0 => Ok(decode_enum(column, raw)),
+        MYSQL_TYPE_STRING | MYSQL_TYPE_VAR_STRING if column.flags & SET_FLAG != 0 => Ok(decode_set(column, raw)),
+        MYSQL_TYPE_VARCHAR
+        | MYSQL_TYPE_VAR_STRING
+        | MYSQL_TYPE_STRING
+        | MYSQL_TYPE_TINY_BLOB
+        | MYSQL_TYPE_MEDIUM_BLOB
+        | MYSQL_TYPE_LONG_BLOB
+        | MYSQL_TYPE_BLOB => Ok(decode_string(column, raw)),
+        // A type this client does not know: keep the bytes rather than guess.
+        _ => Ok(Value::Bytes(raw.to_vec())),
+    }
+}
+
+/// CHAR, VARCHAR, TEXT and their binary twins: bytes for the binary collation, else text if the
+/// bytes are valid in the column's character set, else bytes.
+fn decode_string(column: &Column, raw: &[u8]) -> Value {
+    if column.charset == BINARY_COLLATION {
+        return Value::Bytes(raw.to_vec());
+    }
+    match column_text(column, raw) {
+        Some(s) => Value::Text(s),
+        None => Value::Bytes(raw.to_vec()),
+    }
+}
+
+/// An ENUM member; bytes if it is not valid text.
+fn decode_enum(column: &Column, raw: &[u8]) -> Value {
+    match column_text(column, raw) {
+        Some(s) => Value::Enum(s),
+        None => Value::Bytes(raw.to_vec()),
+    }
+}
+
+/// A SET value: its members as the server lists them, comma-separated; bytes if not valid text.
+fn decode_set(column: &Column, raw: &[u8]) -> Value {
+    match column_text(column, raw) {
+        Some(s) if s.is_empty() => Value::Set(Vec::new()),
+        Some(s) => Value::Set(s.split(',').map(str::to_owned).collect()),
+        None => Value::Bytes(raw.to_vec()),
+    }
+}
+
+/// The cell decoded in its column's character set (UTF-8 for the binary collation).
+fn column_text(column: &Column, raw: &[u8]) -> Option<String> {
+    let encoding = match encoding_of_collation(column.charset) {
+        Encoding::Binary => Encoding::Utf8mb4,
+        other => other,
+    };
+    encoding.decode(raw).map(|s| s.into_owned())
+}
+
+/// An integer cell, typed by the UNSIGNED flag; a value outside that type's range but inside the
+/// other's (which some expressions produce) keeps its exact value in the other type.
+fn decode_integer(raw: &[u8], unsigned: bool) -> Option<Value> {
+    let (negative, digits) = match raw.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, raw),
+    };
+    let magnitude = parse_u64(digits)?;
+    if negative {
+        0i64.checked_sub_unsigned(magnitude).map(Value::Int)
+    } else if unsigned {
+        Some(Value::UInt(magnitude))
+    } else {
+        Some(i64::try_from(magnitude).map_or(Value::UInt(magnitude), Value::Int))
+    }
+}
+
+/// One or more ASCII digits as a `u64`; `None` on anything else or on overflow.
+fn parse_u64(b: &[u8]) -> Option<u64> {
+    if b.is_empty() {
+        return None;
+    }
+    b.iter().try_fold(0u64, |n, &c| {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(u64::from(d))
+    })
+}
+
+/// A FLOAT or DOUBLE cell; also accepts `inf`, `-inf` and `nan`.
+fn parse_float<F: std::str::FromStr>(b: &[u8]) -> Option<F> {
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+/// The cell as text if it has DECIMAL's shape `[-]digits[.digits]`.
+fn decimal_text(b: &[u8]) -> Option<&str> {
+    let unsigned = match b.split_first() {
+        Some((b'-', rest)) => rest,
+        _ => b,
+    };
+    let (int_part, frac_part) = match unsigned.iter().position(|&c| c == b'.') {
+        Some(dot) => (unsigned.get(..dot)?, Some(unsigned.get(dot + 1..)?)),
+        None => (unsigned, None),
+    };
+    let all_digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    if !all_digits(int_part) || !frac_part.is_none_or(all_digits) {
+        return None;
+    }
+    std::str::from_utf8(b).ok()
+}
+
+/// Exactly `b.len()` ASCII digits, at most nine so that the value fits in a `u32`.
+fn fixed_digits(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || b.len() > 9 {
+        return None;
+    }
+    b.iter().try_fold(0u32, |n, &c| {
+        let d = c.wrapping_sub(b'0');
+        (d <= 9).then(|| n * 10 + u32::from(d))
+    })
+}
+
+/// Two ASCII digits at `at`.
+fn two_digits(b: &[u8], at: usize) -> Option<u8> {
+    let digits = b.get(at..at.checked_add(2)?)?;
+    fixed_digits(digits).and_then(|v| u8::try_from(v).ok())
+}
+
+/// `YYYY-MM-DD`, zero parts allowed (`0000-00-00`).
+fn parse_date(b: &[u8]) -> Option<Date> {
+    if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let year = u16::try_from(fixed_digits(b.get(..4)?)?).ok()?;
+    let month = two_digits(b, 5)?;
+    let day = two_digits(b, 8)?;
+    (month <= 12 && day <= 31).then_some(Date { year, month, day })
+}
+
+/// `MM:SS` followed by an optional fraction, the part of a time after the hours.
+fn parse_minutes_seconds(b: &[u8]) -> Option<(u8, u8, u32)> {
+    if b.get(2) != Some(&b':') {
+        return None;
+    }
+    let minute = two_digits(b, 0)?;
+    let second = two_digits(b, 3)?;
+    let microsecond = parse_fraction(b.get(5..)?)?;
+    (minute <= 59 && second <= 59).then_some((minute, second, microsecond))
+}
+
+/// Microseconds per unit of a fraction with 0..=6 digits.
+const FRACTION_SCALE: [u32; 7] = [1, 100_000, 10_000, 1_000, 100, 10, 1];
+
+/// An empty string or `.` and 1..=6 digits, scaled to microseconds (`.5` is 500000).
+fn parse_fraction(b: &[u8]) -> Option<u32> {
+    let Some((dot, digits)) = b.split_first() else {
+        return Some(0);
+    };
+    if *dot != b'.' || digits.len() > 6 {
+        return None;
+    }
+    fixed_digits(digits)?.checked_mul(*FRACTION_SCALE.get(digits.len())?)
+}
+
+/// `YYYY-MM-DD HH:MM:SS[.ffffff]`.
+fn parse_datetime(b: &[u8]) -> Option<DateTime> {
+    let date = parse_date(b.get(..10)?)?;
+    if b.get(10) != Some(&b' ') || b.get(13) != Some(&b':') {
+        return None;
+    }
+    let hour = two_digits(b, 11)?;
+    let (minute, second, microsecond) = parse_minutes_seconds(b.get(14..)?)?;
+    (hour <= 23).then_some(DateTime { date, hour, minute, second, microsecond })
+}
+
+/// `[-]H+:MM:SS[.ffffff]`; hours go up to 838 in MySQL but any count that fits is kept.
+fn parse_time(b: &[u8]) -> Option<Time> {
+    let (negative, rest) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, b),
+    };
+    let colon = rest.iter().position(|&c| c == b':')?;
+    let hours = u32::try_from(parse_u64(rest.get(..colon)?)?).ok()?;
+    let (minutes, seconds, microseconds) = parse_minutes_seconds(rest.get(colon + 1..)?)?;
+    Some(Time { negative, hours, minutes, seconds, microseconds })
+}
+
+/// BIT(n): the value as 1..=8 big-endian bytes.
+fn parse_bit(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 8 {
+        return None;
+    }
+    Some(b.iter().fold(0u64, |n, &byte| (n << 8) | u64::from(byte)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::constants::column_flag::UNSIGNED_FLAG;
+    use super::*;
+
+    const UTF8MB4: u16 = 45;
+    const LATIN1: u16 = 8;
+
+    fn col(column_type: u8, flags: u16, charset: u16) -> Column {
+        Column {
+            schema: String::new(),
+            table: String::new(),
+            org_table: String::new(),
+            name: "c".into(),
+            org_name: "c".into(),
+            charset,
+            length: 0,
+            column_type,
+            flags,
+            decimals: 0,
+        }
+    }
+
+    fn decode(column_type: u8, flags: u16, charset: u16, raw: &[u8]) -> Result<Value, ProtocolError> {
+        decode_text_value(&col(column_type, flags, charset), Some(raw))
+    }
+
+    fn ok(column_type: u8, raw: &[u8]) -> Value {
+        decode(column_type, 0, BINARY_COLLATION, raw).unwrap()
+    }
+
+    fn err(column_type: u8, flags: u16, raw: &[u8]) {
+        let r = decode(column_type, flags, BINARY_COLLATION, raw);
+        assert!(matches!(r, Err(ProtocolError::InvalidValue(_))), "type {column_type} {raw:?}: {r:?}");
+    }
+
+    fn dt(y: u16, mo: u8, d: u8, h: u8, mi: u8, s: u8, us: u32) -> DateTime {
+        DateTime { date: Date { year: y, month: mo, day: d }, hour: h, minute: mi, second: s, microsecond: us }
+    }
+
+    #[test]
+    fn null_marker_is_null_for_every_type() {
+        for t in [MYSQL_TYPE_LONG, MYSQL_TYPE_VAR_STRING, MYSQL_TYPE_DATE, MYSQL_TYPE_BIT, 200] {
+            assert_eq!(decode_text_value(&col(t, 0, 63), None), Ok(Value::Null));
+        }
+        assert_eq!(ok(MYSQL_TYPE_NULL, b""), Value::Null);
+    }
+
+    #[test]
+    fn integers() {
+        assert_eq!(ok(MYSQL_TYPE_TINY, b"-128"), Value::Int(-128));
+        assert_eq!(ok(MYSQL_TYPE_SHORT, b"32767"), Value::Int(32767));
+        assert_eq!(ok(MYSQL_TYPE_INT24, b"-8388608"), Value::Int(-8388608));
+        assert_eq!(ok(MYSQL_TYPE_LONG, b"0"), Value::Int(0));
+        assert_eq!(ok(MYSQL_TYPE_LONGLONG, b"-9223372036854775808"), Value::Int(i64::MIN));
+        assert_eq!(ok(MYSQL_TYPE_LONGLONG, b"9223372036854775807"), Value::Int(i64::MAX));
+        let unsigned = |raw: &[u8]| decode(MYSQL_TYPE_LONGLONG, UNSIGNED_FLAG, 63, raw).unwrap();
+        assert_eq!(unsigned(b"18446744073709551615"), Value::UInt(u64::MAX));
+        assert_eq!(unsigned(b"0"), Value::UInt(0));
+        assert_eq!(decode(MYSQL_TYPE_TINY, UNSIGNED_FLAG, 63, b"255"), Ok(Value::UInt(255)));
+        // ZEROFILL pads with zeros.
+        assert_eq!(ok(MYSQL_TYPE_LONG, b"0000000042"), Value::Int(42));
+        // Out of the flagged type's range but exact in the other one: kept exactly.
+        assert_eq!(ok(MYSQL_TYPE_LONGLONG, b"9223372036854775808"), Value::UInt(1 << 63));
+        assert_eq!(unsigned(b"-1"), Value::Int(-1));
+    }
+
+    #[test]
+    fn malformed_integers_are_errors() {
+        for raw in [
+            &b""[..],
+            b"-",
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"1.0",
+            b"0x10",
+            b"1e3",
+            b"--1",
+            b"18446744073709551616",
+            b"-9223372036854775809",
+            b"99999999999999999999999",
+        ] {
+            err(MYSQL_TYPE_LONGLONG, 0, raw);
+            err(MYSQL_TYPE_LONGLONG, UNSIGNED_FLAG, raw);
+        }
+    }
+
+    #[test]
+    fn year() {
+        assert_eq!(ok(MYSQL_TYPE_YEAR, b"2024"), Value::Year(2024));
+        assert_eq!(ok(MYSQL_TYPE_YEAR, b"0000"), Value::Year(0));
+        assert_eq!(ok(MYSQL_TYPE_YEAR, b"1901"), Value::Year(1901));
+        for raw in [&b""[..], b"-1", b"65536", b"20x4"] {
+            err(MYSQL_TYPE_YEAR, 0, raw);
+        }
+    }
+
+    #[test]
+    fn floats_and_doubles() {
+        assert_eq!(ok(MYSQL_TYPE_FLOAT, b"1.5"), Value::Float(1.5));
+        assert_eq!(ok(MYSQL_TYPE_FLOAT, b"-3.40282e38"), Value::Float(-3.40282e38));
+        assert_eq!(ok(MYSQL_TYPE_DOUBLE, b"1.7976931348623157e308"), Value::Double(f64::MAX));
+        assert_eq!(ok(MYSQL_TYPE_DOUBLE, b"-2.2250738585072014e-308"), Value::Double(-f64::MIN_POSITIVE));
+        assert_eq!(ok(MYSQL_TYPE_DOUBLE, b"0.1"), Value::Double(0.1));
+        assert_eq!(ok(MYSQL_TYPE_DOUBLE, b"1e-7"), Value::Double(1e-7));
+        assert_eq!(ok(MYSQL_TYPE_DOUBLE, b"inf"), Value::Double(f64::INFINITY));
+        assert_eq!(ok(MYSQL_TYPE_DOUBLE, b"-inf"), Value::Double(f64::NEG_INFINITY));
+        assert!(matches!(ok(MYSQL_TYPE_DOUBLE, b"nan"), Value::Double(d) if d.is_nan()));
+        assert_eq!(ok(MYSQL_TYPE_FLOAT, b"-inf"), Value::Float(f32::NEG_INFINITY));
+        match ok(MYSQL_TYPE_DOUBLE, b"-0") {
+            Value::Double(d) => assert!(d == 0.0 && d.is_sign_negative()),
+            other => panic!("{other:?}"),
+        }
+        for raw in [&b""[..], b"1.5.5", b"abc", b"1,5", b"\xff"] {
+            err(MYSQL_TYPE_DOUBLE, 0, raw);
+            err(MYSQL_TYPE_FLOAT, 0, raw);
+        }
+    }
+
+    #[test]
+    fn decimals_keep_their_text() {
+        for raw in ["0", "-0.50", "12345678901234567890123456789012345678901234567890.123", "7.000"] {
+            assert_eq!(ok(MYSQL_TYPE_NEWDECIMAL, raw.as_bytes()), Value::Decimal(raw.into()));
+            assert_eq!(ok(MYSQL_TYPE_DECIMAL, raw.as_bytes()), Value::Decimal(raw.into()));
+        }
+        for raw in [&b""[..], b"-", b".5", b"5.", b"1e5", b"+1", b"1.2.3", b"NaN", b"1 ", b"-.1", b"1.-2"] {
+            err(MYSQL_TYPE_NEWDECIMAL, 0, raw);
+        }
+    }
+
+    #[test]
+    fn dates() {
+        let date = |y, m, d| Value::Date(Date { year: y, month: m, day: d });
+        assert_eq!(ok(MYSQL_TYPE_DATE, b"2024-01-02"), date(2024, 1, 2));
+        assert_eq!(ok(MYSQL_TYPE_DATE, b"0000-00-00"), date(0, 0, 0));
+        assert_eq!(ok(MYSQL_TYPE_NEWDATE, b"9999-12-31"), date(9999, 12, 31));
+        assert_eq!(ok(MYSQL_TYPE_DATE, b"2024-02-00"), date(2024, 2, 0));
+        for raw in [
+            &b""[..],
+            b"2024-1-02",
+            b"2024-01-02 ",
+            b"2024/01/02",
+            b"2024-13-01",
+            b"2024-01-32",
+            b"20x4-01-02",
+            b"2024-01-0",
+            b"+024-01-02",
+        ] {
+            err(MYSQL_TYPE_DATE, 0, raw);
+        }
+    }
+
+    #[test]
+    fn datetimes_and_timestamps() {
+        assert_eq!(ok(MYSQL_TYPE_DATETIME, b"2024-01-02 03:04:05"), Value::DateTime(dt(2024, 1, 2, 3, 4, 5, 0)));
+        assert_eq!(
+            ok(MYSQL_TYPE_DATETIME, b"2024-01-02 03:04:05.5"),
+            Value::DateTime(dt(2024, 1, 2, 3, 4, 5, 500_000))
+        );
+        assert_eq!(ok(MYSQL_TYPE_DATETIME, b"2024-01-02 03:04:05.000001"), Value::DateTime(dt(2024, 1, 2, 3, 4, 5, 1)));
+        assert_eq!(
+            ok(MYSQL_TYPE_DATETIME2, b"9999-12-31 23:59:59.999999"),
+            Value::DateTime(dt(9999, 12, 31, 23, 59, 59, 999_999))
+        );
+        assert_eq!(ok(MYSQL_TYPE_DATETIME, b"0000-00-00 00:00:00"), Value::DateTime(dt(0, 0, 0, 0, 0, 0, 0)));
+        assert_eq!(
+            ok(MYSQL_TYPE_TIMESTAMP, b"1970-01-01 00:00:01.120"),
+            Value::Timestamp(dt(1970, 1, 1, 0, 0, 1, 120_000))
+        );
+        assert_eq!(ok(MYSQL_TYPE_TIMESTAMP2, b"2038-01-19 03:14:07"), Value::Timestamp(dt(2038, 1, 19, 3, 14, 7, 0)));
+        for raw in [
+            &b"2024-01-02"[..],
+            b"2024-01-02 03:04",
+            b"2024-01-02T03:04:05",
+            b"2024-01-02 24:00:00",
+            b"2024-01-02 03:60:00",
+            b"2024-01-02 03:04:60",
+            b"2024-01-02 03:04:05.",
+            b"2024-01-02 03:04:05.1234567",
+            b"2024-01-02 03:04:05,5",
+            b"2024-01-02 03:04:05.5x",
+            b"2024-01-02 3:04:05",
+        ] {
+            err(MYSQL_TYPE_DATETIME, 0, raw);
+            err(MYSQL_TYPE_TIMESTAMP, 0, raw);
+        }
+    }
+
+    #[test]
+    fn times() {
+        let time = |negative, hours, minutes, seconds, microseconds| {
+            Value::Time(Time { negative, hours, minutes, seconds, microseconds })
+        };
+        assert_eq!(ok(MYSQL_TYPE_TIME, b"00:00:00"), time(false, 0, 0, 0, 0));
+        assert_eq!(ok(MYSQL_TYPE_TIME, b"12:34:56.5"), time(false, 12, 34, 56, 500_000));
+        assert_eq!(ok(MYSQL_TYPE_TIME, b"-00:00:01"), time(true, 0, 0, 1, 0));
+        assert_eq!(ok(MYSQL_TYPE_TIME, b"838:59:59"), time(false, 838, 59, 59, 0));
+        assert_eq!(ok(MYSQL_TYPE_TIME, b"-838:59:59.999999"), time(true, 838, 59, 59, 999_999));
+        assert_eq!(ok(MYSQL_TYPE_TIME2, b"1234:00:00"), time(false, 1234, 0, 0, 0));
+        assert_eq!(ok(MYSQL_TYPE_TIME, b"5:06:07"), time(false, 5, 6, 7, 0));
+        for raw in [
+            &b""[..],
+            b"-",
+            b":00:00",
+            b"12:34",
+            b"12:3:56",
+            b"12:60:00",
+            b"12:00:60",
+            b"12:00:00.",
+            b"12:00:00.1234567",
+            b"--1:00:00",
+            b"99999999999:00:00",
+            b"12:00:00 ",
+        ] {
+            err(MYSQL_TYPE_TIME, 0, raw);
+        }
+    }
+
+    #[test]
+    fn bits_are_big_endian() {
+        assert_eq!(ok(MYSQL_TYPE_BIT, b"\x01"), Value::Bit(1));
+        assert_eq!(ok(MYSQL_TYPE_BIT, b"\x01\x00"), Value::Bit(256));
+        assert_eq!(ok(MYSQL_TYPE_BIT, b"\xff\xff\xff\xff\xff\xff\xff\xff"), Value::Bit(u64::MAX));
+        err(MYSQL_TYPE_BIT, 0, b"");
+        err(MYSQL_TYPE_BIT, 0, b"\x01\x02\x03\x04\x05\x06\x07\x08\x09");
+    }
+
+    #[test]
+    fn json() {
+        assert_eq!(ok(MYSQL_TYPE_JSON, br#"{"a": [1, "\u00e9"]}"#), Value::Json(r#"{"a": [1, "\u00e9"]}"#.into()));
+        err(MYSQL_TYPE_JSON, 0, b"\"\xff\"");
+        // MariaDB has no JSON type: its JSON columns are utf8mb4 LONGTEXT.
+        assert_eq!(decode(MYSQL_TYPE_LONG_BLOB, 0, UTF8MB4, b"[1]"), Ok(Value::Text("[1]".into())));
+    }
+
+    #[test]
+    fn enums_and_sets() {
+        assert_eq!(decode(MYSQL_TYPE_ENUM, 0, UTF8MB4, b"small"), Ok(Value::Enum("small".into())));
+        assert_eq!(decode(MYSQL_TYPE_STRING, ENUM_FLAG, UTF8MB4, b"\xc3\xa9"), Ok(Value::Enum("é".into())));
+        assert_eq!(decode(MYSQL_TYPE_STRING, ENUM_FLAG, UTF8MB4, b""), Ok(Value::Enum(String::new())));
+        assert_eq!(decode(MYSQL_TYPE_STRING, ENUM_FLAG, LATIN1, b"caf\xe9"), Ok(Value::Enum("café".into())));
+        assert_eq!(decode(MYSQL_TYPE_STRING, ENUM_FLAG, UTF8MB4, b"\xff"), Ok(Value::Bytes(vec![0xff])));
+        assert_eq!(
+            decode(MYSQL_TYPE_SET, 0, UTF8MB4, b"a,b,c"),
+            Ok(Value::Set(vec!["a".into(), "b".into(), "c".into()]))
+        );
+        assert_eq!(decode(MYSQL_TYPE_STRING, SET_FLAG, UTF8MB4, b"x"), Ok(Value::Set(vec!["x".into()])));
+        assert_eq!(decode(MYSQL_TYPE_STRING, SET_FLAG, UTF8MB4, b""), Ok(Value::Set(vec![])));
+        assert_eq!(
+            decode(MYSQL_TYPE_VAR_STRING, SET_FLAG, UTF8MB4, b"a,"),
+            Ok(Value::Set(vec!["a".into(), String::new()]))
+        );
+    }
+
+    #[test]
+    fn geometry_keeps_its_bytes() {
+        let wkb =
+            b"\x00\x00\x00\x00\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\xf0\x3f\x00\x00\x00\x00\x00\x00\x00\x40";
+        assert_eq!(ok(MYSQL_TYPE_GEOMETRY, wkb), Value::Geometry(wkb.to_vec()));
+    }
+
+    #[test]
+    fn strings_decode_by_collation_and_never_lose_bytes() {
+        for t in [
+            MYSQL_TYPE_VARCHAR,
+            MYSQL_TYPE_VAR_STRING,
+            MYSQL_TYPE_STRING,
+            MYSQL_TYPE_TINY_BLOB,
+            MYSQL_TYPE_MEDIUM_BLOB,
+            MYSQL_TYPE_LONG_BLOB,
+            MYSQL_TYPE_BLOB,
+        ] {
+            assert_eq!(decode(t, 0, UTF8MB4, "żółw 😀".as_bytes()), Ok(Value::Text("żółw 😀".into())));
+            assert_eq!(decode(t, 0, UTF8MB4, b""), Ok(Value::Text(String::new())));
+            // Valid UTF-8, but the binary collation says these are bytes.
+            assert_eq!(decode(t, 0, BINARY_COLLATION, b"abc"), Ok(Value::Bytes(b"abc".to_vec())));
+            assert_eq!(decode(t, 0, UTF8MB4, b"a\xffb"), Ok(Value::Bytes(b"a\xffb".to_vec())));
+            assert_eq!(decode(t, 0, LATIN1, b"\x80 caf\xe9"), Ok(Value::Text("€ café".into())));
+            assert_eq!(decode(t, 0, 11, b"ascii\x80"), Ok(Value::Bytes(b"ascii\x80".to_vec())));
+            // utf8mb3 cannot hold 4-byte characters.
+            assert_eq!(decode(t, 0, 33, "😀".as_bytes()), Ok(Value::Bytes("😀".as_bytes().to_vec())));
+        }
+        // A collation of a character set we do not decode: valid UTF-8 is text, the rest bytes.
+        assert_eq!(decode(MYSQL_TYPE_VAR_STRING, 0, 28, b"abc"), Ok(Value::Text("abc".into())));
+        assert_eq!(decode(MYSQL_TYPE_VAR_STRING, 0, 28, b"\xb0\xa1"), Ok(Value::Bytes(vec![0xb0, 0xa1])));
+    }
+
+    #[test]
+    fn unknown_types_keep_their_bytes() {
+        assert_eq!(decode(100, 0, UTF8MB4, b"\x00\x01"), Ok(Value::Bytes(vec![0, 1])));
+        assert_eq!(decode(MYSQL_TYPE_TIME2 + 1, 0, UTF8MB4, b"x"), Ok(Value::Bytes(b"x".to_vec())));
+    }
+}
