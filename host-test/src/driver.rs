@@ -12,7 +12,7 @@ use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
 /// Host bindings generated from `wit/`.
 pub mod bindings {
-    wasmtime::component::bindgen!({ path: "../wit", world: "driver" });
+    wasmtime::component::bindgen!({ path: "../wit", world: "driver", additional_derives: [PartialEq] });
 }
 
 pub use bindings::exports::cymysql::aio::types::{

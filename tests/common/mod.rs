@@ -1,0 +1,75 @@
+//! Shared set-up of the integration tests: one throwaway MariaDB and one compiled component per
+//! test binary, a fresh component instance per test.
+
+#![allow(dead_code)]
+
+use host_test::driver::{Conn, ConnectOptions, Cur, DbError, ErrorKind, Host, Sandbox, Session, Value};
+use host_test::server::{self, TestServer};
+
+pub fn server() -> &'static TestServer {
+    server::shared()
+}
+
+/// A new instance of the component, allowed to reach loopback only.
+pub fn session() -> Session {
+    Host::shared().instantiate(&Sandbox::default()).expect("instantiate the component")
+}
+
+/// Options for the shared server's root user on database `test`, from the component's own URL parser.
+pub fn options(s: &mut Session) -> ConnectOptions {
+    s.options_from_url(&server().url("test")).expect("no trap").expect("valid url")
+}
+
+/// A connection to the shared server through the component.
+pub fn connect(s: &mut Session) -> Conn {
+    let o = options(s);
+    s.connect(&o).expect("no trap").expect("connect")
+}
+
+/// Runs `sql` (no parameters) and returns every row; panics on error.
+pub fn rows(s: &mut Session, c: Conn, sql: &str) -> Vec<Vec<Value>> {
+    let cur = s.cursor(c).unwrap();
+    s.execute(cur, sql, None).unwrap().unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+    let r = s.fetchall(cur).unwrap().unwrap();
+    s.drop_cursor(cur).unwrap();
+    r
+}
+
+/// Runs `sql` and returns its first value.
+pub fn scalar(s: &mut Session, c: Conn, sql: &str) -> Value {
+    rows(s, c, sql).into_iter().next().and_then(|r| r.into_iter().next()).unwrap_or_else(|| panic!("{sql}: no rows"))
+}
+
+/// Runs `sql` for its effect.
+pub fn exec(s: &mut Session, c: Conn, sql: &str) -> u64 {
+    let cur = s.cursor(c).unwrap();
+    let n = s.execute(cur, sql, None).unwrap().unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+    s.drop_cursor(cur).unwrap();
+    n
+}
+
+/// Runs `sql` expecting the driver to fail; returns its error.
+pub fn exec_err(s: &mut Session, cur: Cur, sql: &str) -> DbError {
+    match s.execute(cur, sql, None).expect("no trap") {
+        Ok(n) => panic!("{sql}: expected an error, got {n}"),
+        Err(e) => e,
+    }
+}
+
+/// A table name unique to this test, in database `test`, dropped first if it exists.
+pub fn fresh_table(s: &mut Session, c: Conn, name: &str, columns: &str) -> String {
+    exec(s, c, &format!("DROP TABLE IF EXISTS {name}"));
+    exec(s, c, &format!("CREATE TABLE {name} ({columns})"));
+    name.to_string()
+}
+
+pub fn text(v: &str) -> Value {
+    Value::Text(v.to_string())
+}
+
+pub fn assert_kind(e: &DbError, kind: ErrorKind, code: Option<u16>) {
+    assert_eq!(e.kind, kind, "{e:?}");
+    if code.is_some() {
+        assert_eq!(e.code, code, "{e:?}");
+    }
+}

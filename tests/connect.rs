@@ -1,0 +1,165 @@
+//! Connecting: handshake, authentication, options applied at connect, and what is not supported.
+
+mod common;
+
+use common::*;
+use host_test::driver::{ErrorKind, Host, Sandbox, SslOptions, Value};
+
+#[test]
+fn connects_by_ip_and_reports_server() {
+    let mut s = session();
+    let c = connect(&mut s);
+    let version = s.server_version(c).unwrap();
+    assert!(version.contains("MariaDB"), "{version}");
+    assert!(!version.starts_with("5.5.5-"), "replication prefix stripped: {version}");
+    let id = s.thread_id(c).unwrap();
+    assert_eq!(scalar(&mut s, c, "SELECT CONNECTION_ID()"), Value::Uint(id as u64));
+}
+
+#[test]
+fn connects_by_host_name() {
+    let mut s = session();
+    let mut o = options(&mut s);
+    o.host = "localhost".into();
+    let c = s.connect(&o).unwrap().expect("connect via name lookup");
+    assert_eq!(scalar(&mut s, c, "SELECT 1"), Value::Int(1));
+}
+
+#[test]
+fn wrong_password_is_access_denied_at_connect() {
+    let mut s = session();
+    let mut o = options(&mut s);
+    o.passwd = "not-the-Secret-pw-123".into();
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Operational, Some(1045));
+    assert_eq!(e.sqlstate.as_deref(), Some("28000"));
+    assert!(!e.message.contains("not-the-Secret-pw-123"), "password leaked: {}", e.message);
+}
+
+#[test]
+fn unknown_database_is_1049() {
+    let mut s = session();
+    let mut o = options(&mut s);
+    o.db = Some("no_such_db".into());
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Operational, Some(1049));
+    assert_eq!(e.sqlstate.as_deref(), Some("42000"));
+}
+
+#[test]
+fn unix_socket_named_pipe_ssl_and_compress_are_not_supported() {
+    let mut s = session();
+    let base = options(&mut s);
+    let mut variants = Vec::new();
+    let mut o = base.clone();
+    o.unix_socket = Some(server().socket_path().display().to_string());
+    variants.push(o);
+    let mut o = base.clone();
+    o.named_pipe = true;
+    variants.push(o);
+    let mut o = base.clone();
+    o.ssl = Some(SslOptions { ca: None, cert: None, key: None, verify_cert: true, verify_identity: true });
+    variants.push(o);
+    let mut o = base.clone();
+    o.compress = Some("zlib".into());
+    variants.push(o);
+    for o in variants {
+        let e = s.connect(&o).unwrap().unwrap_err();
+        assert_kind(&e, ErrorKind::NotSupported, None);
+    }
+}
+
+#[test]
+fn connect_timeout_is_enforced() {
+    // A listener that accepts but never sends a handshake.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut s = session();
+    let mut o = options(&mut s);
+    o.port = port;
+    o.connect_timeout = Some(0.3);
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Operational, None);
+    assert!(e.message.contains("connect_timeout"), "{e:?}");
+    drop(listener);
+}
+
+#[test]
+fn refused_port_is_a_connect_error() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut s = session();
+    let mut o = options(&mut s);
+    o.port = port;
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Operational, Some(2003));
+}
+
+#[test]
+fn defaults_charset_utf8mb4_and_autocommit_off() {
+    let mut s = session();
+    let c = connect(&mut s);
+    assert_eq!(scalar(&mut s, c, "SELECT @@character_set_client"), text("utf8mb4"));
+    assert_eq!(scalar(&mut s, c, "SELECT @@character_set_results"), text("utf8mb4"));
+    assert_eq!(scalar(&mut s, c, "SELECT @@autocommit"), Value::Int(0));
+    assert!(!s.get_autocommit(c).unwrap());
+    s.autocommit(c, true).unwrap().unwrap();
+    assert_eq!(scalar(&mut s, c, "SELECT @@autocommit"), Value::Int(1));
+    assert!(s.get_autocommit(c).unwrap());
+}
+
+#[test]
+fn autocommit_option_is_applied() {
+    let mut s = session();
+    let mut o = options(&mut s);
+    o.autocommit = Some(true);
+    let c = s.connect(&o).unwrap().unwrap();
+    assert_eq!(scalar(&mut s, c, "SELECT @@autocommit"), Value::Int(1));
+}
+
+#[test]
+fn sql_mode_and_init_command_are_applied() {
+    let mut s = session();
+    let mut o = options(&mut s);
+    o.sql_mode = Some("ANSI_QUOTES,NO_BACKSLASH_ESCAPES".into());
+    o.init_command = Some("SET @init_ran = 'yes'".into());
+    let c = s.connect(&o).unwrap().unwrap();
+    assert_eq!(scalar(&mut s, c, "SELECT @@sql_mode"), text("ANSI_QUOTES,NO_BACKSLASH_ESCAPES"));
+    assert_eq!(scalar(&mut s, c, "SELECT @init_ran"), text("yes"));
+}
+
+#[test]
+fn read_default_file_through_a_preopened_directory() {
+    let dir = std::env::temp_dir().join(format!("cymysql-wasi-cnf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let srv = server();
+    std::fs::write(
+        dir.join("my.cnf"),
+        format!(
+            "[client]\nuser = root\npassword = \"{}\"\nport = {}\nhost = 127.0.0.1\n\n[app]\ndatabase = mysql\ninit-command = SET @from_group = 1\n",
+            srv.root_password, srv.port
+        ),
+    )
+    .unwrap();
+    let host = Host::shared();
+    let mut s = host
+        .instantiate(&Sandbox { preopens: vec![(dir.clone(), "/etc/cymysql".into())], ..Sandbox::default() })
+        .unwrap();
+    let mut o = s.default_options().unwrap();
+    o.read_default_file = Some("/etc/cymysql/my.cnf".into());
+    o.read_default_group = Some("app".into());
+    let c = s.connect(&o).unwrap().expect("credentials from the option file");
+    assert_eq!(scalar(&mut s, c, "SELECT DATABASE()"), text("mysql"));
+    assert_eq!(scalar(&mut s, c, "SELECT @from_group"), Value::Int(1));
+    // Explicit arguments win over the file.
+    o.db = Some("test".into());
+    let c2 = s.connect(&o).unwrap().unwrap();
+    assert_eq!(scalar(&mut s, c2, "SELECT DATABASE()"), text("test"));
+    // A file the guest cannot see is a clear error, not a trap.
+    o.read_default_file = Some("/nowhere/my.cnf".into());
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Interface, None);
+    std::fs::remove_dir_all(&dir).ok();
+}
