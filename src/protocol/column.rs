@@ -56,9 +56,9 @@ impl Column {
 mod tests {
     use super::*;
 
-    /// `SELECT id FROM t` against MariaDB 10.11 (id INT NOT NULL PRIMARY KEY).
+    /// `SELECT id FROM test.t` against MariaDB 10.11.19 (id INT NOT NULL PRIMARY KEY), captured.
     const ID_COLUMN: &[u8] =
-        b"\x03def\x04test\x01t\x01t\x02id\x02id\x0c\x3f\x00\x0b\x00\x00\x00\x03\x03\x42\x00\x00\x00";
+        b"\x03def\x04test\x01t\x01t\x02id\x02id\x0c\x3f\x00\x0b\x00\x00\x00\x03\x03\x50\x00\x00\x00";
 
     #[test]
     fn parses_captured_definition() {
@@ -67,7 +67,7 @@ mod tests {
         assert_eq!(c.charset, 63);
         assert_eq!(c.length, 11);
         assert_eq!(c.column_type, 3);
-        assert_eq!(c.flags, 0x4203);
+        assert_eq!(c.flags, 0x5003);
         assert!(!c.is_nullable());
     }
 

@@ -142,24 +142,23 @@ pub fn ssl_request(capabilities: u32, max_packet_size: u32, collation: u8) -> Ve
 pub(crate) mod tests {
     use super::*;
 
-    /// The handshake of MariaDB 10.11.6 from Debian (captured on loopback).
-    pub const MARIADB_HANDSHAKE: &[u8] = b"\x0a5.5.5-10.11.6-MariaDB-0+deb12u1\x00\x05\x00\x00\x00\
-\x3e\x2b\x5d\x4a\x60\x55\x7e\x26\x00\xfe\xf7\x2d\x02\x00\xff\x81\x15\x00\x00\x00\x00\x00\x00\x1d\x00\x00\x00\
-\x5e\x3f\x7c\x29\x57\x5c\x28\x21\x34\x2c\x5d\x60\x00mysql_native_password\x00";
+    /// The handshake of Debian's MariaDB 10.11.19 (captured on loopback; server charset latin1).
+    pub const MARIADB_HANDSHAKE: &[u8] = b"\x0a5.5.5-10.11.19-MariaDB-0+deb12u1\x00\x03\x00\x00\x00\
+^MFXes6P\x00\xfe\xf7\x08\x02\x00\xff\x81\x15\x00\x00\x00\x00\x00\x00\x1d\x00\x00\x00\
+mWKP3MiGgREA\x00mysql_native_password\x00";
 
     #[test]
     fn parses_mariadb_handshake() {
         let h = HandshakeV10::parse(MARIADB_HANDSHAKE).unwrap();
-        assert_eq!(h.server_version, "5.5.5-10.11.6-MariaDB-0+deb12u1");
-        assert_eq!(h.connection_id, 5);
-        assert_eq!(h.auth_plugin_data.len(), 20);
-        assert_eq!(&h.auth_plugin_data[..8], b"\x3e\x2b\x5d\x4a\x60\x55\x7e\x26");
+        assert_eq!(h.server_version, "5.5.5-10.11.19-MariaDB-0+deb12u1");
+        assert_eq!(h.connection_id, 3);
+        assert_eq!(h.auth_plugin_data, b"^MFXes6PmWKP3MiGgREA");
         assert_eq!(h.auth_plugin_name, "mysql_native_password");
         assert_ne!(h.capabilities & CLIENT_PROTOCOL_41, 0);
         assert_ne!(h.capabilities & CLIENT_DEPRECATE_EOF, 0);
         assert_eq!(h.capabilities & CLIENT_LONG_PASSWORD, 0);
         assert_eq!(h.mariadb_capabilities, 0x1d);
-        assert_eq!(h.charset, 45);
+        assert_eq!(h.charset, 8);
         assert_eq!(h.status_flags, 2);
     }
 

@@ -67,14 +67,24 @@ mod tests {
 
     #[test]
     fn parses_ok_after_insert() {
-        // INSERT of three rows with AUTO_INCREMENT starting at 7, autocommit on, no warnings.
-        let p = b"\x00\x03\x07\x02\x00\x00\x00&Records: 3  Duplicates: 0  Warnings: 0";
+        // `INSERT INTO test.t VALUES (8),(9),(10)` on MariaDB 10.11.19, captured.
+        let p = b"\x00\x03\x00\x02\x00\x00\x00&Records: 3  Duplicates: 0  Warnings: 0";
         let ok = OkPacket::parse(p, CLIENT_PROTOCOL_41).unwrap();
         assert_eq!(ok.affected_rows, 3);
-        assert_eq!(ok.last_insert_id, 7);
+        assert_eq!(ok.last_insert_id, 0);
         assert_eq!(ok.status_flags, 2);
         assert_eq!(ok.warnings, 0);
         assert!(ok.info.contains("Records: 3"));
+    }
+
+    #[test]
+    fn parses_result_set_terminator() {
+        // The OK that ends `SELECT id FROM test.t` under CLIENT_DEPRECATE_EOF, captured.
+        let p = b"\xfe\x00\x00\x22\x00\x00\x00";
+        assert!(is_result_terminator(p));
+        let ok = OkPacket::parse(p, CLIENT_PROTOCOL_41).unwrap();
+        assert_eq!(ok.status_flags, 0x22);
+        assert_eq!(ok.warnings, 0);
     }
 
     #[test]
