@@ -148,6 +148,12 @@ pub struct Cur(ResourceAny);
 #[derive(Debug, Clone, Copy)]
 pub struct DictCur(ResourceAny);
 
+/// A `pool` resource.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolHandle(ResourceAny);
+
+pub use bindings::exports::cymysql::aio::pool::{PoolCounters, PoolOptions, Statement, StatementResult};
+
 /// A dict row: (key, value) pairs in column order.
 pub type DictRow = Vec<(String, Value)>;
 
@@ -374,5 +380,92 @@ impl Session {
 
     pub fn drop_cursor(&mut self, c: Cur) -> Result<()> {
         c.0.resource_drop(&mut self.store)
+    }
+
+    pub fn default_pool_options(&mut self) -> Result<PoolOptions> {
+        let api = self.driver.cymysql_aio_pool();
+        api.call_default_pool_options(&mut self.store)
+    }
+
+    pub fn create_pool(
+        &mut self,
+        o: &ConnectOptions,
+        minsize: u32,
+        maxsize: u32,
+        recycle: Option<f64>,
+    ) -> Call<PoolHandle> {
+        let api = self.driver.cymysql_aio_pool();
+        Ok(api.pool().call_create_pool(&mut self.store, o, minsize, maxsize, recycle)?.map(PoolHandle))
+    }
+
+    pub fn create_pool_with(&mut self, o: &ConnectOptions, settings: &PoolOptions) -> Call<PoolHandle> {
+        let api = self.driver.cymysql_aio_pool();
+        Ok(api.pool().call_create_pool_with(&mut self.store, o, *settings)?.map(PoolHandle))
+    }
+
+    pub fn acquire(&mut self, p: PoolHandle) -> Call<Conn> {
+        let api = self.driver.cymysql_aio_pool();
+        Ok(api.pool().call_acquire(&mut self.store, p.0)?.map(Conn))
+    }
+
+    pub fn release(&mut self, p: PoolHandle, c: Conn) -> Result<()> {
+        let api = self.driver.cymysql_aio_pool();
+        api.pool().call_release(&mut self.store, p.0, c.0)
+    }
+
+    pub fn pool_size(&mut self, p: PoolHandle) -> Result<(u32, u32, u32, u32)> {
+        let api = self.driver.cymysql_aio_pool();
+        let size = api.pool().call_size(&mut self.store, p.0)?;
+        let free = api.pool().call_freesize(&mut self.store, p.0)?;
+        let min = api.pool().call_minsize(&mut self.store, p.0)?;
+        let max = api.pool().call_maxsize(&mut self.store, p.0)?;
+        Ok((size, free, min, max))
+    }
+
+    pub fn pool_counters(&mut self, p: PoolHandle) -> Result<PoolCounters> {
+        let api = self.driver.cymysql_aio_pool();
+        api.pool().call_counters(&mut self.store, p.0)
+    }
+
+    pub fn pool_close(&mut self, p: PoolHandle) -> Result<()> {
+        let api = self.driver.cymysql_aio_pool();
+        api.pool().call_close(&mut self.store, p.0)
+    }
+
+    pub fn pool_wait_closed(&mut self, p: PoolHandle) -> Call<()> {
+        let api = self.driver.cymysql_aio_pool();
+        api.pool().call_wait_closed(&mut self.store, p.0)
+    }
+
+    pub fn pool_terminate(&mut self, p: PoolHandle) -> Result<()> {
+        let api = self.driver.cymysql_aio_pool();
+        api.pool().call_terminate(&mut self.store, p.0)
+    }
+
+    pub fn pool_clear(&mut self, p: PoolHandle) -> Result<()> {
+        let api = self.driver.cymysql_aio_pool();
+        api.pool().call_clear(&mut self.store, p.0)
+    }
+
+    pub fn gather(
+        &mut self,
+        p: PoolHandle,
+        tasks: &[Vec<Statement>],
+    ) -> Result<Vec<Result<Vec<StatementResult>, DbError>>> {
+        let api = self.driver.cymysql_aio_pool();
+        api.pool().call_gather(&mut self.store, p.0, tasks)
+    }
+}
+
+/// Cursor calls used by the result-handling tests.
+impl Session {
+    pub fn arraysize(&mut self, cur: Cur) -> Result<u32> {
+        let api = self.driver.cymysql_aio_connection();
+        api.cursor().call_arraysize(&mut self.store, cur.0)
+    }
+
+    pub fn dict_nextset(&mut self, cur: DictCur) -> Call<bool> {
+        let api = self.driver.cymysql_aio_connection();
+        api.dict_cursor().call_nextset(&mut self.store, cur.0)
     }
 }

@@ -228,6 +228,38 @@ impl Connection {
         let _ = c.close().await;
     }
 
+    /// Whether the connection can take a command now, without a round trip: false when it is
+    /// closed, broken, or a command was abandoned halfway (its packet sequence is unknown).
+    pub fn is_usable(&self) -> bool {
+        match self.inner.try_lock() {
+            Some(c) => c.state == State::Ready && c.transport.is_some(),
+            None => false,
+        }
+    }
+
+    /// Returns the session to a clean state for its next user: rolls back an open transaction and,
+    /// with `reset`, sends COM_RESET_CONNECTION and re-applies the connect-time settings.
+    pub async fn reset_session(&self, reset: bool) -> Result<(), Error> {
+        let mut c = self.lock().await;
+        // A server error left by the previous user's unread batch is theirs, not ours.
+        if let Err(e) = c.drain_before_reuse().await {
+            if e.is_fatal() {
+                return Err(e);
+            }
+        }
+        if reset {
+            c.simple_command(COM_RESET_CONNECTION, &[]).await?;
+            // The reset returns character set, sql_mode and autocommit to the server's defaults.
+            let names = format!("SET NAMES {}", c.charset.name);
+            c.query_all(&names).await?;
+            c.after_connect().await?;
+        } else if c.status & SERVER_STATUS_IN_TRANS != 0 {
+            c.query_all("ROLLBACK").await?;
+        }
+        self.status_hint.set(c.status);
+        Ok(())
+    }
+
     /// Whether the connection is open and not known to be broken.
     pub async fn is_open(&self) -> bool {
         self.lock().await.state == State::Ready
@@ -560,6 +592,13 @@ impl Conn {
                 }
             }
         }
+    }
+
+    /// Reads and discards what a previous user left on the wire.
+    async fn drain_before_reuse(&mut self) -> Result<(), Error> {
+        self.begin()?;
+        let r = self.drain_pending().await;
+        self.end(r)
     }
 
     /// Runs COM_QUERY and discards any rows: for statements run for their effect.

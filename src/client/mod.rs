@@ -3,6 +3,7 @@
 pub mod connection;
 pub mod cursor;
 pub mod options;
+pub mod pool;
 pub mod transport;
 pub mod url;
 

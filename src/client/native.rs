@@ -56,6 +56,11 @@ impl Runtime for NativeRuntime {
         })
     }
 
+    fn now(&self) -> Duration {
+        static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        ORIGIN.get_or_init(std::time::Instant::now).elapsed()
+    }
+
     fn sleep(&self, duration: Duration) -> LocalFuture<'static, ()> {
         // Blocking transports finish before any timer could fire; a timer that never
         // completes keeps `with_timeout` correct without a thread per wait.

@@ -24,6 +24,9 @@ pub trait Runtime {
     /// Completes after `duration`.
     fn sleep(&self, duration: Duration) -> LocalFuture<'static, ()>;
 
+    /// Monotonic time since an arbitrary origin, for idle and age checks.
+    fn now(&self) -> Duration;
+
     /// Reads a file for `read_default_file` (through the host's preopened directories under WASI).
     fn read_file(&self, path: &str) -> Result<String, Error> {
         std::fs::read_to_string(path).map_err(|e| Error::Interface(format!("cannot read option file {path}: {e}")))

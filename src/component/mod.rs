@@ -1,12 +1,14 @@
 //! The WIT exports of the `driver` world: thin wrappers that run the async API to completion.
 
 mod convert;
+mod pool;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::client::connection::Connection as ClientConnection;
 use crate::client::cursor::{Cursor as ClientCursor, DictCursor as ClientDictCursor};
+use crate::client::pool::Pool as ClientPool;
 use crate::wasi::reactor::block_on;
 use crate::wasi::WasiRuntime;
 
@@ -36,9 +38,18 @@ impl wit::Guest for Component {
     }
 }
 
-/// The `connection` resource.
+/// The `connection` resource; one lent by a pool goes back to it when dropped.
 pub struct ConnectionResource {
     conn: ClientConnection,
+    pool: Option<ClientPool>,
+}
+
+impl Drop for ConnectionResource {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            pool.release(self.conn.clone());
+        }
+    }
 }
 
 /// The `cursor` resource.
@@ -59,7 +70,7 @@ impl wit::GuestConnection for ConnectionResource {
     fn connect(options: ConnectOptions) -> Result<wit::Connection, WitError> {
         let options = options_in(options).map_err(|e| error_out(&e))?;
         let conn = run(ClientConnection::connect(options, Rc::new(WasiRuntime)))?;
-        Ok(wit::Connection::new(ConnectionResource { conn }))
+        Ok(wit::Connection::new(ConnectionResource { conn, pool: None }))
     }
 
     fn cursor(&self) -> wit::Cursor {

@@ -20,4 +20,8 @@ impl Runtime for WasiRuntime {
     fn sleep(&self, duration: Duration) -> LocalFuture<'static, ()> {
         Box::pin(reactor::sleep(duration))
     }
+
+    fn now(&self) -> Duration {
+        Duration::from_nanos(wasi::clocks::monotonic_clock::now())
+    }
 }

@@ -1,0 +1,497 @@
+//! A connection pool (cymysql's `create_pool`): FIFO waiters, acquire deadlines, liveness checks,
+//! clean sessions on release, recycling by age, and counters.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use super::connection::Connection;
+use super::options::ConnectOptions;
+use super::transport::{with_timeout, Runtime};
+use crate::error::Error;
+
+/// Settings of a pool beyond the connection options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolOptions {
+    /// Connections opened when the pool is created and kept at least.
+    pub minsize: usize,
+    /// The most connections at once; 0 means no limit.
+    pub maxsize: usize,
+    /// Connections older than this are closed instead of reused (cymysql's `pool_recycle`).
+    pub pool_recycle: Option<Duration>,
+    /// How long `acquire` may wait for a connection; `None` waits as long as it takes.
+    pub acquire_timeout: Option<Duration>,
+    /// A connection idle for longer than this is pinged before it is handed out.
+    pub ping_after_idle: Duration,
+    /// Send COM_RESET_CONNECTION when a connection comes back (off: only roll back open transactions).
+    pub reset_on_release: bool,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions {
+            minsize: 1,
+            maxsize: 10,
+            pool_recycle: None,
+            acquire_timeout: Some(Duration::from_secs(30)),
+            ping_after_idle: Duration::from_secs(30),
+            reset_on_release: true,
+        }
+    }
+}
+
+/// Running totals of what the pool has done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PoolCounters {
+    pub created: u64,
+    pub closed: u64,
+    pub acquired: u64,
+    /// Acquires that had to wait for a connection.
+    pub waited: u64,
+    pub timed_out: u64,
+    /// Connections found broken, dead or too old and thrown away.
+    pub evicted: u64,
+    pub in_use: u64,
+}
+
+struct Idle {
+    conn: Connection,
+    created: Duration,
+    last_used: Duration,
+    /// Came back from a user and has not been cleaned yet.
+    dirty: bool,
+}
+
+struct Waiter {
+    id: u64,
+    waker: Option<Waker>,
+    /// A connection handed over by `release`, or a free slot to open one (`None` inside `Some`).
+    granted: Option<Option<Idle>>,
+}
+
+#[derive(Default)]
+struct State {
+    free: VecDeque<Idle>,
+    /// Connections that exist or are being opened, free or in use.
+    size: usize,
+    waiters: VecDeque<Waiter>,
+    next_waiter: u64,
+    closed: bool,
+    counters: PoolCounters,
+    closed_wakers: Vec<Waker>,
+    /// Creation time of each connection in use, keyed by the connection's identity.
+    in_use: Vec<(usize, Duration)>,
+}
+
+struct Inner {
+    options: ConnectOptions,
+    runtime: Rc<dyn Runtime>,
+    config: PoolOptions,
+    state: RefCell<State>,
+}
+
+/// A pool of connections. Cheap to clone; clones share the pool.
+#[derive(Clone)]
+pub struct Pool {
+    inner: Rc<Inner>,
+}
+
+fn identity(conn: &Connection) -> usize {
+    Rc::as_ptr(&conn.inner) as *const () as usize
+}
+
+/// A connection lent by the pool; it goes back when dropped (cleaned before its next use).
+pub struct PooledConnection {
+    conn: Option<Connection>,
+    pool: Pool,
+}
+
+impl PooledConnection {
+    /// The connection itself.
+    pub fn connection(&self) -> &Connection {
+        // Present until drop or release.
+        self.conn.as_ref().unwrap_or_else(|| unreachable!("pooled connection used after release"))
+    }
+
+    /// Takes the connection out of the guard; the caller must give it back with [`Pool::release`].
+    pub fn detach(mut self) -> Connection {
+        match self.conn.take() {
+            Some(c) => c,
+            None => unreachable!("pooled connection detached twice"),
+        }
+    }
+}
+
+impl std::ops::Deref for PooledConnection {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.connection()
+    }
+}
+
+impl Drop for PooledConnection {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.pool.release(conn);
+        }
+    }
+}
+
+impl Pool {
+    /// Creates a pool and opens `minsize` connections (cymysql's `create_pool`).
+    pub async fn create(options: ConnectOptions, config: PoolOptions, runtime: Rc<dyn Runtime>) -> Result<Pool, Error> {
+        if config.maxsize != 0 && config.maxsize < config.minsize {
+            return Err(Error::Programming(format!(
+                "maxsize ({}) must be 0 (no limit) or at least minsize ({})",
+                config.maxsize, config.minsize
+            )));
+        }
+        let pool = Pool { inner: Rc::new(Inner { options, runtime, config, state: RefCell::new(State::default()) }) };
+        for _ in 0..pool.inner.config.minsize {
+            pool.inner.state.borrow_mut().size += 1;
+            match pool.open().await {
+                Ok(idle) => pool.inner.state.borrow_mut().free.push_back(idle),
+                Err(e) => {
+                    pool.inner.state.borrow_mut().size -= 1;
+                    pool.terminate().await;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(pool)
+    }
+
+    async fn open(&self) -> Result<Idle, Error> {
+        let conn = Connection::connect(self.inner.options.clone(), self.inner.runtime.clone()).await?;
+        let now = self.inner.runtime.now();
+        self.inner.state.borrow_mut().counters.created += 1;
+        Ok(Idle { conn, created: now, last_used: now, dirty: false })
+    }
+
+    /// Borrows a connection, waiting in line (first come, first served) when all are in use.
+    pub async fn acquire(&self) -> Result<PooledConnection, Error> {
+        let rt = self.inner.runtime.clone();
+        let deadline = self.inner.config.acquire_timeout;
+        let r = with_timeout(rt.as_ref(), deadline, "pool acquire_timeout", self.acquire_inner()).await;
+        match r {
+            Ok(conn) => Ok(PooledConnection { conn: Some(conn), pool: self.clone() }),
+            Err(e) => {
+                if matches!(e, Error::Timeout(_)) {
+                    self.inner.state.borrow_mut().counters.timed_out += 1;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn acquire_inner(&self) -> Result<Connection, Error> {
+        let mut waited = false;
+        loop {
+            let grant = {
+                let mut st = self.inner.state.borrow_mut();
+                if st.closed {
+                    return Err(Error::Interface("the pool is closed".into()));
+                }
+                // Newcomers queue behind earlier waiters, so nobody is overtaken.
+                if st.waiters.is_empty() {
+                    if let Some(idle) = st.free.pop_front() {
+                        Some(Some(idle))
+                    } else if self.inner.config.maxsize == 0 || st.size < self.inner.config.maxsize {
+                        st.size += 1;
+                        Some(None)
+                    } else {
+                        None
+                    }
+                } else {
+                    None
+                }
+            };
+            let grant = match grant {
+                Some(g) => g,
+                None => {
+                    if !waited {
+                        waited = true;
+                        self.inner.state.borrow_mut().counters.waited += 1;
+                    }
+                    match (WaitTurn { pool: self, id: None }).await {
+                        Ok(g) => g,
+                        Err(e) => return Err(e),
+                    }
+                }
+            };
+            // Holds the slot: if this future is dropped (acquire timeout) or the candidate is
+            // evicted, the slot is given back to the next waiter.
+            let mut slot = Slot { pool: self, armed: true };
+            let candidate = match grant {
+                Some(idle) => idle,
+                None => self.open().await?,
+            };
+            if let Some(conn) = self.check_out(candidate).await {
+                slot.armed = false;
+                self.inner.state.borrow_mut().counters.acquired += 1;
+                return Ok(conn);
+            }
+        }
+    }
+
+    /// Makes a candidate ready for a user, or evicts it (returning `None`).
+    async fn check_out(&self, mut idle: Idle) -> Option<Connection> {
+        let now = self.inner.runtime.now();
+        let too_old = self.inner.config.pool_recycle.is_some_and(|max| now.saturating_sub(idle.created) > max);
+        let mut healthy = idle.conn.is_usable() && !too_old;
+        if healthy && idle.dirty {
+            healthy = idle.conn.reset_session(self.inner.config.reset_on_release).await.is_ok();
+            idle.dirty = false;
+            idle.last_used = now;
+        }
+        if healthy && now.saturating_sub(idle.last_used) > self.inner.config.ping_after_idle {
+            healthy = idle.conn.ping(false).await.is_ok();
+        }
+        if healthy {
+            self.inner.state.borrow_mut().in_use.push((identity(&idle.conn), idle.created));
+            return Some(idle.conn);
+        }
+        {
+            let mut st = self.inner.state.borrow_mut();
+            st.counters.evicted += 1;
+            st.counters.closed += 1;
+        }
+        idle.conn.ensure_closed().await;
+        None
+    }
+
+    /// A connection slot is gone: let the first waiter open a new one.
+    fn forget_slot(&self) {
+        let mut guard = self.inner.state.borrow_mut();
+        let st = &mut *guard;
+        st.size = st.size.saturating_sub(1);
+        if !st.closed && (self.inner.config.maxsize == 0 || st.size < self.inner.config.maxsize) {
+            if let Some(w) = st.waiters.iter_mut().find(|w| w.granted.is_none()) {
+                st.size += 1;
+                w.granted = Some(None);
+                if let Some(waker) = w.waker.take() {
+                    waker.wake();
+                }
+            }
+        }
+        if st.size == 0 {
+            for w in st.closed_wakers.drain(..) {
+                w.wake();
+            }
+        }
+    }
+
+    /// Gives a connection back. It is cleaned (rollback, reset) before its next user gets it;
+    /// a broken one is thrown away and its slot freed.
+    pub fn release(&self, conn: Connection) {
+        let key = identity(&conn);
+        let now = self.inner.runtime.now();
+        let mut st = self.inner.state.borrow_mut();
+        let created = match st.in_use.iter().position(|(k, _)| *k == key) {
+            Some(i) => st.in_use.swap_remove(i).1,
+            // Not ours (or released twice): leave it to its owner.
+            None => return,
+        };
+        if st.closed || !conn.is_usable() {
+            st.counters.closed += 1;
+            if !st.closed {
+                st.counters.evicted += 1;
+            }
+            drop(st);
+            // Dropping the last handle closes the socket; no COM_QUIT without an executor here.
+            drop(conn);
+            self.forget_slot();
+            return;
+        }
+        let idle = Idle { conn, created, last_used: now, dirty: true };
+        match st.waiters.iter_mut().find(|w| w.granted.is_none()) {
+            Some(w) => {
+                w.granted = Some(Some(idle));
+                if let Some(waker) = w.waker.take() {
+                    waker.wake();
+                }
+            }
+            None => st.free.push_back(idle),
+        }
+    }
+
+    /// Connections open or being opened, free or in use.
+    pub fn size(&self) -> usize {
+        self.inner.state.borrow().size
+    }
+
+    /// Connections waiting in the pool.
+    pub fn freesize(&self) -> usize {
+        self.inner.state.borrow().free.len()
+    }
+
+    pub fn minsize(&self) -> usize {
+        self.inner.config.minsize
+    }
+
+    pub fn maxsize(&self) -> usize {
+        self.inner.config.maxsize
+    }
+
+    pub fn counters(&self) -> PoolCounters {
+        let st = self.inner.state.borrow();
+        PoolCounters { in_use: st.in_use.len() as u64, ..st.counters }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.inner.state.borrow().closed
+    }
+
+    /// Closes the free connections; the pool stays open and opens new ones on demand.
+    pub async fn clear(&self) {
+        let free: Vec<Idle> = self.inner.state.borrow_mut().free.drain(..).collect();
+        for idle in free {
+            idle.conn.ensure_closed().await;
+            self.inner.state.borrow_mut().counters.closed += 1;
+            self.forget_slot();
+        }
+    }
+
+    /// Stops lending: free connections are closed now, connections in use when they come back.
+    /// Waiters get an error.
+    pub async fn close(&self) {
+        let waiters: Vec<Waiter> = {
+            let mut st = self.inner.state.borrow_mut();
+            st.closed = true;
+            st.waiters.drain(..).collect()
+        };
+        for mut w in waiters {
+            if let Some(waker) = w.waker.take() {
+                waker.wake();
+            }
+        }
+        let free: Vec<Idle> = self.inner.state.borrow_mut().free.drain(..).collect();
+        for idle in free {
+            idle.conn.ensure_closed().await;
+            self.inner.state.borrow_mut().counters.closed += 1;
+            self.forget_slot();
+        }
+    }
+
+    /// Closes the pool and every connection it lent, in use or not.
+    pub async fn terminate(&self) {
+        self.close().await;
+        let mut st = self.inner.state.borrow_mut();
+        st.in_use.clear();
+        st.size = st.free.len();
+        for w in st.closed_wakers.drain(..) {
+            w.wake();
+        }
+    }
+
+    /// Waits until every connection has come back and been closed. An error before `close`.
+    pub async fn wait_closed(&self) -> Result<(), Error> {
+        if !self.is_closed() {
+            return Err(Error::Interface("wait_closed() called before close()".into()));
+        }
+        WaitClosed { pool: self }.await;
+        Ok(())
+    }
+}
+
+/// A reserved connection slot, given back on drop unless a connection was handed out in it.
+struct Slot<'a> {
+    pool: &'a Pool,
+    armed: bool,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.pool.forget_slot();
+        }
+    }
+}
+
+/// Waits for `release` or a freed slot to hand this waiter its turn.
+struct WaitTurn<'a> {
+    pool: &'a Pool,
+    id: Option<u64>,
+}
+
+impl Future for WaitTurn<'_> {
+    type Output = Result<Option<Idle>, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let pool = self.pool;
+        let mut st = pool.inner.state.borrow_mut();
+        let id = match self.id {
+            Some(id) => id,
+            None => {
+                let id = st.next_waiter;
+                st.next_waiter += 1;
+                st.waiters.push_back(Waiter { id, waker: Some(cx.waker().clone()), granted: None });
+                drop(st);
+                self.id = Some(id);
+                return Poll::Pending;
+            }
+        };
+        let Some(pos) = st.waiters.iter().position(|w| w.id == id) else {
+            // Removed by `close`.
+            self.id = None;
+            return Poll::Ready(Err(Error::Interface("the pool is closed".into())));
+        };
+        if st.waiters[pos].granted.is_some() {
+            let w = st.waiters.remove(pos);
+            drop(st);
+            self.id = None;
+            return Poll::Ready(Ok(w.and_then(|w| w.granted).flatten()));
+        }
+        st.waiters[pos].waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl Drop for WaitTurn<'_> {
+    fn drop(&mut self) {
+        // A waiter that gives up (timeout, cancelled) passes on whatever it was granted.
+        let Some(id) = self.id else { return };
+        let granted = {
+            let mut st = self.pool.inner.state.borrow_mut();
+            let Some(pos) = st.waiters.iter().position(|w| w.id == id) else { return };
+            st.waiters.remove(pos).and_then(|w| w.granted)
+        };
+        match granted {
+            Some(Some(idle)) => {
+                let mut st = self.pool.inner.state.borrow_mut();
+                match st.waiters.iter_mut().find(|w| w.granted.is_none()) {
+                    Some(w) => {
+                        w.granted = Some(Some(idle));
+                        if let Some(waker) = w.waker.take() {
+                            waker.wake();
+                        }
+                    }
+                    None => st.free.push_back(idle),
+                }
+            }
+            Some(None) => self.pool.forget_slot(),
+            None => {}
+        }
+    }
+}
+
+struct WaitClosed<'a> {
+    pool: &'a Pool,
+}
+
+impl Future for WaitClosed<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut st = self.pool.inner.state.borrow_mut();
+        if st.size == 0 {
+            return Poll::Ready(());
+        }
+        st.closed_wakers.push(cx.waker().clone());
+        Poll::Pending
+    }
+}
