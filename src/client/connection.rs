@@ -862,3 +862,113 @@ fn apply_default_file(options: &mut ConnectOptions, path: &str, runtime: &dyn Ru
     super::url::apply_option_file(options, &pairs, &explicit);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::transport::LocalFuture;
+    use std::cell::RefCell;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    use std::time::Duration;
+
+    /// Plays captured server bytes, then has nothing more to say (reads stay pending).
+    struct Scripted {
+        input: Rc<RefCell<Vec<u8>>>,
+        written: Rc<RefCell<Vec<u8>>>,
+    }
+
+    impl futures::io::AsyncRead for Scripted {
+        fn poll_read(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut [u8]) -> Poll<std::io::Result<usize>> {
+            let mut input = self.input.borrow_mut();
+            if input.is_empty() {
+                return Poll::Pending;
+            }
+            let n = buf.len().min(input.len());
+            buf[..n].copy_from_slice(&input[..n]);
+            input.drain(..n);
+            Poll::Ready(Ok(n))
+        }
+    }
+
+    impl futures::io::AsyncWrite for Scripted {
+        fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+            self.written.borrow_mut().extend_from_slice(buf);
+            Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    struct ScriptedRuntime {
+        input: Rc<RefCell<Vec<u8>>>,
+        written: Rc<RefCell<Vec<u8>>>,
+    }
+
+    impl Runtime for ScriptedRuntime {
+        fn connect<'a>(&'a self, _: &'a str, _: u16) -> LocalFuture<'a, Result<Box<dyn Transport>, Error>> {
+            let t = Scripted { input: self.input.clone(), written: self.written.clone() };
+            Box::pin(async move { Ok(Box::new(t) as Box<dyn Transport>) })
+        }
+        fn sleep(&self, _: Duration) -> LocalFuture<'static, ()> {
+            Box::pin(futures::future::pending())
+        }
+        fn now(&self) -> Duration {
+            Duration::ZERO
+        }
+    }
+
+    fn packet(seq: u8, payload: &[u8]) -> Vec<u8> {
+        let mut p = (payload.len() as u32).to_le_bytes()[..3].to_vec();
+        p.push(seq);
+        p.extend_from_slice(payload);
+        p
+    }
+
+    /// A session opened against captured MariaDB 10.11 packets, autocommit left as the server has it.
+    fn scripted_connection() -> (Connection, Rc<RefCell<Vec<u8>>>, Rc<RefCell<Vec<u8>>>) {
+        let input = Rc::new(RefCell::new(Vec::new()));
+        let written = Rc::new(RefCell::new(Vec::new()));
+        input.borrow_mut().extend(packet(0, crate::protocol::handshake::tests::MARIADB_HANDSHAKE));
+        input.borrow_mut().extend(packet(2, b"\x00\x00\x00\x02\x00\x00\x00"));
+        let rt = Rc::new(ScriptedRuntime { input: input.clone(), written: written.clone() });
+        let options = ConnectOptions { autocommit: None, connect_timeout: None, ..ConnectOptions::default() };
+        let conn = futures::executor::block_on(Connection::connect(options, rt)).expect("scripted handshake");
+        (conn, input, written)
+    }
+
+    #[test]
+    fn a_command_dropped_halfway_marks_the_connection_broken() {
+        let (conn, input, _) = scripted_connection();
+        assert!(conn.is_usable());
+        let mut cursor = conn.cursor();
+        {
+            let fut = cursor.execute("SELECT 1", None);
+            let mut fut = std::pin::pin!(fut);
+            let waker = futures::task::noop_waker();
+            // The query is sent; its reply has not come: the caller gives up (a timeout, a cancelled task).
+            assert!(fut.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
+        }
+        assert!(!conn.is_usable(), "the packet sequence is unknown after an abandoned command");
+        // Even if the late reply arrives, it must never be read as the answer to the next command.
+        input.borrow_mut().extend(packet(1, b"\x01"));
+        let e = futures::executor::block_on(conn.ping(false)).unwrap_err();
+        assert_eq!(e, Error::Broken);
+    }
+
+    #[test]
+    fn query_bytes_follow_com_query_framing() {
+        let (conn, input, written) = scripted_connection();
+        written.borrow_mut().clear();
+        input.borrow_mut().extend(packet(1, b"\x00\x01\x00\x02\x00\x00\x00"));
+        let mut cursor = conn.cursor();
+        let n = futures::executor::block_on(cursor.execute("DELETE FROM t", None)).unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(&written.borrow()[..], &packet(0, b"\x03DELETE FROM t")[..]);
+    }
+}
