@@ -225,3 +225,34 @@ fn scripted_peer_unknown_auth_plugin_is_named() {
     assert_eq!(e.kind, ErrorKind::NotSupported, "{e:?}");
     assert!(e.message.contains("auth_gssapi_client"), "{e:?}");
 }
+
+#[test]
+fn load_data_local_is_off_unless_enabled() {
+    use host_test::driver::{Host, Sandbox};
+    let dir = std::env::temp_dir().join(format!("cymysql-wasi-infile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("rows.csv"), "1,one\n2,two\n3,three\n").unwrap();
+    let mut s = Host::shared()
+        .instantiate(&Sandbox { preopens: vec![(dir.clone(), "/data".into())], ..Sandbox::default() })
+        .unwrap();
+    let c = connect(&mut s);
+    fresh_table(&mut s, c, "infile_t", "id INT, name VARCHAR(10)");
+    let load = "LOAD DATA LOCAL INFILE '/data/rows.csv' INTO TABLE infile_t FIELDS TERMINATED BY ','";
+    let cur = s.cursor(c).unwrap();
+    let e = exec_err(&mut s, cur, load);
+    assert!(e.code.is_some(), "{e:?}");
+    assert_eq!(scalar(&mut s, c, "SELECT COUNT(*) FROM infile_t"), Value::Int(0), "nothing was sent");
+
+    let mut o = options(&mut s);
+    o.local_infile = true;
+    let c2 = s.connect(&o).unwrap().unwrap();
+    let cur2 = s.cursor(c2).unwrap();
+    assert_eq!(s.execute(cur2, load, None).unwrap().unwrap(), 3);
+    s.commit(c2).unwrap().unwrap();
+    assert_eq!(scalar(&mut s, c2, "SELECT GROUP_CONCAT(name ORDER BY id) FROM infile_t"), text("one,two,three"));
+    // A file outside the preopened directories is an error, and the session stays usable.
+    let e = exec_err(&mut s, cur2, "LOAD DATA LOCAL INFILE '/etc/passwd' INTO TABLE infile_t");
+    assert_eq!(e.kind, ErrorKind::Interface, "{e:?}");
+    assert_eq!(scalar(&mut s, c2, "SELECT COUNT(*) FROM infile_t"), Value::Int(3));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -28,6 +28,8 @@ use crate::protocol::value::Value;
 /// The largest logical packet we accept from the server (MySQL's own client limit is 1 GiB).
 const MAX_ALLOWED_PACKET: usize = 1 << 30;
 const READ_CHUNK: usize = 64 * 1024;
+/// LOCAL INFILE data is sent in packets of this size.
+const MAX_PACKET_PAYLOAD_CHUNK: usize = 1 << 20;
 
 /// Capabilities we ask for whenever the server offers them.
 const CLIENT_CAPABILITIES: u32 = CLIENT_LONG_PASSWORD
@@ -703,22 +705,47 @@ impl Conn {
                 }
                 Ok(StatementResult::Ok(ok))
             }
-            ResultHeader::LocalInfile(_) => {
-                // We never set CLIENT_LOCAL_FILES unless asked; a server asking anyway gets an empty file.
+            ResultHeader::LocalInfile(name) => {
+                // The file goes only when the caller enabled local_infile; a server asking anyway
+                // (a malicious one reading client files) gets an empty file and the caller an error.
+                let name = String::from_utf8_lossy(&name).into_owned();
+                let contents = if self.options.local_infile {
+                    self.runtime.read_file_bytes(&name)
+                } else {
+                    Err(Error::NotSupported("LOAD DATA LOCAL INFILE is disabled (local_infile)".into()))
+                };
+                let chunk = MAX_PACKET_PAYLOAD_CHUNK;
+                if let Ok(data) = &contents {
+                    for part in data.chunks(chunk) {
+                        self.wbuf.clear();
+                        self.codec.encode(part, &mut self.wbuf);
+                        self.flush_wbuf().await?;
+                    }
+                }
                 self.wbuf.clear();
                 self.codec.encode(&[], &mut self.wbuf);
                 self.flush_wbuf().await?;
                 let packet = self.read_packet().await?;
-                let r: Result<StatementResult, Error> = match packet.first() {
+                match packet.first() {
                     Some(0xFF) => Err(server_error(&packet)),
-                    _ => Err(Error::NotSupported("LOAD DATA LOCAL INFILE is disabled (local_infile)".into())),
-                };
-                if let Some(0x00) = packet.first() {
-                    if let Ok(ok) = OkPacket::parse(&packet, self.capabilities) {
-                        self.status = ok.status_flags;
+                    Some(0x00) => {
+                        let ok = OkPacket::parse(&packet, self.capabilities).map_err(Error::from);
+                        let ok = self.track(ok)?;
+                        self.record_ok(&ok);
+                        if ok.status_flags & SERVER_MORE_RESULTS_EXISTS != 0 {
+                            self.pending = Pending::MoreResults { id };
+                        }
+                        contents.map(|_| StatementResult::Ok(ok))
+                    }
+                    Some(&header) => {
+                        self.mark_broken();
+                        Err(ProtocolError::UnexpectedPacket { context: "LOCAL INFILE reply", header }.into())
+                    }
+                    None => {
+                        self.mark_broken();
+                        Err(ProtocolError::Truncated("LOCAL INFILE reply").into())
                     }
                 }
-                r
             }
             ResultHeader::Columns(n) => {
                 let n = usize::try_from(n).map_err(|_| ProtocolError::InvalidValue("column count"))?;

@@ -31,6 +31,11 @@ pub trait Runtime {
     fn read_file(&self, path: &str) -> Result<String, Error> {
         std::fs::read_to_string(path).map_err(|e| Error::Interface(format!("cannot read option file {path}: {e}")))
     }
+
+    /// Reads a file for LOAD DATA LOCAL INFILE (only when the caller enabled local_infile).
+    fn read_file_bytes(&self, path: &str) -> Result<Vec<u8>, Error> {
+        std::fs::read(path).map_err(|e| Error::Interface(format!("cannot read LOCAL INFILE file {path}: {e}")))
+    }
 }
 
 /// Runs `fut`, failing with `Error::Timeout(what)` if it has not finished within `limit`.
