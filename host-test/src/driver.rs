@@ -32,6 +32,24 @@ pub struct Sandbox {
 pub struct HostState {
     ctx: WasiCtx,
     table: ResourceTable,
+    memory: MemoryPeak,
+}
+
+/// Records the largest linear memory the guest asked for (it never shrinks).
+#[derive(Debug, Default)]
+struct MemoryPeak {
+    peak: usize,
+}
+
+impl wasmtime::ResourceLimiter for MemoryPeak {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> Result<bool> {
+        self.peak = self.peak.max(desired);
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, _desired: usize, _maximum: Option<usize>) -> Result<bool> {
+        Ok(true)
+    }
 }
 
 impl WasiView for HostState {
@@ -123,8 +141,9 @@ impl Host {
         for (host_dir, guest) in &sandbox.preopens {
             wasi.preopened_dir(host_dir, guest, FsPerms::ReadOnly)?;
         }
-        let state = HostState { ctx: wasi.build(), table: ResourceTable::new() };
+        let state = HostState { ctx: wasi.build(), table: ResourceTable::new(), memory: MemoryPeak::default() };
         let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.memory);
         let driver = bindings::Driver::instantiate(&mut store, &self.component, &self.linker)?;
         Ok(Session { store, driver })
     }
@@ -161,6 +180,11 @@ pub type DictRow = Vec<(String, Value)>;
 pub type Call<T> = Result<Result<T, DbError>>;
 
 impl Session {
+    /// The largest linear memory of the guest so far, in bytes.
+    pub fn peak_memory(&self) -> usize {
+        self.store.data().memory.peak
+    }
+
     pub fn default_options(&mut self) -> Result<ConnectOptions> {
         let api = self.driver.cymysql_aio_connection();
         api.call_default_options(&mut self.store)

@@ -429,6 +429,9 @@ fn install_db(programs: &Programs, datadir: &Path) -> Result<()> {
         .arg("--auth-root-authentication-method=normal")
         .arg("--skip-test-db")
         .arg(format!("--datadir={}", datadir.display()))
+        // A private tmpdir: a starting server deletes every #sql* file in its tmpdir, including
+        // the temporary tables of another server bootstrapping at the same time.
+        .arg(format!("--tmpdir={}", datadir.display()))
         .current_dir(datadir)
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
@@ -449,6 +452,7 @@ fn spawn_server(programs: &Programs, datadir: &Path, port: u16) -> Result<Child>
     }
     command
         .arg(format!("--datadir={}", datadir.display()))
+        .arg(format!("--tmpdir={}", datadir.display()))
         .arg(format!("--port={port}"))
         .arg("--bind-address=127.0.0.1")
         .arg(format!("--socket={}", datadir.join("sock").display()))
