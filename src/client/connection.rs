@@ -958,7 +958,9 @@ mod tests {
     }
 
     /// A session opened against captured MariaDB 10.11 packets, autocommit left as the server has it.
-    fn scripted_connection() -> (Connection, Rc<RefCell<Vec<u8>>>, Rc<RefCell<Vec<u8>>>) {
+    type Bytes = Rc<RefCell<Vec<u8>>>;
+
+    fn scripted_connection() -> (Connection, Bytes, Bytes) {
         let input = Rc::new(RefCell::new(Vec::new()));
         let written = Rc::new(RefCell::new(Vec::new()));
         input.borrow_mut().extend(packet(0, crate::protocol::handshake::tests::MARIADB_HANDSHAKE));

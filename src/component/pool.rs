@@ -18,7 +18,7 @@ pub struct PoolResource {
 }
 
 fn seconds(what: &str, s: f64) -> Result<Duration, Error> {
-    if s.is_finite() && s >= 0.0 && s < 1e9 {
+    if s.is_finite() && (0.0..1e9).contains(&s) {
         Ok(Duration::from_secs_f64(s))
     } else {
         Err(Error::Programming(format!("{what} must be a non-negative number of seconds")))

@@ -1,0 +1,555 @@
+//! Benchmarks (issue: peers and a first performance pass): the component through wasmtime, the same
+//! core natively, and mysql_async on tokio, against a throwaway MariaDB, interleaved, median of runs.
+//!
+//!     cargo run --release -p cymysql-bench [-- --runs N --out FILE]
+
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Result};
+use host_test::driver::{Host, Params as WParams, Sandbox, Session, Statement, Value as WValue};
+use host_test::server::TestServer;
+use mysql_async::prelude::*;
+
+const ROWS: i64 = 200_000;
+const POINT_QUERIES: i64 = 20_000;
+const TASKS: usize = 64;
+const POOL: u32 = 16;
+const INSERT_ROWS: i64 = 50_000;
+
+fn ok<T>(r: Result<T, host_test::driver::DbError>) -> Result<T> {
+    r.map_err(|e| anyhow!("{e:?}"))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// One line of the table: a rate (higher is better) or a time (lower is better) per implementation.
+struct Line {
+    name: &'static str,
+    unit: &'static str,
+    higher_is_better: bool,
+    component: Option<f64>,
+    native: Option<f64>,
+    reference: Option<f64>,
+}
+
+fn ratio(ours: Option<f64>, reference: Option<f64>, higher_is_better: bool) -> String {
+    match (ours, reference) {
+        (Some(a), Some(b)) if a > 0.0 && b > 0.0 => {
+            format!("{:.2}x", if higher_is_better { a / b } else { b / a })
+        }
+        _ => "-".into(),
+    }
+}
+
+fn cell(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x >= 100.0 => format!("{x:.0}"),
+        Some(x) => format!("{x:.2}"),
+        None => "n/a".into(),
+    }
+}
+
+fn load_table(server: &TestServer) -> Result<()> {
+    server.admin_sql(&format!(
+        "USE test; DROP TABLE IF EXISTS test.bench;
+         CREATE TABLE test.bench (id INT PRIMARY KEY, big BIGINT, dbl DOUBLE, amount DECIMAL(12,2), name VARCHAR(64),
+             body TEXT, ts DATETIME(6), day DATE, bin VARBINARY(64));
+         INSERT INTO test.bench SELECT seq, seq * 1234567, seq / 7, (seq % 100000) / 100, CONCAT('name-', seq),
+             RPAD(CONCAT('body ', seq, ' '), 200, 'lorem ipsum '),
+             TIMESTAMPADD(MICROSECOND, seq * 1000003, '2024-01-01 00:00:00'), DATE_ADD('2000-01-01', INTERVAL seq % 9000 DAY),
+             UNHEX(SHA2(seq, 256)) FROM seq_1_to_{ROWS};
+         CREATE TABLE test.bench_insert LIKE test.bench;"
+    ))?;
+    Ok(())
+}
+
+struct Component {
+    s: Session,
+    conn: host_test::driver::Conn,
+}
+
+impl Component {
+    fn connect(host: &Host, url: &str) -> Result<Component> {
+        let mut s = host.instantiate(&Sandbox::default())?;
+        let conn = ok(s.connect_url(url)?)?;
+        Ok(Component { s, conn })
+    }
+
+    fn w1_fetchall(&mut self) -> Result<usize> {
+        let cur = self.s.cursor(self.conn)?;
+        ok(self.s.execute(cur, "SELECT * FROM bench", None)?)?;
+        let n = ok(self.s.fetchall(cur)?)?.len();
+        self.s.drop_cursor(cur)?;
+        Ok(n)
+    }
+
+    fn w1_fetchmany(&mut self, sql: &str) -> Result<usize> {
+        let cur = self.s.ss_cursor(self.conn)?;
+        ok(self.s.execute(cur, sql, None)?)?;
+        let mut n = 0;
+        loop {
+            let batch = ok(self.s.fetchmany(cur, Some(1000))?)?;
+            if batch.is_empty() {
+                break;
+            }
+            n += batch.len();
+        }
+        self.s.drop_cursor(cur)?;
+        Ok(n)
+    }
+
+    fn w2(&mut self) -> Result<usize> {
+        let cur = self.s.cursor(self.conn)?;
+        let mut n = 0;
+        for i in 0..POINT_QUERIES {
+            let id = (i * 7919) % ROWS + 1;
+            let p = WParams::Positional(vec![WValue::Int(id)]);
+            ok(self.s.execute(cur, "SELECT * FROM bench WHERE id = %s", Some(&p))?)?;
+            n += ok(self.s.fetchone(cur)?)?.is_some() as usize;
+        }
+        self.s.drop_cursor(cur)?;
+        Ok(n)
+    }
+
+    fn w3(&mut self, url: &str, reset: bool) -> Result<usize> {
+        let o = ok(self.s.options_from_url(url)?)?;
+        let mut settings = self.s.default_pool_options()?;
+        settings.minsize = POOL;
+        settings.maxsize = POOL;
+        settings.reset_on_release = reset;
+        let pool = ok(self.s.create_pool_with(&o, &settings)?)?;
+        let per_task = POINT_QUERIES as usize / TASKS;
+        let tasks: Vec<Vec<Statement>> = (0..TASKS)
+            .map(|t| {
+                (0..per_task)
+                    .map(|q| Statement {
+                        query: "SELECT * FROM bench WHERE id = %s".into(),
+                        params: Some(WParams::Positional(vec![WValue::Int(
+                            ((t * per_task + q) as i64 * 7919) % ROWS + 1,
+                        )])),
+                    })
+                    .collect()
+            })
+            .collect();
+        let t = Instant::now();
+        let results = self.s.gather(pool, &tasks)?;
+        let elapsed = t.elapsed();
+        let n: usize = results.into_iter().map(|r| r.map(|v| v.len()).unwrap_or(0)).sum();
+        self.s.pool_terminate(pool)?;
+        LAST_W3.with(|c| c.set(elapsed));
+        Ok(n)
+    }
+
+    fn w4(&mut self) -> Result<usize> {
+        let cur = self.s.cursor(self.conn)?;
+        ok(self.s.execute(cur, "TRUNCATE bench_insert", None)?)?;
+        let rows: Vec<WParams> = (1..=INSERT_ROWS)
+            .map(|i| {
+                WParams::Positional(vec![
+                    WValue::Int(i),
+                    WValue::Int(i * 1234567),
+                    WValue::Double(i as f64 / 7.0),
+                    WValue::Decimal(format!("{}.{:02}", i % 1000, i % 100)),
+                    WValue::Text(format!("name-{i}")),
+                    WValue::Text(format!("{:<200}", format!("body {i}"))),
+                    WValue::Text("2024-01-01 00:00:00.000001".into()),
+                    WValue::Text("2001-02-03".into()),
+                    WValue::Bytes(vec![(i % 256) as u8; 32]),
+                ])
+            })
+            .collect();
+        let t = Instant::now();
+        ok(self.s.execute(cur, "BEGIN", None)?)?;
+        let n = ok(self.s.executemany(
+            cur,
+            "INSERT INTO bench_insert VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            &rows,
+        )?)?;
+        ok(self.s.commit(self.conn)?)?;
+        LAST_W4.with(|c| c.set(t.elapsed()));
+        self.s.drop_cursor(cur)?;
+        Ok(n as usize)
+    }
+}
+
+thread_local! {
+    static LAST_W3: std::cell::Cell<Duration> = const { std::cell::Cell::new(Duration::ZERO) };
+    static LAST_W4: std::cell::Cell<Duration> = const { std::cell::Cell::new(Duration::ZERO) };
+}
+
+mod native {
+    //! The same core on the native target, over blocking std sockets.
+    use super::*;
+    use cymysql_wasi::client::native::NativeRuntime;
+    use cymysql_wasi::client::url::parse_url;
+    use cymysql_wasi::{Connection, Params, Value};
+    use futures::executor::block_on;
+
+    pub fn connect(url: &str) -> Result<Connection> {
+        Ok(block_on(Connection::connect(parse_url(url)?, Rc::new(NativeRuntime)))?)
+    }
+
+    pub fn w1(conn: &Connection) -> Result<usize> {
+        block_on(async {
+            let mut c = conn.cursor();
+            c.execute("SELECT * FROM bench", None).await?;
+            Ok(c.fetchall().await?.len())
+        })
+    }
+
+    pub fn w1_fetchmany(conn: &Connection) -> Result<usize> {
+        block_on(async {
+            let mut c = conn.ss_cursor();
+            c.execute("SELECT * FROM bench", None).await?;
+            let mut n = 0;
+            loop {
+                let b = c.fetchmany(Some(1000)).await?;
+                if b.is_empty() {
+                    break Ok(n);
+                }
+                n += b.len();
+            }
+        })
+    }
+
+    pub fn w2(conn: &Connection) -> Result<usize> {
+        block_on(async {
+            let mut c = conn.cursor();
+            let mut n = 0;
+            for i in 0..POINT_QUERIES {
+                let id = (i * 7919) % ROWS + 1;
+                c.execute("SELECT * FROM bench WHERE id = %s", Some(&Params::Positional(vec![Value::Int(id)]))).await?;
+                n += c.fetchone().await?.is_some() as usize;
+            }
+            Ok(n)
+        })
+    }
+
+    pub fn w4(conn: &Connection) -> Result<Duration> {
+        block_on(async {
+            let mut c = conn.cursor();
+            c.execute("TRUNCATE bench_insert", None).await?;
+            let rows: Vec<Params> = (1..=INSERT_ROWS)
+                .map(|i| {
+                    Params::Positional(vec![
+                        Value::Int(i),
+                        Value::Int(i * 1234567),
+                        Value::Double(i as f64 / 7.0),
+                        Value::Decimal(format!("{}.{:02}", i % 1000, i % 100)),
+                        Value::Text(format!("name-{i}")),
+                        Value::Text(format!("{:<200}", format!("body {i}"))),
+                        Value::Text("2024-01-01 00:00:00.000001".into()),
+                        Value::Text("2001-02-03".into()),
+                        Value::Bytes(vec![(i % 256) as u8; 32]),
+                    ])
+                })
+                .collect();
+            let t = Instant::now();
+            c.execute("BEGIN", None).await?;
+            c.executemany("INSERT INTO bench_insert VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", &rows).await?;
+            conn.commit().await?;
+            Ok(t.elapsed())
+        })
+    }
+}
+
+mod reference {
+    //! mysql_async on a current-thread tokio runtime (one core, like the component).
+    use super::*;
+    use mysql_async::{Conn, Opts, Pool, Row, Value};
+
+    pub fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime")
+    }
+
+    pub async fn connect(url: &str) -> Result<Conn> {
+        Ok(Conn::new(Opts::from_url(url)?).await?)
+    }
+
+    /// Every value decoded: rows come from the binary protocol as typed values.
+    pub async fn w1(conn: &mut Conn) -> Result<usize> {
+        let rows: Vec<Row> = conn.exec("SELECT * FROM bench", ()).await?;
+        let decoded: Vec<Vec<Value>> = rows.into_iter().map(Row::unwrap).collect();
+        Ok(decoded.len())
+    }
+
+    pub async fn w1_stream(conn: &mut Conn) -> Result<usize> {
+        let mut result = conn.exec_iter("SELECT * FROM bench", ()).await?;
+        let mut n = 0;
+        while let Some(row) = result.next().await? {
+            let v: Vec<Value> = row.unwrap();
+            n += !v.is_empty() as usize;
+        }
+        Ok(n)
+    }
+
+    pub async fn w2(conn: &mut Conn) -> Result<usize> {
+        let mut n = 0;
+        for i in 0..POINT_QUERIES {
+            let id = (i * 7919) % ROWS + 1;
+            let row: Option<Row> = conn.exec_first("SELECT * FROM bench WHERE id = ?", (id,)).await?;
+            n += row.map(|r| r.unwrap().len()).is_some() as usize;
+        }
+        Ok(n)
+    }
+
+    pub async fn w3(url: &str) -> Result<Duration> {
+        let opts = mysql_async::OptsBuilder::from_opts(Opts::from_url(url)?).pool_opts(
+            mysql_async::PoolOpts::default().with_constraints(
+                mysql_async::PoolConstraints::new(POOL as usize, POOL as usize).expect("constraints"),
+            ),
+        );
+        let pool = Pool::new(opts);
+        let per_task = POINT_QUERIES as usize / TASKS;
+        // Open the connections first, as the component's pool does at create.
+        let warm: Vec<_> = futures::future::join_all((0..POOL).map(|_| pool.get_conn())).await;
+        drop(warm);
+        let t = Instant::now();
+        let tasks = (0..TASKS).map(|t| {
+            let pool = pool.clone();
+            async move {
+                let mut conn = pool.get_conn().await?;
+                for q in 0..per_task {
+                    let id = ((t * per_task + q) as i64 * 7919) % ROWS + 1;
+                    let _row: Option<Row> = conn.exec_first("SELECT * FROM bench WHERE id = ?", (id,)).await?;
+                }
+                Ok::<_, mysql_async::Error>(())
+            }
+        });
+        for r in futures::future::join_all(tasks).await {
+            r?;
+        }
+        let elapsed = t.elapsed();
+        pool.disconnect().await?;
+        Ok(elapsed)
+    }
+
+    pub async fn w4(conn: &mut Conn) -> Result<Duration> {
+        conn.query_drop("TRUNCATE bench_insert").await?;
+        let t = Instant::now();
+        let mut tx = conn.start_transaction(mysql_async::TxOpts::default()).await?;
+        tx.exec_batch(
+            "INSERT INTO bench_insert VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (1..=INSERT_ROWS).map(|i| {
+                (
+                    i,
+                    i * 1234567,
+                    i as f64 / 7.0,
+                    format!("{}.{:02}", i % 1000, i % 100),
+                    format!("name-{i}"),
+                    format!("{:<200}", format!("body {i}")),
+                    "2024-01-01 00:00:00.000001",
+                    "2001-02-03",
+                    vec![(i % 256) as u8; 32],
+                )
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(t.elapsed())
+    }
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let runs: usize =
+        args.iter().position(|a| a == "--runs").and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(5);
+    let out = args
+        .iter()
+        .position(|a| a == "--out")
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| "bench/results.md".into());
+
+    eprintln!("[setup] starting MariaDB and loading {ROWS} rows");
+    let server = TestServer::start()?;
+    load_table(&server)?;
+    let url = server.url("test");
+    let host = Host::load(&host_test::driver::component_path())?;
+    let rt = reference::rt();
+
+    let mut comp = Component::connect(&host, &url)?;
+    let native_conn = native::connect(&url)?;
+    let mut async_conn = rt.block_on(reference::connect(&url))?;
+
+    let mut t: std::collections::HashMap<&'static str, Vec<f64>> = Default::default();
+    let mut push = |k: &'static str, v: f64| t.entry(k).or_default().push(v);
+    for run in 1..=runs {
+        eprintln!("[run {run}/{runs}] W1 fetchall");
+        let s = Instant::now();
+        assert_eq!(comp.w1_fetchall()?, ROWS as usize);
+        push("w1c", ROWS as f64 / secs(s.elapsed()));
+        let s = Instant::now();
+        assert_eq!(native::w1(&native_conn)?, ROWS as usize);
+        push("w1n", ROWS as f64 / secs(s.elapsed()));
+        let s = Instant::now();
+        assert_eq!(rt.block_on(reference::w1(&mut async_conn))?, ROWS as usize);
+        push("w1r", ROWS as f64 / secs(s.elapsed()));
+
+        eprintln!("[run {run}/{runs}] W1 fetchmany(1000)");
+        let s = Instant::now();
+        assert_eq!(comp.w1_fetchmany("SELECT * FROM bench")?, ROWS as usize);
+        push("w1mc", ROWS as f64 / secs(s.elapsed()));
+        let s = Instant::now();
+        assert_eq!(native::w1_fetchmany(&native_conn)?, ROWS as usize);
+        push("w1mn", ROWS as f64 / secs(s.elapsed()));
+        let s = Instant::now();
+        assert_eq!(rt.block_on(reference::w1_stream(&mut async_conn))?, ROWS as usize);
+        push("w1mr", ROWS as f64 / secs(s.elapsed()));
+
+        eprintln!("[run {run}/{runs}] W2 {POINT_QUERIES} point queries");
+        let s = Instant::now();
+        assert_eq!(comp.w2()?, POINT_QUERIES as usize);
+        push("w2c", POINT_QUERIES as f64 / secs(s.elapsed()));
+        let s = Instant::now();
+        assert_eq!(native::w2(&native_conn)?, POINT_QUERIES as usize);
+        push("w2n", POINT_QUERIES as f64 / secs(s.elapsed()));
+        let s = Instant::now();
+        assert_eq!(rt.block_on(reference::w2(&mut async_conn))?, POINT_QUERIES as usize);
+        push("w2r", POINT_QUERIES as f64 / secs(s.elapsed()));
+
+        eprintln!("[run {run}/{runs}] W3 {TASKS} tasks over a pool of {POOL}");
+        comp.w3(&url, true)?;
+        push("w3c", POINT_QUERIES as f64 / secs(LAST_W3.with(|c| c.get())));
+        comp.w3(&url, false)?;
+        push("w3cn", POINT_QUERIES as f64 / secs(LAST_W3.with(|c| c.get())));
+        let d = rt.block_on(reference::w3(&url))?;
+        push("w3r", POINT_QUERIES as f64 / secs(d));
+
+        eprintln!("[run {run}/{runs}] W4 executemany of {INSERT_ROWS} rows");
+        comp.w4()?;
+        push("w4c", INSERT_ROWS as f64 / secs(LAST_W4.with(|c| c.get())));
+        let d = native::w4(&native_conn)?;
+        push("w4n", INSERT_ROWS as f64 / secs(d));
+        let d = rt.block_on(reference::w4(&mut async_conn))?;
+        push("w4r", INSERT_ROWS as f64 / secs(d));
+
+        eprintln!("[run {run}/{runs}] start-up");
+        for _ in 0..5 {
+            let s = Instant::now();
+            let mut c = Component::connect(&host, &url)?;
+            let cur = c.s.cursor(c.conn)?;
+            ok(c.s.execute(cur, "SELECT 1", None)?)?;
+            ok(c.s.fetchone(cur)?)?;
+            push("suc", secs(s.elapsed()) * 1000.0);
+            let s = Instant::now();
+            let n = native::connect(&url)?;
+            futures::executor::block_on(async {
+                let mut c = n.cursor();
+                c.execute("SELECT 1", None).await?;
+                c.fetchone().await
+            })?;
+            push("sun", secs(s.elapsed()) * 1000.0);
+            let s = Instant::now();
+            rt.block_on(async {
+                let mut c = reference::connect(&url).await?;
+                let _: Option<i64> = c.query_first("SELECT 1").await?;
+                c.disconnect().await?;
+                Ok::<_, anyhow::Error>(())
+            })?;
+            push("sur", secs(s.elapsed()) * 1000.0);
+        }
+    }
+
+    eprintln!("[memory] 1,000,000 rows streamed with fetchmany(1000) through the component");
+    let mut mem = Component::connect(&host, &url)?;
+    let before = mem.s.peak_memory();
+    let n = mem.w1_fetchmany("SELECT b.* FROM bench b JOIN seq_1_to_5")?;
+    assert_eq!(n, 1_000_000);
+    let peak = mem.s.peak_memory();
+
+    let m = |k: &str| t.get(k).map(|v| median(v.clone()));
+    let lines = [
+        Line {
+            name: "W1 SELECT * 200k rows, fetchall",
+            unit: "rows/s",
+            higher_is_better: true,
+            component: m("w1c"),
+            native: m("w1n"),
+            reference: m("w1r"),
+        },
+        Line {
+            name: "W1 SELECT * 200k rows, fetchmany(1000)",
+            unit: "rows/s",
+            higher_is_better: true,
+            component: m("w1mc"),
+            native: m("w1mn"),
+            reference: m("w1mr"),
+        },
+        Line {
+            name: "W2 20k point queries, 1 connection",
+            unit: "queries/s",
+            higher_is_better: true,
+            component: m("w2c"),
+            native: m("w2n"),
+            reference: m("w2r"),
+        },
+        Line {
+            name: "W3 64 tasks, 20k queries, pool 16 (reset on release)",
+            unit: "queries/s",
+            higher_is_better: true,
+            component: m("w3c"),
+            native: None,
+            reference: m("w3r"),
+        },
+        Line {
+            name: "W3 64 tasks, 20k queries, pool 16 (no reset)",
+            unit: "queries/s",
+            higher_is_better: true,
+            component: m("w3cn"),
+            native: None,
+            reference: m("w3r"),
+        },
+        Line {
+            name: "W4 executemany 50k rows, one transaction",
+            unit: "rows/s",
+            higher_is_better: true,
+            component: m("w4c"),
+            native: m("w4n"),
+            reference: m("w4r"),
+        },
+        Line {
+            name: "Start-up: instantiate + connect + first row",
+            unit: "ms",
+            higher_is_better: false,
+            component: m("suc"),
+            native: m("sun"),
+            reference: m("sur"),
+        },
+    ];
+    let mut table = String::new();
+    table.push_str(&format!(
+        "Machine: {} cores, {}; MariaDB 10.11; median of {runs} interleaved runs; mysql_async 0.37 on a current-thread tokio runtime.\n\n",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        std::env::consts::ARCH
+    ));
+    table.push_str("| workload | unit | component (wasmtime) | core natively | mysql_async | component / mysql_async |\n|---|---|---|---|---|---|\n");
+    for l in &lines {
+        table.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            l.name,
+            l.unit,
+            cell(l.component),
+            cell(l.native),
+            cell(l.reference),
+            ratio(l.component, l.reference, l.higher_is_better)
+        ));
+    }
+    table.push_str(&format!(
+        "\nPeak guest linear memory streaming 1,000,000 rows with fetchmany(1000): {:.1} MiB (before the query: {:.1} MiB).\n",
+        peak as f64 / (1 << 20) as f64,
+        before as f64 / (1 << 20) as f64
+    ));
+    println!("{table}");
+    std::fs::write(&out, &table)?;
+    eprintln!("[done] written to {out}");
+    Ok(())
+}
