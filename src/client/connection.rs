@@ -86,6 +86,7 @@ pub(crate) struct Conn {
     runtime: Rc<dyn Runtime>,
     codec: PacketCodec,
     rbuf: BytesMut,
+    scratch: Box<[u8]>,
     wbuf: Vec<u8>,
     state: State,
     pub(crate) options: ConnectOptions,
@@ -327,6 +328,7 @@ impl Conn {
                 runtime: runtime.clone(),
                 codec: PacketCodec::new(MAX_ALLOWED_PACKET),
                 rbuf: BytesMut::with_capacity(READ_CHUNK),
+                scratch: vec![0; READ_CHUNK].into_boxed_slice(),
                 wbuf: Vec::with_capacity(1024),
                 state: State::InCommand,
                 options: options.clone(),
@@ -493,16 +495,13 @@ impl Conn {
 
     async fn fill(&mut self) -> Result<(), Error> {
         let transport = self.transport.as_mut().ok_or(Error::Broken)?;
-        let start = self.rbuf.len();
-        self.rbuf.resize(start + READ_CHUNK, 0);
-        let n = match transport.read(&mut self.rbuf[start..]).await {
+        // Reading into a scratch buffer allocated once costs a copy of what arrived, where
+        // growing `rbuf` for each read would zero a whole chunk for a 50-byte reply.
+        let n = match transport.read(&mut self.scratch).await {
             Ok(n) => n,
-            Err(e) => {
-                self.rbuf.truncate(start);
-                return Err(Error::ConnectionLost(e.to_string()));
-            }
+            Err(e) => return Err(Error::ConnectionLost(e.to_string())),
         };
-        self.rbuf.truncate(start + n);
+        self.rbuf.extend_from_slice(&self.scratch[..n.min(self.scratch.len())]);
         if n == 0 {
             return Err(Error::ConnectionLost("server closed the connection".into()));
         }

@@ -25,6 +25,8 @@ pub struct Cursor {
     columns: Option<Rc<[Column]>>,
     rows: VecDeque<Row>,
     rowcount: i64,
+    /// Rows of the current unbuffered result read from the server so far.
+    streamed: u64,
     lastrowid: Option<u64>,
     arraysize: usize,
 }
@@ -40,6 +42,7 @@ impl Cursor {
             columns: None,
             rows: VecDeque::new(),
             rowcount: -1,
+            streamed: 0,
             lastrowid: None,
             arraysize: 1,
         }
@@ -84,6 +87,7 @@ impl Cursor {
         self.columns = None;
         self.rows.clear();
         self.rowcount = -1;
+        self.streamed = 0;
         self.lastrowid = None;
     }
 
@@ -214,9 +218,13 @@ impl Cursor {
         let mut r = Ok(());
         while self.rows.len() < n {
             match c.read_row(self.result_id, &columns).await {
-                Ok(Some(row)) => self.rows.push_back(row),
+                Ok(Some(row)) => {
+                    self.rows.push_back(row);
+                    self.streamed += 1;
+                }
                 Ok(None) => {
-                    self.rowcount = self.rows.len() as i64 + self.rowcount.max(0);
+                    // Every row has now come off the wire, so the count is known.
+                    self.rowcount = i64::try_from(self.streamed).unwrap_or(i64::MAX);
                     break;
                 }
                 Err(e) => {
