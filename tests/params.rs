@@ -608,3 +608,25 @@ fn utf8mb3_refuses_four_byte_characters() {
     assert_eq!(rows(&mut s, c, &format!("SELECT * FROM {t}")), Vec::<Vec<Value>>::new());
     assert_eq!(one(&mut s, c, "SELECT %s", Some(&pos(vec![text(bmp)]))), text(bmp));
 }
+
+#[test]
+fn raw_set_names_is_followed_through_session_tracking() {
+    let mut s = session();
+    let c = connect(&mut s);
+    let cur = s.cursor(c).unwrap();
+    let hostile = Params::Positional(vec![Value::Text("€' OR 1=1 -- ".into())]);
+    // A charset the driver can escape for: it switches encodings with the server.
+    s.execute(cur, "SET NAMES latin1", None).unwrap().unwrap();
+    s.execute(cur, "SELECT %s", Some(&Params::Positional(vec![Value::Text("café €".into())]))).unwrap().unwrap();
+    assert_eq!(s.fetchall(cur).unwrap().unwrap(), vec![vec![Value::Text("café €".into())]]);
+    // One it cannot escape for: parameters are refused instead of being sent mis-escaped.
+    s.execute(cur, "SET NAMES gbk", None).unwrap().unwrap();
+    let e = s.execute(cur, "SELECT %s", Some(&hostile)).unwrap().unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotSupported, "{e:?}");
+    assert!(e.message.contains("gbk"), "{e:?}");
+    // Statements without parameters still run, and set-charset brings parameters back.
+    s.execute(cur, "SELECT 1", None).unwrap().unwrap();
+    s.set_charset(c, "utf8mb4").unwrap().unwrap();
+    s.execute(cur, "SELECT %s", Some(&hostile)).unwrap().unwrap();
+    assert_eq!(s.fetchall(cur).unwrap().unwrap(), vec![vec![Value::Text("€' OR 1=1 -- ".into())]]);
+}

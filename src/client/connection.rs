@@ -103,6 +103,8 @@ pub(crate) struct Conn {
     next_result_id: u64,
     /// The server's max_allowed_packet, read on first need (executemany batching).
     max_allowed_packet: Option<usize>,
+    /// Set when a statement switched character_set_client to a charset we cannot escape for.
+    unsafe_charset: Option<String>,
 }
 
 /// A connection to a MySQL or MariaDB server (cymysql's `Connection`).
@@ -207,6 +209,7 @@ impl Connection {
         let mut c = self.lock().await;
         c.query_all(&format!("SET NAMES {}", charset.name)).await?;
         c.charset = charset;
+        c.unsafe_charset = None;
         c.options.charset = charset.name.to_string();
         Ok(())
     }
@@ -344,6 +347,7 @@ impl Conn {
                 pending: Pending::Nothing,
                 next_result_id: 1,
                 max_allowed_packet: None,
+                unsafe_charset: None,
             };
             conn.handshake().await?;
             Ok(conn)
@@ -374,7 +378,9 @@ impl Conn {
             wanted &= !CLIENT_LOCAL_FILES;
         }
         // Features this build cannot speak are never asked for, whatever client_flag says.
-        wanted &= !(CLIENT_SSL | CLIENT_COMPRESS | CLIENT_ZSTD_COMPRESSION_ALGORITHM | CLIENT_SESSION_TRACK);
+        wanted &= !(CLIENT_SSL | CLIENT_COMPRESS | CLIENT_ZSTD_COMPRESSION_ALGORITHM);
+        // Session tracking tells us when a statement changes character_set_client behind our back.
+        wanted |= CLIENT_SESSION_TRACK;
         self.capabilities = wanted & hs.capabilities;
         self.server_version = hs.server_version.strip_prefix("5.5.5-").unwrap_or(&hs.server_version).to_string();
         self.thread_id = hs.connection_id;
@@ -632,6 +638,7 @@ impl Conn {
         let r = self.track(r);
         if let Ok(ok) = &r {
             self.status = ok.status_flags;
+            self.track_session_state(ok);
         }
         r
     }
@@ -803,6 +810,35 @@ impl Conn {
         self.warning_count = ok.warnings;
         self.status = ok.status_flags;
         self.info.clone_from(&ok.info);
+        self.track_session_state(ok);
+    }
+
+    /// Follows `character_set_client` as the server reports it, so escaping always matches the
+    /// charset the server parses with, even after a raw `SET NAMES` in user SQL.
+    fn track_session_state(&mut self, ok: &OkPacket) {
+        for (name, value) in &ok.changed_variables {
+            if name == "character_set_client" {
+                match charset_by_name(value) {
+                    Ok(cs) => {
+                        self.charset = cs;
+                        self.unsafe_charset = None;
+                    }
+                    Err(_) => self.unsafe_charset = Some(value.clone()),
+                }
+            }
+        }
+    }
+
+    /// The escaping rules for parameters, or an error when the session's character set is one
+    /// this driver cannot escape for.
+    pub(crate) fn escape_mode_checked(&self) -> Result<EscapeMode, Error> {
+        match &self.unsafe_charset {
+            None => Ok(self.escape_mode()),
+            Some(name) => Err(Error::NotSupported(format!(
+                "the session character set was changed to {name}, which this driver cannot escape for; \
+                 use set_charset with utf8mb4, utf8mb3, latin1, ascii or binary"
+            ))),
+        }
     }
 
     /// Reads one row packet of the current result set; `None` at its end (status recorded).
@@ -822,6 +858,7 @@ impl Conn {
                 let (status, warnings) = if self.capabilities & CLIENT_DEPRECATE_EOF != 0 {
                     let ok = OkPacket::parse(&packet, self.capabilities).map_err(Error::from);
                     let ok = self.track(ok)?;
+                    self.track_session_state(&ok);
                     (ok.status_flags, ok.warnings)
                 } else {
                     let eof = EofPacket::parse(&packet).map_err(Error::from);

@@ -67,7 +67,11 @@ impl Cursor {
         self.check_open()?;
         let conn = self.conn.clone();
         let mut c = conn.lock().await;
-        let sql = interpolate(query, params, c.escape_mode())?;
+        let sql = match params {
+            // Without parameters nothing is escaped, so any session charset is fine.
+            None => interpolate(query, None, c.escape_mode())?,
+            Some(_) => interpolate(query, params, c.escape_mode_checked()?)?,
+        };
         c.begin()?;
         let r = self.run(&mut c, &sql).await;
         let r = c.end(r);
@@ -141,7 +145,7 @@ impl Cursor {
         let conn = self.conn.clone();
         let mut c = conn.lock().await;
         let limit = c.max_allowed_packet().await?;
-        let mode = c.escape_mode();
+        let mode = c.escape_mode_checked()?;
         // As cymysql: the prefix is %-formatted with no arguments (so %% becomes %), the suffix is not.
         let prefix = interpolate(prefix, Some(&Params::Positional(Vec::new())), mode)?;
         let mut total = 0u64;

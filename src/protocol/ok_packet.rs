@@ -1,7 +1,8 @@
 //! OK_Packet and EOF_Packet: the end of a command or of a result set, with the server status.
 
 use super::buf::Reader;
-use super::constants::capability::CLIENT_PROTOCOL_41;
+use super::constants::capability::{CLIENT_PROTOCOL_41, CLIENT_SESSION_TRACK};
+use super::constants::status::SERVER_SESSION_STATE_CHANGED;
 use crate::error::ProtocolError;
 
 /// OK_Packet (header 0x00, or 0xFE when it ends a result set under CLIENT_DEPRECATE_EOF).
@@ -13,7 +14,12 @@ pub struct OkPacket {
     pub warnings: u16,
     /// Human-readable information, e.g. "Records: 3  Duplicates: 0  Warnings: 0".
     pub info: String,
+    /// System variables whose session value changed (SESSION_TRACK_SYSTEM_VARIABLES), in order.
+    pub changed_variables: Vec<(String, String)>,
 }
+
+/// SESSION_TRACK_SYSTEM_VARIABLES: the session state entry type carrying variable changes.
+const SESSION_TRACK_SYSTEM_VARIABLES: u8 = 0;
 
 impl OkPacket {
     /// Parses an OK_Packet whose header byte (0x00 or 0xFE) is still in `payload`.
@@ -27,9 +33,38 @@ impl OkPacket {
         let last_insert_id = r.lenenc_int("last insert id")?;
         let (status_flags, warnings) =
             if capabilities & CLIENT_PROTOCOL_41 != 0 { (r.u16("status flags")?, r.u16("warnings")?) } else { (0, 0) };
-        let info = String::from_utf8_lossy(r.rest()).into_owned();
-        Ok(OkPacket { affected_rows, last_insert_id, status_flags, warnings, info })
+        let mut changed_variables = Vec::new();
+        let info = if capabilities & CLIENT_SESSION_TRACK != 0 {
+            // Under session tracking the info is length-encoded and may be absent altogether.
+            let info = if r.is_empty() { &[][..] } else { r.lenenc_bytes("OK info")? };
+            if status_flags & SERVER_SESSION_STATE_CHANGED != 0 && !r.is_empty() {
+                let state = r.lenenc_bytes("session state")?;
+                changed_variables = parse_session_state(state)?;
+            }
+            info
+        } else {
+            r.rest()
+        };
+        let info = String::from_utf8_lossy(info).into_owned();
+        Ok(OkPacket { affected_rows, last_insert_id, status_flags, warnings, info, changed_variables })
     }
+}
+
+/// Reads the session state changes of an OK packet, keeping the system variable ones.
+fn parse_session_state(state: &[u8]) -> Result<Vec<(String, String)>, ProtocolError> {
+    let mut r = Reader::new(state);
+    let mut vars = Vec::new();
+    while !r.is_empty() {
+        let kind = r.u8("session state type")?;
+        let data = r.lenenc_bytes("session state data")?;
+        if kind == SESSION_TRACK_SYSTEM_VARIABLES {
+            let mut d = Reader::new(data);
+            let name = d.lenenc_bytes("tracked variable name")?;
+            let value = d.lenenc_bytes("tracked variable value")?;
+            vars.push((String::from_utf8_lossy(name).into_owned(), String::from_utf8_lossy(value).into_owned()));
+        }
+    }
+    Ok(vars)
 }
 
 /// EOF_Packet (header 0xFE, fewer than 9 bytes): the end of column definitions or rows
@@ -85,6 +120,36 @@ mod tests {
         let ok = OkPacket::parse(p, CLIENT_PROTOCOL_41).unwrap();
         assert_eq!(ok.status_flags, 0x22);
         assert_eq!(ok.warnings, 0);
+    }
+
+    #[test]
+    fn session_tracking_reports_changed_variables() {
+        // `SET NAMES gbk` answered by MariaDB 10.11 under CLIENT_SESSION_TRACK: three tracked
+        // variables change (status 0x4002: autocommit | session state changed).
+        let mut p = b"\x00\x00\x00\x02\x40\x00\x00\x00".to_vec();
+        let mut state = Vec::new();
+        for (name, value) in
+            [("character_set_client", "gbk"), ("character_set_connection", "gbk"), ("character_set_results", "gbk")]
+        {
+            let mut entry = vec![name.len() as u8];
+            entry.extend_from_slice(name.as_bytes());
+            entry.push(value.len() as u8);
+            entry.extend_from_slice(value.as_bytes());
+            state.push(0);
+            state.push(entry.len() as u8);
+            state.extend_from_slice(&entry);
+        }
+        p.push(state.len() as u8);
+        p.extend_from_slice(&state);
+        let ok = OkPacket::parse(&p, CLIENT_PROTOCOL_41 | CLIENT_SESSION_TRACK).unwrap();
+        assert_eq!(ok.changed_variables[0], ("character_set_client".to_string(), "gbk".to_string()));
+        assert_eq!(ok.changed_variables.len(), 3);
+        // Truncated state is an error, not a panic.
+        assert!(OkPacket::parse(&p[..p.len() - 3], CLIENT_PROTOCOL_41 | CLIENT_SESSION_TRACK).is_err());
+        // Without state changes, an OK under session tracking may end right after the warnings.
+        let plain =
+            OkPacket::parse(b"\x00\x01\x00\x02\x00\x00\x00", CLIENT_PROTOCOL_41 | CLIENT_SESSION_TRACK).unwrap();
+        assert_eq!((plain.affected_rows, plain.info.as_str()), (1, ""));
     }
 
     #[test]
