@@ -392,3 +392,21 @@ fn many_tasks_with_random_kills() {
     assert_eq!(c.acquired, 640 - c.timed_out, "{c:?}");
     s.pool_terminate(p).unwrap();
 }
+
+#[test]
+fn terminate_closes_lent_connections_too() {
+    let mut s = session();
+    let o = user_options(&mut s, "terminated");
+    let p = s.create_pool(&o, 2, 2, None).unwrap().unwrap();
+    let lent = s.acquire(p).unwrap().unwrap();
+    assert_eq!(scalar(&mut s, lent, "SELECT 1"), Value::Int(1));
+    s.pool_terminate(p).unwrap();
+    assert!(!s.is_open(lent).unwrap());
+    let cur = s.cursor(lent).unwrap();
+    assert_kind(&exec_err(&mut s, cur, "SELECT 1"), ErrorKind::Interface, None);
+    // Giving it back afterwards is harmless, and nothing of the pool is left on the server.
+    s.release(p, lent).unwrap();
+    assert_eq!(s.pool_size(p).unwrap().0, 0);
+    thread::sleep(Duration::from_millis(300));
+    assert!(sessions_of("terminated", "").is_empty());
+}

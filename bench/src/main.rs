@@ -369,6 +369,9 @@ fn main() -> Result<()> {
         .cloned()
         .unwrap_or_else(|| "bench/results.md".into());
 
+    let only: Option<String> = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned();
+    let want = |w: &str| only.as_deref().is_none_or(|o| o.split(',').any(|x| x == w));
+
     eprintln!("[setup] starting MariaDB and loading {ROWS} rows");
     let server = TestServer::start()?;
     load_table(&server)?;
@@ -383,88 +386,98 @@ fn main() -> Result<()> {
     let mut t: std::collections::HashMap<&'static str, Vec<f64>> = Default::default();
     let mut push = |k: &'static str, v: f64| t.entry(k).or_default().push(v);
     for run in 1..=runs {
-        eprintln!("[run {run}/{runs}] W1 fetchall");
-        let s = Instant::now();
-        assert_eq!(comp.w1_fetchall()?, ROWS as usize);
-        push("w1c", ROWS as f64 / secs(s.elapsed()));
-        let s = Instant::now();
-        assert_eq!(native::w1(&native_conn)?, ROWS as usize);
-        push("w1n", ROWS as f64 / secs(s.elapsed()));
-        let s = Instant::now();
-        assert_eq!(rt.block_on(reference::w1(&mut async_conn))?, ROWS as usize);
-        push("w1r", ROWS as f64 / secs(s.elapsed()));
-
-        eprintln!("[run {run}/{runs}] W1 fetchmany(1000)");
-        let s = Instant::now();
-        assert_eq!(comp.w1_fetchmany("SELECT * FROM bench")?, ROWS as usize);
-        push("w1mc", ROWS as f64 / secs(s.elapsed()));
-        let s = Instant::now();
-        assert_eq!(native::w1_fetchmany(&native_conn)?, ROWS as usize);
-        push("w1mn", ROWS as f64 / secs(s.elapsed()));
-        let s = Instant::now();
-        assert_eq!(rt.block_on(reference::w1_stream(&mut async_conn))?, ROWS as usize);
-        push("w1mr", ROWS as f64 / secs(s.elapsed()));
-
-        eprintln!("[run {run}/{runs}] W2 {POINT_QUERIES} point queries");
-        let s = Instant::now();
-        assert_eq!(comp.w2()?, POINT_QUERIES as usize);
-        push("w2c", POINT_QUERIES as f64 / secs(s.elapsed()));
-        let s = Instant::now();
-        assert_eq!(native::w2(&native_conn)?, POINT_QUERIES as usize);
-        push("w2n", POINT_QUERIES as f64 / secs(s.elapsed()));
-        let s = Instant::now();
-        assert_eq!(rt.block_on(reference::w2(&mut async_conn))?, POINT_QUERIES as usize);
-        push("w2r", POINT_QUERIES as f64 / secs(s.elapsed()));
-
-        eprintln!("[run {run}/{runs}] W3 {TASKS} tasks over a pool of {POOL}");
-        comp.w3(&url, true)?;
-        push("w3c", POINT_QUERIES as f64 / secs(LAST_W3.with(|c| c.get())));
-        comp.w3(&url, false)?;
-        push("w3cn", POINT_QUERIES as f64 / secs(LAST_W3.with(|c| c.get())));
-        let d = rt.block_on(reference::w3(&url))?;
-        push("w3r", POINT_QUERIES as f64 / secs(d));
-
-        eprintln!("[run {run}/{runs}] W4 executemany of {INSERT_ROWS} rows");
-        comp.w4()?;
-        push("w4c", INSERT_ROWS as f64 / secs(LAST_W4.with(|c| c.get())));
-        let d = native::w4(&native_conn)?;
-        push("w4n", INSERT_ROWS as f64 / secs(d));
-        let d = rt.block_on(reference::w4(&mut async_conn))?;
-        push("w4r", INSERT_ROWS as f64 / secs(d));
-
-        eprintln!("[run {run}/{runs}] start-up");
-        for _ in 0..5 {
+        if want("w1") {
+            eprintln!("[run {run}/{runs}] W1 fetchall");
             let s = Instant::now();
-            let mut c = Component::connect(&host, &url)?;
-            let cur = c.s.cursor(c.conn)?;
-            ok(c.s.execute(cur, "SELECT 1", None)?)?;
-            ok(c.s.fetchone(cur)?)?;
-            push("suc", secs(s.elapsed()) * 1000.0);
+            assert_eq!(comp.w1_fetchall()?, ROWS as usize);
+            push("w1c", ROWS as f64 / secs(s.elapsed()));
             let s = Instant::now();
-            let n = native::connect(&url)?;
-            futures::executor::block_on(async {
-                let mut c = n.cursor();
-                c.execute("SELECT 1", None).await?;
-                c.fetchone().await
-            })?;
-            push("sun", secs(s.elapsed()) * 1000.0);
+            assert_eq!(native::w1(&native_conn)?, ROWS as usize);
+            push("w1n", ROWS as f64 / secs(s.elapsed()));
             let s = Instant::now();
-            rt.block_on(async {
-                let mut c = reference::connect(&url).await?;
-                let _: Option<i64> = c.query_first("SELECT 1").await?;
-                c.disconnect().await?;
-                Ok::<_, anyhow::Error>(())
-            })?;
-            push("sur", secs(s.elapsed()) * 1000.0);
+            assert_eq!(rt.block_on(reference::w1(&mut async_conn))?, ROWS as usize);
+            push("w1r", ROWS as f64 / secs(s.elapsed()));
+        }
+        if want("w1m") {
+            eprintln!("[run {run}/{runs}] W1 fetchmany(1000)");
+            let s = Instant::now();
+            assert_eq!(comp.w1_fetchmany("SELECT * FROM bench")?, ROWS as usize);
+            push("w1mc", ROWS as f64 / secs(s.elapsed()));
+            let s = Instant::now();
+            assert_eq!(native::w1_fetchmany(&native_conn)?, ROWS as usize);
+            push("w1mn", ROWS as f64 / secs(s.elapsed()));
+            let s = Instant::now();
+            assert_eq!(rt.block_on(reference::w1_stream(&mut async_conn))?, ROWS as usize);
+            push("w1mr", ROWS as f64 / secs(s.elapsed()));
+        }
+        if want("w2") {
+            eprintln!("[run {run}/{runs}] W2 {POINT_QUERIES} point queries");
+            let s = Instant::now();
+            assert_eq!(comp.w2()?, POINT_QUERIES as usize);
+            push("w2c", POINT_QUERIES as f64 / secs(s.elapsed()));
+            let s = Instant::now();
+            assert_eq!(native::w2(&native_conn)?, POINT_QUERIES as usize);
+            push("w2n", POINT_QUERIES as f64 / secs(s.elapsed()));
+            let s = Instant::now();
+            assert_eq!(rt.block_on(reference::w2(&mut async_conn))?, POINT_QUERIES as usize);
+            push("w2r", POINT_QUERIES as f64 / secs(s.elapsed()));
+        }
+        if want("w3") {
+            eprintln!("[run {run}/{runs}] W3 {TASKS} tasks over a pool of {POOL}");
+            comp.w3(&url, true)?;
+            push("w3c", POINT_QUERIES as f64 / secs(LAST_W3.with(|c| c.get())));
+            comp.w3(&url, false)?;
+            push("w3cn", POINT_QUERIES as f64 / secs(LAST_W3.with(|c| c.get())));
+            let d = rt.block_on(reference::w3(&url))?;
+            push("w3r", POINT_QUERIES as f64 / secs(d));
+        }
+        if want("w4") {
+            eprintln!("[run {run}/{runs}] W4 executemany of {INSERT_ROWS} rows");
+            comp.w4()?;
+            push("w4c", INSERT_ROWS as f64 / secs(LAST_W4.with(|c| c.get())));
+            let d = native::w4(&native_conn)?;
+            push("w4n", INSERT_ROWS as f64 / secs(d));
+            let d = rt.block_on(reference::w4(&mut async_conn))?;
+            push("w4r", INSERT_ROWS as f64 / secs(d));
+        }
+        if want("startup") {
+            eprintln!("[run {run}/{runs}] start-up");
+            for _ in 0..5 {
+                let s = Instant::now();
+                let mut c = Component::connect(&host, &url)?;
+                let cur = c.s.cursor(c.conn)?;
+                ok(c.s.execute(cur, "SELECT 1", None)?)?;
+                ok(c.s.fetchone(cur)?)?;
+                push("suc", secs(s.elapsed()) * 1000.0);
+                let s = Instant::now();
+                let n = native::connect(&url)?;
+                futures::executor::block_on(async {
+                    let mut c = n.cursor();
+                    c.execute("SELECT 1", None).await?;
+                    c.fetchone().await
+                })?;
+                push("sun", secs(s.elapsed()) * 1000.0);
+                let s = Instant::now();
+                rt.block_on(async {
+                    let mut c = reference::connect(&url).await?;
+                    let _: Option<i64> = c.query_first("SELECT 1").await?;
+                    c.disconnect().await?;
+                    Ok::<_, anyhow::Error>(())
+                })?;
+                push("sur", secs(s.elapsed()) * 1000.0);
+            }
         }
     }
 
-    eprintln!("[memory] 1,000,000 rows streamed with fetchmany(1000) through the component");
-    let mut mem = Component::connect(&host, &url)?;
-    let before = mem.s.peak_memory();
-    let n = mem.w1_fetchmany("SELECT b.* FROM bench b JOIN seq_1_to_5")?;
-    assert_eq!(n, 1_000_000);
-    let peak = mem.s.peak_memory();
+    let (mut before, mut peak) = (0, 0);
+    if want("memory") {
+        eprintln!("[memory] 1,000,000 rows streamed with fetchmany(1000) through the component");
+        let mut mem = Component::connect(&host, &url)?;
+        before = mem.s.peak_memory();
+        let n = mem.w1_fetchmany("SELECT b.* FROM bench b JOIN seq_1_to_5")?;
+        assert_eq!(n, 1_000_000);
+        peak = mem.s.peak_memory();
+    }
 
     let m = |k: &str| t.get(k).map(|v| median(v.clone()));
     let lines = [

@@ -83,8 +83,8 @@ struct State {
     closed: bool,
     counters: PoolCounters,
     closed_wakers: Vec<Waker>,
-    /// Creation time of each connection in use, keyed by the connection's identity.
-    in_use: Vec<(usize, Duration)>,
+    /// Each connection in use: its identity, creation time, and a handle to close it on terminate.
+    in_use: Vec<(usize, Duration, Connection)>,
 }
 
 struct Inner {
@@ -252,7 +252,7 @@ impl Pool {
             healthy = idle.conn.ping(false).await.is_ok();
         }
         if healthy {
-            self.inner.state.borrow_mut().in_use.push((identity(&idle.conn), idle.created));
+            self.inner.state.borrow_mut().in_use.push((identity(&idle.conn), idle.created, idle.conn.clone()));
             return Some(idle.conn);
         }
         {
@@ -291,7 +291,7 @@ impl Pool {
         let key = identity(&conn);
         let now = self.inner.runtime.now();
         let mut st = self.inner.state.borrow_mut();
-        let created = match st.in_use.iter().position(|(k, _)| *k == key) {
+        let created = match st.in_use.iter().position(|(k, _, _)| *k == key) {
             Some(i) => st.in_use.swap_remove(i).1,
             // Not ours (or released twice): leave it to its owner.
             None => return,
@@ -369,19 +369,18 @@ impl Pool {
                 waker.wake();
             }
         }
-        let free: Vec<Idle> = self.inner.state.borrow_mut().free.drain(..).collect();
-        for idle in free {
-            idle.conn.ensure_closed().await;
-            self.inner.state.borrow_mut().counters.closed += 1;
-            self.forget_slot();
-        }
+        self.clear().await;
     }
 
     /// Closes the pool and every connection it lent, in use or not.
     pub async fn terminate(&self) {
         self.close().await;
+        let lent: Vec<(usize, Duration, Connection)> = self.inner.state.borrow_mut().in_use.drain(..).collect();
+        for (_, _, conn) in lent {
+            conn.ensure_closed().await;
+            self.inner.state.borrow_mut().counters.closed += 1;
+        }
         let mut st = self.inner.state.borrow_mut();
-        st.in_use.clear();
         st.size = st.free.len();
         for w in st.closed_wakers.drain(..) {
             w.wake();
