@@ -163,3 +163,39 @@ fn read_default_file_through_a_preopened_directory() {
     assert_kind(&e, ErrorKind::Interface, None);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn select_db_switches_the_default_database() {
+    let mut s = session();
+    let c = connect(&mut s);
+    s.select_db(c, "mysql").unwrap().unwrap();
+    assert_eq!(scalar(&mut s, c, "SELECT DATABASE()"), text("mysql"));
+    let e = s.select_db(c, "no_such_db").unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Operational, Some(1049));
+    assert_eq!(scalar(&mut s, c, "SELECT DATABASE()"), text("mysql"), "a failed COM_INIT_DB leaves the session as it was");
+}
+
+#[test]
+fn unbuffered_dict_cursor_streams_keyed_rows() {
+    let mut s = session();
+    let c = connect(&mut s);
+    let dc = s.ss_dict_cursor(c).unwrap();
+    s.dict_execute(dc, "SELECT seq AS n, seq * 2 AS twice FROM seq_1_to_2500", None).unwrap().unwrap();
+    assert_eq!(s.dict_rowcount(dc).unwrap(), -1, "unknown until the stream ends");
+    let mut total = 0;
+    loop {
+        let batch = s.dict_fetchmany(dc, Some(1000)).unwrap().unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        for row in &batch {
+            total += 1;
+            assert_eq!(row[0].0, "n");
+            assert_eq!(row[1].0, "twice");
+            assert_eq!(row[0].1, Value::Uint(total));
+            assert_eq!(row[1].1, Value::Uint(total * 2));
+        }
+    }
+    assert_eq!(total, 2500);
+    assert_eq!(s.dict_rowcount(dc).unwrap(), 2500);
+}
