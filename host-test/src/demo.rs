@@ -9,7 +9,7 @@ use host_test::render;
 use host_test::server::TestServer;
 
 fn ok<T>(r: Result<T, host_test::driver::DbError>) -> Result<T> {
-    r.map_err(|e| anyhow!("{e}"))
+    r.map_err(|e| anyhow!("{}", render::error(&e)))
 }
 
 pub fn run() -> Result<ExitCode> {
@@ -116,17 +116,17 @@ pub fn run() -> Result<ExitCode> {
 
     println!("\n-- error handling");
     match s.execute(cur, "INSERT INTO users (name) VALUES ('alice')", None)? {
-        Err(e) => println!("   duplicate key: {e}"),
+        Err(e) => println!("   duplicate key: {}", render::error(&e)),
         Ok(_) => println!("   duplicate key was accepted?!"),
     }
     match s.execute(cur, "SELEKT 1", None)? {
-        Err(e) => println!("   syntax error: {e}"),
+        Err(e) => println!("   syntax error: {}", render::error(&e)),
         Ok(_) => println!("   syntax error was accepted?!"),
     }
     ok(s.execute(cur, "SELECT 'still usable'", None)?)?;
     println!("   connection still usable: {}", render::text(&ok(s.fetchone(cur)?)?.unwrap_or_default()[0]));
     match s.connect_url(&server.url("test").replacen(&server.root_password, "wrong-password", 1))? {
-        Err(e) => println!("   wrong password: {e}"),
+        Err(e) => println!("   wrong password: {}", render::error(&e)),
         Ok(_) => println!("   wrong password was accepted?!"),
     }
 

@@ -59,14 +59,14 @@ fn query(args: &[String]) -> Result<ExitCode> {
     let conn = match s.connect_url(&url)? {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", render::error(&e));
             return Ok(ExitCode::FAILURE);
         }
     };
     let mut failed = false;
     for sql in &statements {
         if let Err(e) = run_statement(&mut s, conn, sql, dict, as_json)? {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", render::error(&e));
             failed = true;
         }
     }

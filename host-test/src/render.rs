@@ -151,3 +151,19 @@ pub fn table(columns: &[Column], rows: &[Vec<Value>]) -> String {
     out.push_str(&rule);
     out
 }
+
+/// A driver error as one line: its class, then the message (which carries code and SQLSTATE).
+pub fn error(e: &crate::driver::DbError) -> String {
+    use crate::driver::ErrorKind as K;
+    let class = match e.kind {
+        K::Interface => "InterfaceError",
+        K::Database => "DatabaseError",
+        K::Data => "DataError",
+        K::Operational => "OperationalError",
+        K::Integrity => "IntegrityError",
+        K::Internal => "InternalError",
+        K::Programming => "ProgrammingError",
+        K::NotSupported => "NotSupportedError",
+    };
+    format!("{class}: {}", e.message)
+}
