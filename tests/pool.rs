@@ -410,3 +410,25 @@ fn terminate_closes_lent_connections_too() {
     thread::sleep(Duration::from_millis(300));
     assert!(sessions_of("terminated", "").is_empty());
 }
+
+#[test]
+fn cursors_of_a_returned_connection_stop_working() {
+    let mut s = session();
+    let o = options(&mut s);
+    let p = s.create_pool(&o, 1, 1, None).unwrap().unwrap();
+    let first = s.acquire(p).unwrap().unwrap();
+    let stale = s.cursor(first).unwrap();
+    s.execute(stale, "SELECT 'mine'", None).unwrap().unwrap();
+    s.release(p, first).unwrap();
+    // The next borrower gets the same session; the old cursor must not reach into it.
+    let second = s.acquire(p).unwrap().unwrap();
+    let fresh = s.ss_cursor(second).unwrap();
+    s.execute(fresh, "SELECT seq FROM seq_1_to_3", None).unwrap().unwrap();
+    let e = exec_err(&mut s, stale, "SELECT 'intruder'");
+    assert_kind(&e, ErrorKind::Interface, None);
+    assert_kind(&s.fetchone(stale).unwrap().unwrap_err(), ErrorKind::Interface, None);
+    s.close_cursor(stale).unwrap().unwrap();
+    let rows = s.fetchall(fresh).unwrap().unwrap();
+    assert_eq!(rows, vec![vec![Value::Uint(1)], vec![Value::Uint(2)], vec![Value::Uint(3)]]);
+    s.release(p, second).unwrap();
+}

@@ -115,6 +115,8 @@ pub struct Connection {
     pub(crate) inner: Rc<Mutex<Conn>>,
     /// Copy of the status bits readable without waiting for the lock.
     status_hint: Rc<Cell<u16>>,
+    /// Bumped each time a pool takes the connection back: cursors of an earlier borrower stop working.
+    lease: Rc<Cell<u64>>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -129,7 +131,11 @@ impl Connection {
     pub async fn connect(options: ConnectOptions, runtime: Rc<dyn Runtime>) -> Result<Connection, Error> {
         let conn = Conn::open(options, runtime).await?;
         let status = conn.status;
-        Ok(Connection { inner: Rc::new(Mutex::new(conn)), status_hint: Rc::new(Cell::new(status)) })
+        Ok(Connection {
+            inner: Rc::new(Mutex::new(conn)),
+            status_hint: Rc::new(Cell::new(status)),
+            lease: Rc::new(Cell::new(0)),
+        })
     }
 
     pub(crate) async fn lock(&self) -> MutexGuard<'_, Conn> {
@@ -297,6 +303,16 @@ impl Connection {
         let mut out = String::with_capacity(s.len() + 2);
         escape_string_into(&mut out, s, c.escape_mode());
         out
+    }
+
+    /// The current lease: cursors remember it and refuse to run once it changes.
+    pub(crate) fn lease(&self) -> u64 {
+        self.lease.get()
+    }
+
+    /// Ends the current borrower's lease (the pool took the connection back).
+    pub(crate) fn end_lease(&self) {
+        self.lease.set(self.lease.get().wrapping_add(1));
     }
 
     pub(crate) fn set_status_hint(&self, status: u16) {

@@ -18,6 +18,9 @@ pub type Row = Vec<Value>;
 /// read rows from the server as they are fetched, so memory stays flat on large results.
 pub struct Cursor {
     conn: Connection,
+    /// The connection's lease when the cursor was made; a pooled connection returned since then
+    /// belongs to someone else, and this cursor must not touch it.
+    lease: u64,
     unbuffered: bool,
     closed: bool,
     executed: bool,
@@ -34,6 +37,7 @@ pub struct Cursor {
 impl Cursor {
     pub(crate) fn new(conn: Connection, unbuffered: bool) -> Cursor {
         Cursor {
+            lease: conn.lease(),
             conn,
             unbuffered,
             closed: false,
@@ -56,6 +60,8 @@ impl Cursor {
     fn check_open(&self) -> Result<(), Error> {
         if self.closed {
             Err(Error::CursorClosed)
+        } else if self.lease != self.conn.lease() {
+            Err(Error::Interface("the cursor's connection went back to the pool".into()))
         } else {
             Ok(())
         }
@@ -321,6 +327,10 @@ impl Cursor {
         }
         self.closed = true;
         self.rows.clear();
+        if self.lease != self.conn.lease() {
+            // What the wire holds now belongs to the connection's next borrower.
+            return Ok(());
+        }
         let conn = self.conn.clone();
         let mut c = conn.lock().await;
         if c.is_current(self.result_id) && c.begin().is_ok() {
