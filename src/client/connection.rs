@@ -10,11 +10,12 @@ use futures::lock::{Mutex, MutexGuard};
 use super::options::ConnectOptions;
 use super::transport::{with_timeout, Runtime, Transport};
 use crate::error::{Error, ProtocolError};
-use crate::protocol::auth::auth_response;
+use crate::protocol::auth::{plugin_for, AuthStep};
 use crate::protocol::buf::Reader;
 use crate::protocol::charset::{charset_by_name, Charset};
 use crate::protocol::codec::PacketCodec;
 use crate::protocol::column::Column;
+use crate::protocol::compress::{peek_envelope, CompressedCodec};
 use crate::protocol::constants::{capability::*, command::*, status::*};
 use crate::protocol::err_packet::server_error;
 use crate::protocol::escape::{escape_string_into, EscapeMode};
@@ -43,6 +44,15 @@ const CLIENT_CAPABILITIES: u32 = CLIENT_LONG_PASSWORD
     | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
     | CLIENT_CONNECT_ATTRS
     | CLIENT_DEPRECATE_EOF;
+
+/// The compressed protocol once it is on: the envelope codec, inflated bytes the packet codec has
+/// not taken yet, and the envelopes of the write in progress.
+#[derive(Default)]
+struct Compression {
+    codec: CompressedCodec,
+    plain: BytesMut,
+    envelopes: Vec<u8>,
+}
 
 /// A result set's columns and whether it is still being read from the wire.
 #[derive(Debug, Clone)]
@@ -105,6 +115,8 @@ pub(crate) struct Conn {
     max_allowed_packet: Option<usize>,
     /// Set when a statement switched character_set_client to a charset we cannot escape for.
     unsafe_charset: Option<String>,
+    /// Set after the handshake when CLIENT_COMPRESS was agreed.
+    compression: Option<Compression>,
 }
 
 /// A connection to a MySQL or MariaDB server (cymysql's `Connection`).
@@ -331,8 +343,16 @@ impl Conn {
         if options.ssl.is_some() {
             return Err(Error::NotSupported("ssl: TLS is not in this build yet".into()));
         }
-        if options.compress.is_some() {
-            return Err(Error::NotSupported("compress: protocol compression is not in this build yet".into()));
+        match options.compress.as_deref() {
+            None | Some("zlib") => {}
+            Some("zstd") => {
+                return Err(Error::NotSupported(
+                    "compress: zstd is not in this build yet (MariaDB has no zstd); use \"zlib\"".into(),
+                ))
+            }
+            Some(other) => {
+                return Err(Error::Programming(format!("compress must be \"zlib\" or \"zstd\", not {other:?}")))
+            }
         }
         if let Some(path) = options.read_default_file.clone() {
             apply_default_file(&mut options, &path, runtime.as_ref())?;
@@ -364,8 +384,14 @@ impl Conn {
                 next_result_id: 1,
                 max_allowed_packet: None,
                 unsafe_charset: None,
+                compression: None,
             };
             conn.handshake().await?;
+            // Compression starts with the first command after the handshake's OK.
+            if conn.capabilities & CLIENT_COMPRESS != 0 {
+                conn.compression = Some(Compression::default());
+                conn.codec.skip_seq_check();
+            }
             Ok(conn)
         })
         .await?;
@@ -395,6 +421,10 @@ impl Conn {
         }
         // Features this build cannot speak are never asked for, whatever client_flag says.
         wanted &= !(CLIENT_SSL | CLIENT_COMPRESS | CLIENT_ZSTD_COMPRESSION_ALGORITHM);
+        // zlib compression when asked for and offered; a server without it is used uncompressed.
+        if self.options.compress.as_deref() == Some("zlib") {
+            wanted |= CLIENT_COMPRESS;
+        }
         // Session tracking tells us when a statement changes character_set_client behind our back.
         wanted |= CLIENT_SESSION_TRACK;
         self.capabilities = wanted & hs.capabilities;
@@ -402,18 +432,19 @@ impl Conn {
         self.thread_id = hs.connection_id;
         self.status = hs.status_flags;
 
-        let mut plugin = if hs.auth_plugin_name.is_empty() {
-            "mysql_native_password".to_string()
-        } else {
-            hs.auth_plugin_name.clone()
+        let passwd = self.options.passwd.clone();
+        let default_plugin = match hs.auth_plugin_name.as_str() {
+            "" => "mysql_native_password",
+            name => name,
         };
-        let mut nonce = hs.auth_plugin_data.clone();
-        // An unknown default plugin is answered with native_password: the server then switches.
-        let response = match auth_response(&plugin, &self.options.passwd, &nonce) {
+        // A default plugin we cannot start is answered with native_password: the server then switches.
+        let mut plugin =
+            plugin_for(default_plugin, &passwd).or_else(|_| plugin_for("mysql_native_password", &passwd))?;
+        let response = match plugin.start(&hs.auth_plugin_data) {
             Ok(r) => r,
             Err(_) => {
-                plugin = "mysql_native_password".into();
-                auth_response(&plugin, &self.options.passwd, &nonce)?
+                plugin = plugin_for("mysql_native_password", &passwd)?;
+                plugin.start(&hs.auth_plugin_data)?
             }
         };
         let attrs = [("_client_name", "cymysql-wasi"), ("_client_version", env!("CARGO_PKG_VERSION"))];
@@ -425,7 +456,7 @@ impl Conn {
             username: &self.options.user,
             auth_response: &response,
             database: self.options.db.as_deref(),
-            auth_plugin_name: &plugin,
+            auth_plugin_name: plugin.name(),
             connect_attrs: &attrs,
         }
         .write(&mut payload);
@@ -434,26 +465,31 @@ impl Conn {
         // The result of authentication must be read and checked: an ERR here is the real reason.
         for _ in 0..8 {
             let packet = self.read_packet().await?;
-            match packet.first() {
-                Some(0x00) => {
+            match packet.split_first() {
+                Some((0x00, _)) => {
                     let ok = OkPacket::parse(&packet, self.capabilities)?;
                     self.status = ok.status_flags;
                     return Ok(());
                 }
-                Some(0xFF) => return Err(server_error(&packet)),
-                Some(0xFE) => {
-                    // AuthSwitchRequest: plugin name, then the new nonce.
-                    let mut r = Reader::new(&packet[1..]);
-                    plugin = String::from_utf8_lossy(r.null_terminated_or_rest()).into_owned();
-                    let data = r.rest();
-                    nonce = data.strip_suffix(&[0]).unwrap_or(data).to_vec();
-                    let response = auth_response(&plugin, &self.options.passwd, &nonce)?;
+                Some((0xFF, _)) => return Err(server_error(&packet)),
+                // A bare 0xFE is the pre-4.1 switch to mysql_old_password.
+                Some((0xFE, [])) => {
+                    return Err(Error::NotSupported("authentication plugin 'mysql_old_password'".into()))
+                }
+                Some((0xFE, body)) => {
+                    // AuthSwitchRequest: plugin name, then the new nonce (each plugin trims its own).
+                    let mut r = Reader::new(body);
+                    let name = String::from_utf8_lossy(r.null_terminated_or_rest()).into_owned();
+                    plugin = plugin_for(&name, &passwd)?;
+                    let response = plugin.start(r.rest())?;
                     self.write_packet(&response).await?;
                 }
-                Some(0x01) => {
-                    return Err(Error::NotSupported(format!("extra authentication data for plugin '{plugin}'")));
-                }
-                Some(&header) => {
+                // AuthMoreData: the plugin's exchange goes on.
+                Some((0x01, data)) => match plugin.on_more_data(data)? {
+                    AuthStep::Send(reply) => self.write_packet(&reply).await?,
+                    AuthStep::Wait => {}
+                },
+                Some((&header, _)) => {
                     return Err(ProtocolError::UnexpectedPacket { context: "authentication result", header }.into())
                 }
                 None => return Err(ProtocolError::Truncated("authentication result").into()),
@@ -527,13 +563,34 @@ impl Conn {
         if n == 0 {
             return Err(Error::ConnectionLost("server closed the connection".into()));
         }
-        Ok(())
+        self.unwrap_envelopes()
+    }
+
+    /// Under the compressed protocol, moves every complete envelope read so far to the plain
+    /// buffer the packet codec reads.
+    fn unwrap_envelopes(&mut self) -> Result<(), Error> {
+        let Some(z) = self.compression.as_mut() else { return Ok(()) };
+        let Err(e) = z.codec.decode(&mut self.rbuf, &mut z.plain) else { return Ok(()) };
+        let err = match peek_envelope(&self.rbuf) {
+            // A server closing the session (KILL, shutdown) sends an ERR out of sequence.
+            Some(p) if matches!(e, ProtocolError::SequenceMismatch { .. }) && p.get(4) == Some(&0xFF) => {
+                let len = u32::from_le_bytes([p[0], p[1], p[2], 0]) as usize;
+                server_error(p.get(4..4 + len).unwrap_or(&[]))
+            }
+            _ => e.into(),
+        };
+        self.mark_broken();
+        Err(err)
     }
 
     /// Reads one logical packet (joining 16 MiB parts).
     pub(crate) async fn read_packet(&mut self) -> Result<Bytes, Error> {
         loop {
-            match self.codec.decode(&mut self.rbuf) {
+            let input = match self.compression.as_mut() {
+                Some(z) => &mut z.plain,
+                None => &mut self.rbuf,
+            };
+            match self.codec.decode(input) {
                 Ok(Some(p)) => return Ok(p),
                 Ok(None) => {
                     let r = self.fill().await;
@@ -562,19 +619,41 @@ impl Conn {
 
     async fn flush_wbuf(&mut self) -> Result<(), Error> {
         let transport = self.transport.as_mut().ok_or(Error::Broken)?;
+        let bytes = match self.compression.as_mut() {
+            Some(z) => {
+                z.envelopes.clear();
+                z.codec.encode(&self.wbuf, &mut z.envelopes);
+                &z.envelopes
+            }
+            None => &self.wbuf,
+        };
         let r = async {
-            transport.write_all(&self.wbuf).await?;
+            transport.write_all(bytes).await?;
             transport.flush().await
         }
         .await
         .map_err(|e| Error::ConnectionLost(e.to_string()));
+        if let Some(z) = self.compression.as_mut() {
+            // One large statement should not pin its envelopes' memory for the session's life.
+            if z.envelopes.capacity() > 1 << 20 {
+                z.envelopes = Vec::new();
+            }
+        }
         self.track(r)
+    }
+
+    /// Starts the packet sequence of a new command (and the compressed one).
+    fn reset_seq(&mut self) {
+        self.codec.reset_seq();
+        if let Some(z) = self.compression.as_mut() {
+            z.codec.reset_seq();
+        }
     }
 
     /// Starts a command: finishes what an earlier one left on the wire, then sends the command packet.
     async fn send_command(&mut self, command: u8, arg: &[u8]) -> Result<(), Error> {
         self.drain_pending().await?;
-        self.codec.reset_seq();
+        self.reset_seq();
         self.wbuf.clear();
         let mut packet = Vec::with_capacity(arg.len() + 1);
         packet.push(command);
@@ -668,7 +747,7 @@ impl Conn {
             State::Closed => return Err(Error::Closed),
             State::Ready => {
                 // COM_QUIT gets no reply; the server just closes the stream.
-                self.codec.reset_seq();
+                self.reset_seq();
                 self.wbuf.clear();
                 self.codec.encode(&[COM_QUIT], &mut self.wbuf);
                 let _ = self.flush_wbuf().await;
@@ -1013,14 +1092,93 @@ mod tests {
     type Bytes = Rc<RefCell<Vec<u8>>>;
 
     fn scripted_connection() -> (Connection, Bytes, Bytes) {
+        scripted_connection_with(None, crate::protocol::handshake::tests::MARIADB_HANDSHAKE)
+    }
+
+    fn scripted_connection_with(compress: Option<&str>, handshake: &[u8]) -> (Connection, Bytes, Bytes) {
         let input = Rc::new(RefCell::new(Vec::new()));
         let written = Rc::new(RefCell::new(Vec::new()));
-        input.borrow_mut().extend(packet(0, crate::protocol::handshake::tests::MARIADB_HANDSHAKE));
+        input.borrow_mut().extend(packet(0, handshake));
         input.borrow_mut().extend(packet(2, b"\x00\x00\x00\x02\x00\x00\x00"));
         let rt = Rc::new(ScriptedRuntime { input: input.clone(), written: written.clone() });
-        let options = ConnectOptions { autocommit: None, connect_timeout: None, ..ConnectOptions::default() };
+        let options = ConnectOptions {
+            autocommit: None,
+            connect_timeout: None,
+            compress: compress.map(String::from),
+            ..ConnectOptions::default()
+        };
         let conn = futures::executor::block_on(Connection::connect(options, rt)).expect("scripted handshake");
         (conn, input, written)
+    }
+
+    /// The capability flags of the HandshakeResponse41 the client wrote (packet 1).
+    fn response_capabilities(written: &[u8]) -> u32 {
+        u32::from_le_bytes([written[4], written[5], written[6], written[7]])
+    }
+
+    /// A stored (uncompressed) compressed-protocol envelope.
+    fn stored(seq: u8, body: &[u8]) -> Vec<u8> {
+        let mut e = (body.len() as u32).to_le_bytes()[..3].to_vec();
+        e.push(seq);
+        e.extend_from_slice(&[0, 0, 0]);
+        e.extend_from_slice(body);
+        e
+    }
+
+    #[test]
+    fn compression_starts_after_the_handshake_ok() {
+        let (conn, input, written) =
+            scripted_connection_with(Some("zlib"), crate::protocol::handshake::tests::MARIADB_HANDSHAKE);
+        assert_ne!(response_capabilities(&written.borrow()) & CLIENT_COMPRESS, 0);
+        written.borrow_mut().clear();
+        // The server's reply: envelope 1 (after the client's 0) holding the OK as packet 1.
+        input.borrow_mut().extend(stored(1, &packet(1, b"\x00\x01\x00\x02\x00\x00\x00")));
+        let mut cursor = conn.cursor();
+        assert_eq!(futures::executor::block_on(cursor.execute("DELETE FROM t", None)).unwrap(), 1);
+        assert_eq!(&written.borrow()[..], &stored(0, &packet(0, b"\x03DELETE FROM t"))[..]);
+        // The next command starts both sequences again.
+        written.borrow_mut().clear();
+        input.borrow_mut().extend(stored(1, &packet(1, b"\x00\x00\x00\x02\x00\x00\x00")));
+        futures::executor::block_on(conn.ping(false)).unwrap();
+        assert_eq!(&written.borrow()[..], &stored(0, &packet(0, &[COM_PING]))[..]);
+    }
+
+    #[test]
+    fn a_server_without_compression_is_used_uncompressed() {
+        let mut handshake = crate::protocol::handshake::tests::MARIADB_HANDSHAKE.to_vec();
+        // Lower capability bytes: after the version string, connection id, 8 nonce bytes, filler.
+        let at = handshake.iter().position(|&b| b == 0).unwrap() + 1 + 4 + 8 + 1;
+        handshake[at] &= !(CLIENT_COMPRESS as u8);
+        let (conn, input, written) = scripted_connection_with(Some("zlib"), &handshake);
+        assert_eq!(response_capabilities(&written.borrow()) & CLIENT_COMPRESS, 0);
+        written.borrow_mut().clear();
+        input.borrow_mut().extend(packet(1, b"\x00\x01\x00\x02\x00\x00\x00"));
+        let mut cursor = conn.cursor();
+        assert_eq!(futures::executor::block_on(cursor.execute("DELETE FROM t", None)).unwrap(), 1);
+        assert_eq!(&written.borrow()[..], &packet(0, b"\x03DELETE FROM t")[..]);
+    }
+
+    #[test]
+    fn an_out_of_sequence_error_envelope_is_reported_and_breaks_the_session() {
+        let (conn, input, _) =
+            scripted_connection_with(Some("zlib"), crate::protocol::handshake::tests::MARIADB_HANDSHAKE);
+        // As a killed session's server sends it: envelope 0 when 1 is due.
+        input.borrow_mut().extend(stored(0, &packet(0, b"\xff\x87\x07#70100Connection was killed")));
+        let mut cursor = conn.cursor();
+        let e = futures::executor::block_on(cursor.execute("SELECT 1", None)).unwrap_err();
+        assert_eq!(e.code(), Some(1927), "{e:?}");
+        assert!(!conn.is_usable());
+    }
+
+    #[test]
+    fn a_corrupted_envelope_is_a_protocol_error() {
+        let (conn, input, _) =
+            scripted_connection_with(Some("zlib"), crate::protocol::handshake::tests::MARIADB_HANDSHAKE);
+        input.borrow_mut().extend(b"\x05\x00\x00\x01\x40\x00\x00garbage");
+        let mut cursor = conn.cursor();
+        let e = futures::executor::block_on(cursor.execute("SELECT 1", None)).unwrap_err();
+        assert_eq!(e, Error::Protocol(ProtocolError::BadCompressedFrame));
+        assert!(!conn.is_usable());
     }
 
     #[test]

@@ -14,11 +14,13 @@ pub struct PacketCodec {
     partial: Option<BytesMut>,
     /// Refuse logical packets larger than this (the client's max_allowed_packet).
     max_payload: usize,
+    /// Whether incoming sequence ids are checked (not under the compressed protocol).
+    check_seq: bool,
 }
 
 impl PacketCodec {
     pub fn new(max_payload: usize) -> Self {
-        PacketCodec { seq: 0, partial: None, max_payload }
+        PacketCodec { seq: 0, partial: None, max_payload, check_seq: true }
     }
 
     /// Starts a new command: the next packet sent has sequence id 0.
@@ -35,6 +37,13 @@ impl PacketCodec {
     /// (the handshake response after an SSL request).
     pub fn set_seq(&mut self, seq: u8) {
         self.seq = seq;
+    }
+
+    /// Stops checking incoming sequence ids, for the compressed protocol: there the envelope's id
+    /// is the one checked, and MariaDB numbers the packets inside by its flushes (net_flush syncs
+    /// them to the compressed id), which no client checks either. Ids then follow what arrives.
+    pub fn skip_seq_check(&mut self) {
+        self.check_seq = false;
     }
 
     /// Appends `payload` to `out` as one or more packets.
@@ -67,10 +76,10 @@ impl PacketCodec {
                 return Ok(None);
             }
             let seq = input[3];
-            if seq != self.seq {
+            if seq != self.seq && self.check_seq {
                 return Err(ProtocolError::SequenceMismatch { expected: self.seq, got: seq });
             }
-            self.seq = self.seq.wrapping_add(1);
+            self.seq = seq.wrapping_add(1);
             input.advance(4);
             let chunk = input.split_to(len);
             if len == MAX_PACKET_PAYLOAD || self.partial.is_some() {
@@ -134,6 +143,17 @@ mod tests {
         let mut d = PacketCodec::new(1 << 30);
         let mut input = BytesMut::from(&b"\x01\x00\x00\x05\x00"[..]);
         assert_eq!(d.decode(&mut input), Err(ProtocolError::SequenceMismatch { expected: 0, got: 5 }));
+    }
+
+    #[test]
+    fn sequence_ids_can_be_left_unchecked() {
+        let mut d = PacketCodec::new(1 << 30);
+        d.skip_seq_check();
+        let mut input = BytesMut::from(&b"\x01\x00\x00\x05\x00\x01\x00\x00\x02\x01"[..]);
+        assert_eq!(d.decode(&mut input).unwrap().unwrap().as_ref(), b"\x00");
+        assert_eq!(d.seq(), 6);
+        assert_eq!(d.decode(&mut input).unwrap().unwrap().as_ref(), b"\x01");
+        assert_eq!(d.seq(), 3);
     }
 
     #[test]

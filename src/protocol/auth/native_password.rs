@@ -2,6 +2,37 @@
 
 use sha1::{Digest, Sha1};
 
+use super::{unexpected_more_data, AuthPlugin, AuthStep};
+use crate::error::Error;
+
+/// The plugin's name on the wire.
+pub const NAME: &str = "mysql_native_password";
+
+/// mysql_native_password: one scramble, no further exchange.
+pub struct NativePassword {
+    password: Vec<u8>,
+}
+
+impl NativePassword {
+    pub fn new(password: Vec<u8>) -> NativePassword {
+        NativePassword { password }
+    }
+}
+
+impl AuthPlugin for NativePassword {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn start(&mut self, nonce: &[u8]) -> Result<Vec<u8>, Error> {
+        Ok(scramble(&self.password, nonce))
+    }
+
+    fn on_more_data(&mut self, _data: &[u8]) -> Result<AuthStep, Error> {
+        Err(unexpected_more_data("mysql_native_password exchange"))
+    }
+}
+
 /// The auth response for `password` and the server's 20-byte nonce; empty for an empty password.
 pub fn scramble(password: &[u8], nonce: &[u8]) -> Vec<u8> {
     if password.is_empty() {
@@ -34,6 +65,14 @@ mod tests {
         let mix = h.finalize();
         let stage1: Vec<u8> = resp.iter().zip(mix.iter()).map(|(a, b)| a ^ b).collect();
         assert_eq!(Sha1::digest(&stage1).as_slice(), stored.as_slice());
+    }
+
+    #[test]
+    fn plugin_answers_once() {
+        let mut p = NativePassword::new(b"secret".to_vec());
+        // A switch request's nonce keeps its trailing NUL: the scramble ignores it.
+        assert_eq!(p.start(b"01234567890123456789\0").unwrap(), scramble(b"secret", b"01234567890123456789"));
+        assert!(p.on_more_data(b"\x03").is_err());
     }
 
     #[test]

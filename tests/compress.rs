@@ -1,0 +1,299 @@
+//! The compressed protocol (compress = "zlib") through the component against MariaDB: the server
+//! really compresses, large and many-row results, statements over 16 MiB, multi-statement
+//! batches, executemany, a killed session, and the values that are refused.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use common::*;
+use host_test::driver::{Conn, ConnectOptions, ErrorKind, Params, Session, Value};
+
+const CLIENT_MULTI_STATEMENTS: u32 = 1 << 16;
+
+fn zlib_options(s: &mut Session) -> ConnectOptions {
+    let mut o = options(s);
+    o.compress = Some("zlib".into());
+    o
+}
+
+fn compressed(s: &mut Session) -> Conn {
+    let o = zlib_options(s);
+    s.connect(&o).unwrap().expect("connect with compress=zlib")
+}
+
+fn int(n: i64) -> Value {
+    Value::Int(n)
+}
+
+/// Bytes that do not compress (xorshift*).
+fn noise(len: usize, mut seed: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        seed ^= seed >> 12;
+        seed ^= seed << 25;
+        seed ^= seed >> 27;
+        out.extend_from_slice(&seed.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// A TCP relay to the test server that counts the bytes the server sends.
+fn counting_relay() -> (u16, Arc<Mutex<usize>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let from_server = Arc::new(Mutex::new(0usize));
+    let counter = from_server.clone();
+    thread::spawn(move || {
+        let (client, _) = listener.accept().unwrap();
+        let upstream = TcpStream::connect(("127.0.0.1", server().port)).unwrap();
+        let (mut c_read, mut u_write) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+        thread::spawn(move || {
+            let _ = std::io::copy(&mut c_read, &mut u_write);
+            let _ = u_write.shutdown(Shutdown::Write);
+        });
+        let (mut u_read, mut c_write) = (upstream, client);
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match u_read.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    *counter.lock().unwrap() += n;
+                    if c_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = c_write.shutdown(Shutdown::Write);
+    });
+    (port, from_server)
+}
+
+#[test]
+fn the_server_really_compresses() {
+    let mut s = session();
+    let c = compressed(&mut s);
+    assert_eq!(rows(&mut s, c, "SHOW SESSION STATUS LIKE 'Compression'"), vec![vec![text("Compression"), text("ON")]]);
+    // Without the option the same server leaves the session uncompressed.
+    let plain = connect(&mut s);
+    assert_eq!(
+        rows(&mut s, plain, "SHOW SESSION STATUS LIKE 'Compression'"),
+        vec![vec![text("Compression"), text("OFF")]]
+    );
+}
+
+#[test]
+fn a_compressible_result_is_small_on_the_wire() {
+    let (port, from_server) = counting_relay();
+    let mut s = session();
+    let mut o = zlib_options(&mut s);
+    o.port = port;
+    let c = s.connect(&o).unwrap().expect("connect through the relay");
+    let before = *from_server.lock().unwrap();
+    let value = scalar(&mut s, c, "SELECT REPEAT('abc', 1000000)");
+    assert_eq!(value, text(&"abc".repeat(1_000_000)));
+    let sent = *from_server.lock().unwrap() - before;
+    assert!(sent < 100_000, "3 MB of text took {sent} bytes on the wire");
+}
+
+#[test]
+fn a_200000_row_result_is_read_in_full() {
+    let mut s = session();
+    let c = compressed(&mut s);
+    let cur = s.cursor(c).unwrap();
+    let n = s.execute(cur, "SELECT seq, CONCAT('row-', seq) FROM seq_1_to_200000", None).unwrap().unwrap();
+    assert_eq!(n, 200_000);
+    let all = s.fetchall(cur).unwrap().unwrap();
+    assert_eq!(all.len(), 200_000);
+    let mut sum = 0u64;
+    for (i, row) in all.iter().enumerate() {
+        let k = i as u64 + 1;
+        assert_eq!(row, &vec![Value::Uint(k), text(&format!("row-{k}"))], "row {i}");
+        sum += k;
+    }
+    assert_eq!(sum, 200_000 * 200_001 / 2);
+    // The same through an unbuffered cursor, counted as it streams.
+    let ss = s.ss_cursor(c).unwrap();
+    s.execute(ss, "SELECT seq FROM seq_1_to_200000", None).unwrap().unwrap();
+    let (mut count, mut sum) = (0u64, 0u64);
+    loop {
+        let batch = s.fetchmany(ss, Some(5000)).unwrap().unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        for row in batch {
+            match row.as_slice() {
+                [Value::Uint(k)] => sum += k,
+                other => panic!("{other:?}"),
+            }
+            count += 1;
+        }
+    }
+    assert_eq!((count, sum), (200_000, 200_000 * 200_001 / 2));
+    assert_eq!(scalar(&mut s, c, "SELECT 'after'"), text("after"));
+}
+
+#[test]
+fn a_20_mib_value_spans_several_envelopes() {
+    let mut s = session();
+    let c = compressed(&mut s);
+    let len = 20 * 1024 * 1024;
+    let cur = s.cursor(c).unwrap();
+    s.execute(cur, &format!("SELECT REPEAT('0123456789abcdef', {}), 'next'", len / 16), None).unwrap().unwrap();
+    let got = s.fetchall(cur).unwrap().unwrap();
+    match got.as_slice() {
+        [row] => {
+            assert_eq!(row.len(), 2);
+            match &row[0] {
+                Value::Text(t) => {
+                    assert_eq!(t.len(), len);
+                    assert!(t.as_bytes().chunks(16).all(|c| c == b"0123456789abcdef"), "the value came back different");
+                }
+                other => panic!("{:?}", std::mem::discriminant(other)),
+            }
+            assert_eq!(row[1], text("next"));
+        }
+        other => panic!("{} rows", other.len()),
+    }
+    assert_eq!(scalar(&mut s, c, "SELECT 1"), int(1));
+}
+
+#[test]
+fn a_17_mib_parameter_round_trips_byte_identical() {
+    let mut s = session();
+    let c = compressed(&mut s);
+    let t = fresh_table(&mut s, c, "compress_blob", "k INT PRIMARY KEY, b LONGBLOB");
+    // Noise does not compress: the server sends it back in stored envelopes.
+    let data = noise(17 * 1024 * 1024, 0x2545_F491_4F6C_DD1D);
+    let cur = s.cursor(c).unwrap();
+    let p = Params::Positional(vec![Value::Bytes(data.clone())]);
+    assert_eq!(s.execute(cur, &format!("INSERT INTO {t} VALUES (1, %s)"), Some(&p)).unwrap(), Ok(1));
+    assert_eq!(scalar(&mut s, c, &format!("SELECT LENGTH(b) FROM {t}")), int(data.len() as i64));
+    match scalar(&mut s, c, &format!("SELECT b FROM {t} WHERE k = 1")) {
+        Value::Bytes(b) => {
+            assert_eq!(b.len(), data.len());
+            assert_eq!(b.iter().zip(&data).position(|(x, y)| x != y), None, "bytes differ");
+        }
+        other => panic!("expected bytes, got {:?}", std::mem::discriminant(&other)),
+    }
+    // A large text statement that compresses well, the other path of the same size.
+    let n = 17 * 1024 * 1024 / 5;
+    let p = Params::Positional(vec![text(&"x'y\\z".repeat(n))]);
+    s.execute(cur, &format!("UPDATE {t} SET b = %s WHERE k = 1"), Some(&p)).unwrap().unwrap();
+    assert_eq!(scalar(&mut s, c, &format!("SELECT b = REPEAT('x\\'y\\\\z', {n}) FROM {t}")), int(1));
+}
+
+#[test]
+fn multi_statement_results_with_nextset() {
+    let mut s = session();
+    let mut o = zlib_options(&mut s);
+    o.client_flag |= CLIENT_MULTI_STATEMENTS;
+    let c = s.connect(&o).unwrap().unwrap();
+    let cur = s.cursor(c).unwrap();
+    s.execute(cur, "SELECT 1; SELECT REPEAT('y', 5000); DO 1; SELECT seq FROM seq_1_to_3000; SELECT 'last'", None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.fetchall(cur).unwrap().unwrap(), vec![vec![int(1)]]);
+    assert_eq!(s.nextset(cur).unwrap(), Ok(true));
+    assert_eq!(s.fetchall(cur).unwrap().unwrap(), vec![vec![text(&"y".repeat(5000))]]);
+    assert_eq!(s.nextset(cur).unwrap(), Ok(true));
+    assert_eq!(s.description(cur).unwrap(), None);
+    assert_eq!(s.nextset(cur).unwrap(), Ok(true));
+    assert_eq!(s.fetchall(cur).unwrap().unwrap().len(), 3000);
+    assert_eq!(s.nextset(cur).unwrap(), Ok(true));
+    assert_eq!(s.fetchall(cur).unwrap().unwrap(), vec![vec![text("last")]]);
+    assert_eq!(s.nextset(cur).unwrap(), Ok(false));
+    // A batch left unread is drained before the next command.
+    s.execute(cur, "SELECT seq FROM seq_1_to_10000; SELECT 2", None).unwrap().unwrap();
+    assert_eq!(scalar(&mut s, c, "SELECT 'clean'"), text("clean"));
+}
+
+#[test]
+fn small_commands_take_the_stored_path() {
+    let mut s = session();
+    let c = compressed(&mut s);
+    for i in 0..300 {
+        assert_eq!(scalar(&mut s, c, &format!("SELECT {i}")), int(i));
+    }
+    s.ping(c, false).unwrap().unwrap();
+    s.select_db(c, "mysql").unwrap().unwrap();
+    assert_eq!(scalar(&mut s, c, "SELECT DATABASE()"), text("mysql"));
+    s.set_charset(c, "latin1").unwrap().unwrap();
+    assert_eq!(scalar(&mut s, c, "SELECT @@character_set_client"), text("latin1"));
+    s.autocommit(c, true).unwrap().unwrap();
+    s.commit(c).unwrap().unwrap();
+    // Errors come back in sequence and leave the session usable.
+    let cur = s.cursor(c).unwrap();
+    let e = exec_err(&mut s, cur, "SELEKT 1");
+    assert_kind(&e, ErrorKind::Programming, Some(1064));
+    assert_eq!(scalar(&mut s, c, "SELECT 'still here'"), text("still here"));
+}
+
+#[test]
+fn executemany_batches_through_compression() {
+    let mut s = session();
+    let c = compressed(&mut s);
+    let t = fresh_table(&mut s, c, "compress_many", "a INT PRIMARY KEY, b VARCHAR(40)");
+    let seq: Vec<Params> =
+        (0..5000).map(|i| Params::Positional(vec![int(i), text(&format!("row '{i}' \\"))])).collect();
+    let cur = s.cursor(c).unwrap();
+    assert_eq!(s.executemany(cur, &format!("INSERT INTO {t} (a, b) VALUES (%s, %s)"), &seq).unwrap(), Ok(5000));
+    assert_eq!(
+        rows(&mut s, c, &format!("SELECT COUNT(*), SUM(a), MIN(b), MAX(b) FROM {t}")),
+        vec![vec![int(5000), Value::Decimal("12497500".into()), text("row '0' \\"), text("row '999' \\")]]
+    );
+}
+
+fn wait_gone(thread_id: u32) -> bool {
+    for _ in 0..100 {
+        let out = server()
+            .admin_sql(&format!("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = {thread_id}"))
+            .unwrap();
+        if out.trim() == "0" {
+            return true;
+        }
+        thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn kill_during_a_compressed_session_then_ping_reconnects() {
+    let mut s = session();
+    let c = compressed(&mut s);
+    let id = s.thread_id(c).unwrap();
+    assert_eq!(scalar(&mut s, c, "SELECT 1"), int(1));
+    let cur = s.cursor(c).unwrap();
+    server().admin_sql(&format!("KILL {id}")).unwrap();
+    assert!(wait_gone(id));
+    let e = exec_err(&mut s, cur, "SELECT 1");
+    assert_eq!(e.kind, ErrorKind::Operational, "{e:?}");
+    assert!(matches!(e.code, Some(2013) | Some(2006) | Some(1927) | Some(4031)), "{e:?}");
+    assert!(!s.is_open(c).unwrap());
+    s.ping(c, true).unwrap().expect("ping(reconnect=true) reconnects");
+    assert_ne!(s.thread_id(c).unwrap(), id);
+    assert_eq!(
+        rows(&mut s, c, "SHOW SESSION STATUS LIKE 'Compression'"),
+        vec![vec![text("Compression"), text("ON")]],
+        "the new session is compressed too"
+    );
+}
+
+#[test]
+fn zstd_and_unknown_algorithms_are_refused() {
+    let mut s = session();
+    let mut o = options(&mut s);
+    o.compress = Some("zstd".into());
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::NotSupported, None);
+    assert!(e.message.contains("zstd"), "{e:?}");
+    o.compress = Some("gzip".into());
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Programming, None);
+    assert!(e.message.contains("gzip"), "{e:?}");
+}
