@@ -382,6 +382,9 @@ fn main() -> Result<()> {
     let mut comp = Component::connect(&host, &url)?;
     let native_conn = native::connect(&url)?;
     let mut async_conn = rt.block_on(reference::connect(&url))?;
+    let mut compressed = Component::connect(&host, &format!("{url}?compress=zlib"))?;
+    let native_compressed = native::connect(&format!("{url}?compress=zlib"))?;
+    let mut async_compressed = rt.block_on(reference::connect(&format!("{url}?compression=fast")))?;
 
     let mut t: std::collections::HashMap<&'static str, Vec<f64>> = Default::default();
     let mut push = |k: &'static str, v: f64| t.entry(k).or_default().push(v);
@@ -397,6 +400,18 @@ fn main() -> Result<()> {
             let s = Instant::now();
             assert_eq!(rt.block_on(reference::w1(&mut async_conn))?, ROWS as usize);
             push("w1r", ROWS as f64 / secs(s.elapsed()));
+        }
+        if want("w1z") {
+            eprintln!("[run {run}/{runs}] W1 fetchall with zlib compression");
+            let s = Instant::now();
+            assert_eq!(compressed.w1_fetchall()?, ROWS as usize);
+            push("w1zc", ROWS as f64 / secs(s.elapsed()));
+            let s = Instant::now();
+            assert_eq!(native::w1(&native_compressed)?, ROWS as usize);
+            push("w1zn", ROWS as f64 / secs(s.elapsed()));
+            let s = Instant::now();
+            assert_eq!(rt.block_on(reference::w1(&mut async_compressed))?, ROWS as usize);
+            push("w1zr", ROWS as f64 / secs(s.elapsed()));
         }
         if want("w1m") {
             eprintln!("[run {run}/{runs}] W1 fetchmany(1000)");
@@ -488,6 +503,14 @@ fn main() -> Result<()> {
             component: m("w1c"),
             native: m("w1n"),
             reference: m("w1r"),
+        },
+        Line {
+            name: "W1 SELECT * 200k rows, fetchall, zlib compression",
+            unit: "rows/s",
+            higher_is_better: true,
+            component: m("w1zc"),
+            native: m("w1zn"),
+            reference: m("w1zr"),
         },
         Line {
             name: "W1 SELECT * 200k rows, fetchmany(1000)",
