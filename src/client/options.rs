@@ -111,3 +111,22 @@ impl fmt::Debug for ConnectOptions {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let o = ConnectOptions {
+            passwd: "hunter2-Secret".into(),
+            ssl: Some(SslOptions { key: Some("-----BEGIN PRIVATE KEY----- s3cr3t".into()), ..SslOptions::default() }),
+            ..ConnectOptions::default()
+        };
+        for text in [format!("{o:?}"), format!("{o:#?}")] {
+            assert!(!text.contains("hunter2-Secret"), "{text}");
+            assert!(!text.contains("s3cr3t"), "{text}");
+            assert!(text.contains("<redacted>"));
+        }
+    }
+}
