@@ -148,6 +148,20 @@ impl Component {
         Ok(n)
     }
 
+    /// Wall time of `n` concurrent `SELECT SLEEP(0.2)` over a pool of `n`: one query's time if they overlap.
+    fn sleepers(&mut self, url: &str, n: u32) -> Result<Duration> {
+        let o = ok(self.s.options_from_url(url)?)?;
+        let pool = ok(self.s.create_pool(&o, n, n, None)?)?;
+        let tasks: Vec<Vec<Statement>> =
+            (0..n).map(|_| vec![Statement { query: "SELECT SLEEP(0.2)".into(), params: None }]).collect();
+        let t = Instant::now();
+        let results = self.s.gather(pool, &tasks)?;
+        let elapsed = t.elapsed();
+        assert!(results.iter().all(|r| r.is_ok()));
+        self.s.pool_terminate(pool)?;
+        Ok(elapsed)
+    }
+
     fn w4(&mut self) -> Result<usize> {
         let cur = self.s.cursor(self.conn)?;
         ok(self.s.execute(cur, "TRUNCATE bench_insert", None)?)?;
@@ -446,6 +460,11 @@ fn main() -> Result<()> {
             let d = rt.block_on(reference::w3(&url))?;
             push("w3r", POINT_QUERIES as f64 / secs(d));
         }
+        if want("sleep") {
+            eprintln!("[run {run}/{runs}] 16 concurrent SELECT SLEEP(0.2)");
+            push("sl16", secs(comp.sleepers(&url, 16)?));
+            push("sl1", secs(comp.sleepers(&url, 1)?));
+        }
         if want("w4") {
             eprintln!("[run {run}/{runs}] W4 executemany of {INSERT_ROWS} rows");
             comp.w4()?;
@@ -562,6 +581,11 @@ fn main() -> Result<()> {
         },
     ];
     let mut table = String::new();
+    if let (Some(one), Some(many)) = (m("sl1"), m("sl16")) {
+        table.push_str(&format!(
+            "Overlap in one component instance: 1 x SELECT SLEEP(0.2) took {one:.3} s; 16 concurrent over a pool of 16 (gather) took {many:.3} s.\n\n"
+        ));
+    }
     table.push_str(&format!(
         "Machine: {} cores, {}; MariaDB 10.11; median of {runs} interleaved runs; mysql_async 0.37 on a current-thread tokio runtime.\n\n",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
