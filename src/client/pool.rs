@@ -196,8 +196,9 @@ impl Pool {
                 if st.closed {
                     return Err(Error::Interface("the pool is closed".into()));
                 }
-                // Newcomers queue behind earlier waiters, so nobody is overtaken.
-                if st.waiters.is_empty() {
+                // Newcomers queue behind earlier waiters still waiting, so nobody is overtaken; waiters
+                // already handed a connection are not ahead of anyone.
+                if st.waiters.iter().all(|w| w.granted.is_some()) {
                     if let Some(idle) = st.free.pop_front() {
                         Some(Some(idle))
                     } else if self.inner.config.maxsize == 0 || st.size < self.inner.config.maxsize {
