@@ -15,7 +15,7 @@ use crate::protocol::buf::Reader;
 use crate::protocol::charset::{charset_by_name, Charset};
 use crate::protocol::codec::PacketCodec;
 use crate::protocol::column::Column;
-use crate::protocol::compress::{peek_envelope, CompressedCodec};
+use crate::protocol::compress::{peek_envelope, Algorithm, CompressedCodec};
 use crate::protocol::constants::{capability::*, command::*, status::*};
 use crate::protocol::err_packet::server_error;
 use crate::protocol::escape::{escape_string_into, EscapeMode};
@@ -47,7 +47,6 @@ const CLIENT_CAPABILITIES: u32 = CLIENT_LONG_PASSWORD
 
 /// The compressed protocol once it is on: the envelope codec, inflated bytes the packet codec has
 /// not taken yet, and the envelopes of the write in progress.
-#[derive(Default)]
 struct Compression {
     codec: CompressedCodec,
     plain: BytesMut,
@@ -346,9 +345,12 @@ impl Conn {
         match options.compress.as_deref() {
             None | Some("zlib") => {}
             Some("zstd") => {
-                return Err(Error::NotSupported(
-                    "compress: zstd is not in this build yet (MariaDB has no zstd); use \"zlib\"".into(),
-                ))
+                if !(1..=22).contains(&options.zstd_compression_level) {
+                    return Err(Error::Programming(format!(
+                        "zstd_compression_level must be 1 to 22, not {}",
+                        options.zstd_compression_level
+                    )));
+                }
             }
             Some(other) => {
                 return Err(Error::Programming(format!("compress must be \"zlib\" or \"zstd\", not {other:?}")))
@@ -388,8 +390,19 @@ impl Conn {
             };
             conn.handshake().await?;
             // Compression starts with the first command after the handshake's OK.
-            if conn.capabilities & CLIENT_COMPRESS != 0 {
-                conn.compression = Some(Compression::default());
+            let algorithm = if conn.capabilities & CLIENT_COMPRESS != 0 {
+                Some(Algorithm::Zlib)
+            } else if conn.capabilities & CLIENT_ZSTD_COMPRESSION_ALGORITHM != 0 {
+                Some(Algorithm::Zstd { level: conn.options.zstd_compression_level })
+            } else {
+                None
+            };
+            if let Some(algorithm) = algorithm {
+                conn.compression = Some(Compression {
+                    codec: CompressedCodec::with_algorithm(algorithm),
+                    plain: BytesMut::new(),
+                    envelopes: Vec::new(),
+                });
                 conn.codec.skip_seq_check();
             }
             Ok(conn)
@@ -421,9 +434,12 @@ impl Conn {
         }
         // Features this build cannot speak are never asked for, whatever client_flag says.
         wanted &= !(CLIENT_SSL | CLIENT_COMPRESS | CLIENT_ZSTD_COMPRESSION_ALGORITHM);
-        // zlib compression when asked for and offered; a server without it is used uncompressed.
-        if self.options.compress.as_deref() == Some("zlib") {
-            wanted |= CLIENT_COMPRESS;
+        // The compression asked for, if offered; a server without it is used uncompressed, even
+        // one that offers the other algorithm (MariaDB and MySQL before 8.0.18 have no zstd).
+        match self.options.compress.as_deref() {
+            Some("zlib") => wanted |= CLIENT_COMPRESS,
+            Some("zstd") => wanted |= CLIENT_ZSTD_COMPRESSION_ALGORITHM,
+            _ => {}
         }
         // Session tracking tells us when a statement changes character_set_client behind our back.
         wanted |= CLIENT_SESSION_TRACK;
@@ -458,6 +474,7 @@ impl Conn {
             database: self.options.db.as_deref(),
             auth_plugin_name: plugin.name(),
             connect_attrs: &attrs,
+            zstd_compression_level: self.options.zstd_compression_level,
         }
         .write(&mut payload);
         self.write_packet(&payload).await?;
@@ -571,7 +588,7 @@ impl Conn {
     fn unwrap_envelopes(&mut self) -> Result<(), Error> {
         let Some(z) = self.compression.as_mut() else { return Ok(()) };
         let Err(e) = z.codec.decode(&mut self.rbuf, &mut z.plain) else { return Ok(()) };
-        let err = match peek_envelope(&self.rbuf) {
+        let err = match peek_envelope(z.codec.algorithm(), &self.rbuf) {
             // A server closing the session (KILL, shutdown) sends an ERR out of sequence.
             Some(p) if matches!(e, ProtocolError::SequenceMismatch { .. }) && p.get(4) == Some(&0xFF) => {
                 let len = u32::from_le_bytes([p[0], p[1], p[2], 0]) as usize;
@@ -1151,6 +1168,42 @@ mod tests {
         handshake[at] &= !(CLIENT_COMPRESS as u8);
         let (conn, input, written) = scripted_connection_with(Some("zlib"), &handshake);
         assert_eq!(response_capabilities(&written.borrow()) & CLIENT_COMPRESS, 0);
+        written.borrow_mut().clear();
+        input.borrow_mut().extend(packet(1, b"\x00\x01\x00\x02\x00\x00\x00"));
+        let mut cursor = conn.cursor();
+        assert_eq!(futures::executor::block_on(cursor.execute("DELETE FROM t", None)).unwrap(), 1);
+        assert_eq!(&written.borrow()[..], &packet(0, b"\x03DELETE FROM t")[..]);
+    }
+
+    /// MARIADB_HANDSHAKE with CLIENT_ZSTD_COMPRESSION_ALGORITHM added, as a MySQL 8.0.18+ offers it.
+    fn handshake_offering_zstd() -> Vec<u8> {
+        let mut handshake = crate::protocol::handshake::tests::MARIADB_HANDSHAKE.to_vec();
+        // Upper capability bytes: after the lower two, the charset and the two status bytes.
+        let at = handshake.iter().position(|&b| b == 0).unwrap() + 1 + 4 + 8 + 1 + 2 + 1 + 2;
+        handshake[at + 1] |= (CLIENT_ZSTD_COMPRESSION_ALGORITHM >> 24) as u8;
+        handshake
+    }
+
+    #[test]
+    fn zstd_is_asked_for_with_its_level_and_used_after_the_ok() {
+        let (conn, input, written) = scripted_connection_with(Some("zstd"), &handshake_offering_zstd());
+        let caps = response_capabilities(&written.borrow());
+        assert_ne!(caps & CLIENT_ZSTD_COMPRESSION_ALGORITHM, 0);
+        assert_eq!(caps & CLIENT_COMPRESS, 0, "only one algorithm is asked for");
+        // The level byte (default 3) closes the response, after the connect attributes.
+        assert_eq!(written.borrow().last(), Some(&3));
+        written.borrow_mut().clear();
+        input.borrow_mut().extend(stored(1, &packet(1, b"\x00\x01\x00\x02\x00\x00\x00")));
+        let mut cursor = conn.cursor();
+        assert_eq!(futures::executor::block_on(cursor.execute("DELETE FROM t", None)).unwrap(), 1);
+        assert_eq!(&written.borrow()[..], &stored(0, &packet(0, b"\x03DELETE FROM t"))[..]);
+    }
+
+    #[test]
+    fn zstd_against_a_server_with_only_zlib_is_uncompressed() {
+        let (conn, input, written) =
+            scripted_connection_with(Some("zstd"), crate::protocol::handshake::tests::MARIADB_HANDSHAKE);
+        assert_eq!(response_capabilities(&written.borrow()) & (CLIENT_COMPRESS | CLIENT_ZSTD_COMPRESSION_ALGORITHM), 0);
         written.borrow_mut().clear();
         input.borrow_mut().extend(packet(1, b"\x00\x01\x00\x02\x00\x00\x00"));
         let mut cursor = conn.cursor();

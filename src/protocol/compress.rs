@@ -1,12 +1,17 @@
-//! The compressed protocol (CLIENT_COMPRESS, zlib): a 7-byte envelope around already-framed
-//! packets, with its own sequence id. The packet codec runs unchanged on the unwrapped bytes.
+//! The compressed protocol (CLIENT_COMPRESS with zlib, CLIENT_ZSTD_COMPRESSION_ALGORITHM with
+//! zstd): a 7-byte envelope around already-framed packets, with its own sequence id. The packet
+//! codec runs unchanged on the unwrapped bytes; only the payload algorithm differs.
 //!
 //! Envelope header: 3-byte length of the payload as sent, 1-byte compressed sequence id, 3-byte
 //! length before compression; 0 there means the payload is stored uncompressed.
 
+use std::io::Read;
+
 use bytes::{Buf, BytesMut};
 use miniz_oxide::deflate::compress_to_vec_zlib;
 use miniz_oxide::inflate::decompress_to_vec_zlib_with_limit;
+use ruzstd::decoding::{FrameDecoder, StreamingDecoder};
+use ruzstd::encoding::{compress_to_vec as zstd_compress_to_vec, CompressionLevel};
 
 use super::constants::MAX_PACKET_PAYLOAD;
 use crate::error::ProtocolError;
@@ -18,20 +23,53 @@ pub const COMPRESSED_HEADER_LEN: usize = 7;
 pub const MIN_COMPRESS_LENGTH: usize = 50;
 
 /// zlib's default level, what the server's `my_compress` uses.
-const COMPRESSION_LEVEL: u8 = 6;
+const ZLIB_LEVEL: u8 = 6;
+
+/// The largest zstd window a server's frame may ask for: one envelope holds at most 16 MiB - 1
+/// bytes, so anything larger is a hostile frame trying to make us allocate.
+const ZSTD_MAX_WINDOW: u64 = 1 << 25;
+
+/// The payload algorithm agreed in the handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    /// CLIENT_COMPRESS: zlib streams, as MySQL and MariaDB have always sent.
+    Zlib,
+    /// CLIENT_ZSTD_COMPRESSION_ALGORITHM (MySQL 8.0.18+): one zstd frame per envelope.
+    ///
+    /// `level` (1 to 22, MySQL's `zstd_compression_level`) is sent to the server, which uses it
+    /// for what it sends. Our own encoder (ruzstd) implements only its `Fastest` strategy, about
+    /// zstd's level 1, so every level compresses the client's envelopes the same way.
+    Zstd { level: u8 },
+}
 
 /// Wraps and unwraps compressed-protocol envelopes, tracking the compressed sequence id.
 ///
 /// The id restarts at 0 with each command and counts envelopes in both directions: the server's
 /// first reply envelope follows the last one the client sent.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct CompressedCodec {
+    algorithm: Algorithm,
     seq: u8,
 }
 
+impl Default for CompressedCodec {
+    fn default() -> Self {
+        CompressedCodec::new()
+    }
+}
+
 impl CompressedCodec {
+    /// A zlib codec (CLIENT_COMPRESS).
     pub fn new() -> Self {
-        CompressedCodec { seq: 0 }
+        CompressedCodec::with_algorithm(Algorithm::Zlib)
+    }
+
+    pub fn with_algorithm(algorithm: Algorithm) -> Self {
+        CompressedCodec { algorithm, seq: 0 }
+    }
+
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
     }
 
     /// Starts a new command: the next envelope sent has compressed sequence id 0.
@@ -48,7 +86,7 @@ impl CompressedCodec {
     pub fn encode(&mut self, packets: &[u8], out: &mut Vec<u8>) {
         for chunk in packets.chunks(MAX_PACKET_PAYLOAD) {
             let deflated = if chunk.len() >= MIN_COMPRESS_LENGTH {
-                Some(compress_to_vec_zlib(chunk, COMPRESSION_LEVEL)).filter(|z| z.len() < chunk.len())
+                Some(compress(self.algorithm, chunk)).filter(|z| z.len() < chunk.len())
             } else {
                 None
             };
@@ -81,7 +119,7 @@ impl CompressedCodec {
             if header.uncompressed_len == 0 {
                 out.extend_from_slice(body);
             } else {
-                out.extend_from_slice(&inflate(body, header.uncompressed_len)?);
+                out.extend_from_slice(&decompress(self.algorithm, body, header.uncompressed_len)?);
             }
             input.advance(COMPRESSED_HEADER_LEN + header.body_len);
             self.seq = self.seq.wrapping_add(1);
@@ -93,13 +131,13 @@ impl CompressedCodec {
 
 /// The unwrapped contents of the complete envelope at the front of `input`, whatever its sequence
 /// id: for reading the ERR a server sends out of sequence as it closes a session (KILL).
-pub fn peek_envelope(input: &[u8]) -> Option<Vec<u8>> {
+pub fn peek_envelope(algorithm: Algorithm, input: &[u8]) -> Option<Vec<u8>> {
     let header = EnvelopeHeader::parse(input)?;
     let body = input.get(COMPRESSED_HEADER_LEN..COMPRESSED_HEADER_LEN + header.body_len)?;
     if header.uncompressed_len == 0 {
         Some(body.to_vec())
     } else {
-        inflate(body, header.uncompressed_len).ok()
+        decompress(algorithm, body, header.uncompressed_len).ok()
     }
 }
 
@@ -120,12 +158,44 @@ impl EnvelopeHeader {
     }
 }
 
-/// Inflates a zlib stream that must give exactly `len` bytes.
-fn inflate(body: &[u8], len: usize) -> Result<Vec<u8>, ProtocolError> {
-    match decompress_to_vec_zlib_with_limit(body, len) {
-        Ok(plain) if plain.len() == len => Ok(plain),
+fn compress(algorithm: Algorithm, chunk: &[u8]) -> Vec<u8> {
+    match algorithm {
+        Algorithm::Zlib => compress_to_vec_zlib(chunk, ZLIB_LEVEL),
+        Algorithm::Zstd { .. } => zstd_compress_to_vec(chunk, CompressionLevel::Fastest),
+    }
+}
+
+/// Decompresses an envelope body that must give exactly `len` bytes, never more.
+fn decompress(algorithm: Algorithm, body: &[u8], len: usize) -> Result<Vec<u8>, ProtocolError> {
+    let plain = match algorithm {
+        Algorithm::Zlib => decompress_to_vec_zlib_with_limit(body, len).ok(),
+        Algorithm::Zstd { .. } => unzstd(body, len),
+    };
+    match plain {
+        Some(plain) if plain.len() == len => Ok(plain),
         _ => Err(ProtocolError::BadCompressedFrame),
     }
+}
+
+/// Decodes the single zstd frame that `body` must be, reading at most one byte past `len` so an
+/// oversized frame is caught without being expanded. None for anything that is not exactly that.
+fn unzstd(body: &[u8], len: usize) -> Option<Vec<u8>> {
+    let mut source = body;
+    let mut decoder = FrameDecoder::new();
+    decoder.set_max_window_size(ZSTD_MAX_WINDOW);
+    let mut stream = StreamingDecoder::new_with_decoder(&mut source, decoder).ok()?;
+    let mut plain = Vec::with_capacity(len);
+    (&mut stream).take(len as u64 + 1).read_to_end(&mut plain).ok()?;
+    let frame = &stream.decoder;
+    // A frame that announces its size, or carries a checksum, must agree with what it gave.
+    let size_ok = frame.content_size() == 0 || frame.content_size() == plain.len() as u64;
+    let checksum_ok = match (frame.get_checksum_from_data(), frame.get_calculated_checksum()) {
+        (Some(sent), Some(computed)) => sent == computed,
+        _ => true,
+    };
+    let complete = frame.is_finished() && frame.can_collect() == 0;
+    drop(stream);
+    (size_ok && checksum_ok && complete && source.is_empty()).then_some(plain)
 }
 
 #[cfg(test)]
@@ -338,8 +408,185 @@ mod tests {
         CompressedCodec::new().encode(err, &mut wire);
         wire[3] = 9;
         assert_eq!(decode_all(&wire), Err(ProtocolError::SequenceMismatch { expected: 0, got: 9 }));
-        assert_eq!(peek_envelope(&wire).as_deref(), Some(&err[..]));
-        assert_eq!(peek_envelope(&wire[..wire.len() - 1]), None);
+        assert_eq!(peek_envelope(Algorithm::Zlib, &wire).as_deref(), Some(&err[..]));
+        assert_eq!(peek_envelope(Algorithm::Zlib, &wire[..wire.len() - 1]), None);
+    }
+
+    const ZSTD: Algorithm = Algorithm::Zstd { level: 3 };
+
+    fn zstd_round_trip(input: &[u8]) -> Vec<u8> {
+        let mut enc = CompressedCodec::with_algorithm(ZSTD);
+        let mut wire = Vec::new();
+        enc.encode(input, &mut wire);
+        let mut dec = CompressedCodec::with_algorithm(ZSTD);
+        let mut rbuf = BytesMut::new();
+        let mut plain = BytesMut::new();
+        for piece in wire.chunks(65_537) {
+            rbuf.extend_from_slice(piece);
+            dec.decode(&mut rbuf, &mut plain).unwrap();
+        }
+        assert!(rbuf.is_empty());
+        assert_eq!(dec.seq(), enc.seq());
+        plain.to_vec()
+    }
+
+    fn zstd_decode_all(wire: &[u8]) -> Result<Vec<u8>, ProtocolError> {
+        let mut d = CompressedCodec::with_algorithm(ZSTD);
+        let mut input = BytesMut::from(wire);
+        let mut out = BytesMut::new();
+        d.decode(&mut input, &mut out)?;
+        Ok(out.to_vec())
+    }
+
+    /// One envelope holding `plain` as a zstd frame, announced as `announced` bytes.
+    fn zstd_envelope(plain: &[u8], announced: usize) -> Vec<u8> {
+        let body = zstd_compress_to_vec(plain, CompressionLevel::Fastest);
+        let mut e = (body.len() as u32).to_le_bytes()[..3].to_vec();
+        e.push(0);
+        e.extend_from_slice(&(announced as u32).to_le_bytes()[..3]);
+        e.extend_from_slice(&body);
+        e
+    }
+
+    #[test]
+    fn zstd_short_payloads_are_stored() {
+        let mut c = CompressedCodec::with_algorithm(ZSTD);
+        let mut out = Vec::new();
+        c.encode(b"\x09\x00\x00\x00\x03SELECT 1", &mut out);
+        assert_eq!(&out[..], b"\x0d\x00\x00\x00\x00\x00\x00\x09\x00\x00\x00\x03SELECT 1");
+        let data = text(49);
+        out.clear();
+        c.encode(&data, &mut out);
+        assert_eq!(&out[4..7], &[0, 0, 0]);
+        assert_eq!(&out[7..], &data[..]);
+    }
+
+    #[test]
+    fn zstd_compressible_payloads_are_zstd_frames() {
+        let data = text(1000);
+        let mut out = Vec::new();
+        CompressedCodec::with_algorithm(ZSTD).encode(&data, &mut out);
+        assert_eq!(&out[4..7], &[0xe8, 0x03, 0]);
+        // The zstd frame magic number, not a zlib header.
+        assert_eq!(&out[7..11], &[0x28, 0xb5, 0x2f, 0xfd]);
+        assert!(out.len() < 200, "{}", out.len());
+        assert_eq!(zstd_round_trip(&data), data);
+        // A zlib codec cannot read it.
+        assert_eq!(decode_all(&out), Err(ProtocolError::BadCompressedFrame));
+    }
+
+    #[test]
+    fn zstd_small_and_large_round_trips() {
+        for size in [0, 1, 49, 50, 51, 4096, 1 << 20] {
+            assert_eq!(zstd_round_trip(&text(size)), text(size), "text {size}");
+            assert_eq!(zstd_round_trip(&noise(size)), noise(size), "noise {size}");
+        }
+    }
+
+    #[test]
+    fn zstd_input_of_16_mib_and_more_spans_several_envelopes() {
+        for size in [MAX_PACKET_PAYLOAD, MAX_PACKET_PAYLOAD + 1, 2 * MAX_PACKET_PAYLOAD + 7] {
+            let data = text(size);
+            let mut c = CompressedCodec::with_algorithm(ZSTD);
+            let mut out = Vec::new();
+            c.encode(&data, &mut out);
+            assert_eq!(c.seq() as usize, size.div_ceil(MAX_PACKET_PAYLOAD), "size {size}");
+            assert_eq!(zstd_round_trip(&data), data, "size {size}");
+        }
+        let data = noise(17 << 20);
+        assert_eq!(zstd_round_trip(&data), data);
+    }
+
+    #[test]
+    fn zstd_bit_flips_are_typed_errors_never_wrong_bytes() {
+        let data = text(5000);
+        let mut wire = Vec::new();
+        CompressedCodec::with_algorithm(ZSTD).encode(&data, &mut wire);
+        let mut caught = 0;
+        for pos in 7..wire.len() {
+            for bit in 0..8 {
+                let mut bad = wire.clone();
+                bad[pos] ^= 1 << bit;
+                match zstd_decode_all(&bad) {
+                    Err(e) => {
+                        assert_eq!(e, ProtocolError::BadCompressedFrame, "byte {pos} bit {bit}");
+                        caught += 1;
+                    }
+                    Ok(plain) => assert!(plain == data, "byte {pos} bit {bit}: wrong bytes accepted"),
+                }
+            }
+        }
+        assert!(caught > (wire.len() - 7) * 8 / 2, "{caught}");
+    }
+
+    #[test]
+    fn zstd_garbage_never_panics() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for round in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 300) as usize;
+            let mut body = noise(len + round);
+            body.truncate(len);
+            // Half of them start like a real frame, to get past the magic number.
+            if round % 2 == 0 && len >= 4 {
+                body[..4].copy_from_slice(&[0x28, 0xb5, 0x2f, 0xfd]);
+            }
+            let mut e = (body.len() as u32).to_le_bytes()[..3].to_vec();
+            e.extend_from_slice(&[0, 0x00, 0x10, 0x00]);
+            e.extend_from_slice(&body);
+            let _ = zstd_decode_all(&e);
+        }
+    }
+
+    #[test]
+    fn zstd_oversized_and_wrong_lengths_are_typed_errors() {
+        let data = text(5000);
+        assert_eq!(zstd_decode_all(&zstd_envelope(&data, 5000)).as_deref(), Ok(&data[..]));
+        for announced in [4999, 5001, 100, 1] {
+            assert_eq!(
+                zstd_decode_all(&zstd_envelope(&data, announced)),
+                Err(ProtocolError::BadCompressedFrame),
+                "announced {announced}"
+            );
+        }
+        // A bomb: 16 MiB of zeros, a few hundred bytes on the wire, announced as 64 KiB. Refused
+        // without being expanded past the announced size.
+        let bomb = zstd_envelope(&vec![0u8; MAX_PACKET_PAYLOAD], 1 << 16);
+        assert!(bomb.len() < 4096, "{}", bomb.len());
+        assert_eq!(zstd_decode_all(&bomb), Err(ProtocolError::BadCompressedFrame));
+        // A body cut short, a frame followed by extra bytes, two frames, an empty body.
+        let good = zstd_envelope(&data, 5000);
+        let body_len = good.len() - 7;
+        for short in [1, 4, 10, body_len - 1] {
+            let mut bad = good[..good.len() - short].to_vec();
+            bad[..3].copy_from_slice(&((body_len - short) as u32).to_le_bytes()[..3]);
+            assert_eq!(zstd_decode_all(&bad), Err(ProtocolError::BadCompressedFrame), "short {short}");
+        }
+        let mut trailing = good.clone();
+        trailing.push(0);
+        trailing[..3].copy_from_slice(&((body_len + 1) as u32).to_le_bytes()[..3]);
+        assert_eq!(zstd_decode_all(&trailing), Err(ProtocolError::BadCompressedFrame));
+        let mut twice = zstd_envelope(&data[..2500], 5000);
+        twice.extend_from_slice(&zstd_compress_to_vec(&data[2500..], CompressionLevel::Fastest));
+        let len = twice.len() - 7;
+        twice[..3].copy_from_slice(&(len as u32).to_le_bytes()[..3]);
+        assert_eq!(zstd_decode_all(&twice), Err(ProtocolError::BadCompressedFrame));
+        assert_eq!(zstd_decode_all(b"\x00\x00\x00\x00\x10\x00\x00"), Err(ProtocolError::BadCompressedFrame));
+        assert_eq!(zstd_decode_all(b"\x03\x00\x00\x00\x10\x00\x00abc"), Err(ProtocolError::BadCompressedFrame));
+    }
+
+    #[test]
+    fn zstd_error_sent_out_of_sequence_can_be_peeked() {
+        let err = b"\x0e\x00\x00\x00\xff\x87\x07#70100Killed";
+        let mut wire = Vec::new();
+        CompressedCodec::with_algorithm(ZSTD).encode(&text(200), &mut wire);
+        assert_eq!(peek_envelope(ZSTD, &wire), Some(text(200)));
+        assert_eq!(peek_envelope(Algorithm::Zlib, &wire), None);
+        wire.clear();
+        CompressedCodec::with_algorithm(ZSTD).encode(err, &mut wire);
+        assert_eq!(peek_envelope(ZSTD, &wire).as_deref(), Some(&err[..]));
     }
 
     /// Captured from MariaDB 10.11 with compression on: the reply to `SELECT REPEAT('a', 100)` in

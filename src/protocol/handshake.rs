@@ -91,6 +91,8 @@ pub struct HandshakeResponse41<'a> {
     pub database: Option<&'a str>,
     pub auth_plugin_name: &'a str,
     pub connect_attrs: &'a [(&'a str, &'a str)],
+    /// Sent last, as one byte, when `capabilities` has CLIENT_ZSTD_COMPRESSION_ALGORITHM.
+    pub zstd_compression_level: u8,
 }
 
 impl HandshakeResponse41<'_> {
@@ -124,6 +126,9 @@ impl HandshakeResponse41<'_> {
             }
             put_lenenc_int(out, attrs.len() as u64);
             out.extend_from_slice(&attrs);
+        }
+        if self.capabilities & CLIENT_ZSTD_COMPRESSION_ALGORITHM != 0 {
+            out.push(self.zstd_compression_level);
         }
     }
 }
@@ -188,6 +193,7 @@ mWKP3MiGgREA\x00mysql_native_password\x00";
             database: Some("test"),
             auth_plugin_name: "mysql_native_password",
             connect_attrs: &[],
+            zstd_compression_level: 0,
         };
         let mut out = Vec::new();
         resp.write(&mut out);
@@ -197,5 +203,33 @@ mWKP3MiGgREA\x00mysql_native_password\x00";
         assert_eq!(&out[37..41], &[3, 1, 2, 3]);
         assert_eq!(&out[41..46], b"test\x00");
         assert_eq!(&out[46..], b"mysql_native_password\x00");
+    }
+
+    #[test]
+    fn zstd_level_follows_the_connect_attributes() {
+        let caps = CLIENT_PROTOCOL_41
+            | CLIENT_SECURE_CONNECTION
+            | CLIENT_PLUGIN_AUTH
+            | CLIENT_CONNECT_ATTRS
+            | CLIENT_ZSTD_COMPRESSION_ALGORITHM;
+        let mut resp = HandshakeResponse41 {
+            capabilities: caps,
+            max_packet_size: 1 << 24,
+            collation: 45,
+            username: "u",
+            auth_response: &[],
+            database: None,
+            auth_plugin_name: "p",
+            connect_attrs: &[("k", "v")],
+            zstd_compression_level: 7,
+        };
+        let mut out = Vec::new();
+        resp.write(&mut out);
+        assert_eq!(&out[32..], b"u\x00\x00p\x00\x04\x01k\x01v\x07");
+        // Without the capability the byte is not sent, whatever the level.
+        resp.capabilities &= !CLIENT_ZSTD_COMPRESSION_ALGORITHM;
+        out.clear();
+        resp.write(&mut out);
+        assert_eq!(&out[32..], b"u\x00\x00p\x00\x04\x01k\x01v");
     }
 }
