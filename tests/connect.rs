@@ -47,7 +47,7 @@ fn unknown_database_is_1049() {
 }
 
 #[test]
-fn unix_socket_named_pipe_ssl_and_zstd_compression_are_not_supported() {
+fn unix_socket_named_pipe_and_zstd_compression_are_not_supported() {
     let mut s = session();
     let base = options(&mut s);
     let mut variants = Vec::new();
@@ -56,9 +56,6 @@ fn unix_socket_named_pipe_ssl_and_zstd_compression_are_not_supported() {
     variants.push(o);
     let mut o = base.clone();
     o.named_pipe = true;
-    variants.push(o);
-    let mut o = base.clone();
-    o.ssl = Some(SslOptions { ca: None, cert: None, key: None, verify_cert: true, verify_identity: true });
     variants.push(o);
     let mut o = base.clone();
     // zlib is supported (tests/compress.rs); zstd is not in this build.
