@@ -24,6 +24,7 @@ pub mod client_code {
     pub const CR_SERVER_LOST: u16 = 2013;
     pub const CR_COMMANDS_OUT_OF_SYNC: u16 = 2014;
     pub const CR_NET_PACKET_TOO_LARGE: u16 = 2020;
+    pub const CR_SSL_CONNECTION_ERROR: u16 = 2026;
     pub const CR_MALFORMED_PACKET: u16 = 2027;
     pub const CR_NOT_IMPLEMENTED: u16 = 2054;
     pub const CR_AUTH_PLUGIN_CANNOT_LOAD: u16 = 2059;
@@ -81,6 +82,8 @@ pub enum Error {
     UnknownHost(String),
     /// The connection broke while a command was in flight.
     ConnectionLost(String),
+    /// TLS could not be set up: the server offers none, or the handshake or its certificate failed.
+    Tls(String),
     /// The connection was marked broken by an earlier failure or a dropped command.
     Broken,
     /// The connection was closed by the caller.
@@ -107,6 +110,7 @@ impl Error {
             Error::Protocol(_) => ErrorKind::Operational,
             Error::Connect { .. } | Error::UnknownHost(_) => ErrorKind::Operational,
             Error::ConnectionLost(_) | Error::Broken | Error::Timeout(_) => ErrorKind::Operational,
+            Error::Tls(_) => ErrorKind::Operational,
             Error::Closed | Error::CursorClosed | Error::Interface(_) => ErrorKind::Interface,
             Error::NotSupported(_) => ErrorKind::NotSupported,
             Error::Programming(_) => ErrorKind::Programming,
@@ -124,6 +128,7 @@ impl Error {
             Error::Connect { .. } => Some(CR_CONN_HOST_ERROR),
             Error::UnknownHost(_) => Some(CR_UNKNOWN_HOST),
             Error::ConnectionLost(_) => Some(CR_SERVER_LOST),
+            Error::Tls(_) => Some(CR_SSL_CONNECTION_ERROR),
             Error::Broken => Some(CR_SERVER_GONE_ERROR),
             Error::Timeout(_) => Some(CR_SERVER_LOST),
             Error::NotSupported(_) => Some(CR_NOT_IMPLEMENTED),
@@ -165,6 +170,7 @@ impl fmt::Display for Error {
             }
             Error::UnknownHost(host) => write!(f, "Unknown MySQL server host '{host}'"),
             Error::ConnectionLost(why) => write!(f, "Lost connection to MySQL server ({why})"),
+            Error::Tls(why) => write!(f, "SSL connection error: {why}"),
             Error::Broken => write!(f, "MySQL server has gone away (connection is broken)"),
             Error::Closed => write!(f, "connection already closed"),
             Error::CursorClosed => write!(f, "cursor closed"),

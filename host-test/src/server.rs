@@ -102,10 +102,15 @@ impl TestServer {
     /// When `mariadbd` is missing and the process runs as root, MariaDB is installed with
     /// `apt-get install -y mariadb-server` first; otherwise the error says how to install it.
     pub fn start() -> Result<TestServer> {
+        Self::start_with_args(&[])
+    }
+
+    /// Like [`TestServer::start`], with extra `mariadbd` options (e.g. `--ssl-cert=..`) after ours.
+    pub fn start_with_args(extra: &[String]) -> Result<TestServer> {
         let programs = Programs::find_or_install()?;
         let mut attempt = 1;
         loop {
-            match Self::start_once(&programs) {
+            match Self::start_once(&programs, extra) {
                 Err(e) if e.downcast_ref::<PortInUse>().is_some() && attempt < PORT_ATTEMPTS => {
                     attempt += 1;
                 }
@@ -114,7 +119,7 @@ impl TestServer {
         }
     }
 
-    fn start_once(programs: &Programs) -> Result<TestServer> {
+    fn start_once(programs: &Programs, extra: &[String]) -> Result<TestServer> {
         let datadir = unique_datadir()?;
         let socket = datadir.join("sock");
         if socket.as_os_str().len() > MAX_SOCKET_PATH {
@@ -130,7 +135,7 @@ impl TestServer {
         }
 
         let port = free_port()?;
-        let child = match spawn_server(programs, &datadir, port) {
+        let child = match spawn_server(programs, &datadir, port, extra) {
             Ok(child) => child,
             Err(e) => {
                 let _ = fs::remove_dir_all(&datadir);
@@ -444,7 +449,7 @@ fn install_db(programs: &Programs, datadir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn spawn_server(programs: &Programs, datadir: &Path, port: u16) -> Result<Child> {
+fn spawn_server(programs: &Programs, datadir: &Path, port: u16, extra: &[String]) -> Result<Child> {
     let mut command = Command::new(&programs.server);
     command.arg("--no-defaults");
     if is_root() {
@@ -459,6 +464,7 @@ fn spawn_server(programs: &Programs, datadir: &Path, port: u16) -> Result<Child>
         .arg(format!("--pid-file={}", datadir.join("pid").display()))
         .arg(format!("--log-error={}", datadir.join("err.log").display()))
         .args(SERVER_TUNING)
+        .args(extra)
         .current_dir(datadir)
         // Everything goes to err.log; an inherited pipe would keep `cargo test` waiting.
         .stdin(Stdio::null())

@@ -8,6 +8,7 @@ use futures::io::{AsyncReadExt, AsyncWriteExt};
 use futures::lock::{Mutex, MutexGuard};
 
 use super::options::ConnectOptions;
+use super::tls::TlsStream;
 use super::transport::{with_timeout, Runtime, Transport};
 use crate::error::{Error, ProtocolError};
 use crate::protocol::auth::{plugin_for, AuthStep};
@@ -19,7 +20,7 @@ use crate::protocol::compress::{peek_envelope, Algorithm, CompressedCodec};
 use crate::protocol::constants::{capability::*, command::*, status::*};
 use crate::protocol::err_packet::server_error;
 use crate::protocol::escape::{escape_string_into, EscapeMode};
-use crate::protocol::handshake::{HandshakeResponse41, HandshakeV10};
+use crate::protocol::handshake::{ssl_request, HandshakeResponse41, HandshakeV10};
 use crate::protocol::ok_packet::{is_result_terminator, EofPacket, OkPacket};
 use crate::protocol::option_file::parse_option_file;
 use crate::protocol::result_header::ResultHeader;
@@ -339,9 +340,6 @@ impl Conn {
         if options.named_pipe {
             return Err(Error::NotSupported("named_pipe: only TCP is available under WASI".into()));
         }
-        if options.ssl.is_some() {
-            return Err(Error::NotSupported("ssl: TLS is not in this build yet".into()));
-        }
         match options.compress.as_deref() {
             None | Some("zlib") => {}
             Some("zstd") => {
@@ -444,6 +442,18 @@ impl Conn {
         // Session tracking tells us when a statement changes character_set_client behind our back.
         wanted |= CLIENT_SESSION_TRACK;
         self.capabilities = wanted & hs.capabilities;
+        let collation = u8::try_from(self.charset.collation_id).unwrap_or(45);
+        if let Some(ssl) = self.options.ssl.clone() {
+            // Asking for TLS and getting clear text would be a silent downgrade: refuse instead.
+            if hs.capabilities & CLIENT_SSL == 0 {
+                return Err(Error::Tls("ssl was requested but the server does not offer TLS".into()));
+            }
+            self.capabilities |= CLIENT_SSL;
+            self.write_packet(&ssl_request(self.capabilities, MAX_ALLOWED_PACKET as u32, collation)).await?;
+            let plain = self.transport.take().ok_or(Error::Broken)?;
+            let tls = TlsStream::connect(plain, &ssl, &self.options.host).await?;
+            self.transport = Some(Box::new(tls));
+        }
         self.server_version = hs.server_version.strip_prefix("5.5.5-").unwrap_or(&hs.server_version).to_string();
         self.thread_id = hs.connection_id;
         self.status = hs.status_flags;
@@ -468,7 +478,7 @@ impl Conn {
         HandshakeResponse41 {
             capabilities: self.capabilities,
             max_packet_size: MAX_ALLOWED_PACKET as u32,
-            collation: u8::try_from(self.charset.collation_id).unwrap_or(45),
+            collation,
             username: &self.options.user,
             auth_response: &response,
             database: self.options.db.as_deref(),

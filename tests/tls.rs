@@ -1,0 +1,246 @@
+//! TLS inside the component against MariaDB started with a test CA: verification of the chain and
+//! of the host name, REQUIRE SSL and REQUIRE X509 accounts, no downgrade, and a 20 MiB value.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use common::*;
+use host_test::driver::{ConnectOptions, ErrorKind, Session, SslOptions, Value};
+use host_test::server::TestServer;
+
+const TLS_USER: &str = "tls_user";
+const TLS_PASSWORD: &str = "tls-secret";
+const X509_USER: &str = "x509_user";
+
+/// PEM texts of the test PKI, made once per test binary with `openssl`.
+struct Pki {
+    ca: String,
+    other_ca: String,
+    client_cert: String,
+    client_key: String,
+    dir: PathBuf,
+}
+
+/// Runs `openssl` in `dir` with `args` (split at spaces: no argument holds one).
+fn openssl(dir: &Path, args: &str) {
+    let out = Command::new("openssl").args(args.split_whitespace()).current_dir(dir).output().expect("run openssl");
+    assert!(out.status.success(), "openssl {args}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+const EC_KEY: &str = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+
+/// A self-signed CA: `NAME.pem`, `NAME.key`.
+fn make_ca(dir: &Path, name: &str) {
+    openssl(
+        dir,
+        &format!(
+            "req -x509 {EC_KEY} -keyout {name}.key -out {name}.pem -days 2 -subj /CN=cymysql-wasi-{name} \
+             -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign"
+        ),
+    );
+}
+
+/// A leaf certificate `NAME.pem`/`NAME.key` signed by `ca`, with the given extensions.
+fn make_leaf(dir: &Path, ca: &str, name: &str, extensions: &str) {
+    std::fs::write(dir.join(format!("{name}.ext")), extensions).unwrap();
+    openssl(dir, &format!("req {EC_KEY} -keyout {name}.key -out {name}.csr -subj /CN={name}"));
+    openssl(
+        dir,
+        &format!(
+            "x509 -req -in {name}.csr -CA {ca}.pem -CAkey {ca}.key -CAcreateserial -out {name}.pem -days 2 \
+             -extfile {name}.ext"
+        ),
+    );
+}
+
+fn pki() -> &'static Pki {
+    static PKI: OnceLock<Pki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("cymysql-wasi-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        make_ca(&dir, "ca");
+        make_ca(&dir, "other_ca");
+        let server_ext = "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n";
+        make_leaf(&dir, "ca", "server", &format!("{server_ext}subjectAltName=IP:127.0.0.1,DNS:localhost\n"));
+        make_leaf(&dir, "ca", "localhost_only", &format!("{server_ext}subjectAltName=DNS:localhost\n"));
+        make_leaf(&dir, "ca", "client", "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n");
+        let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+        Pki {
+            ca: read("ca.pem"),
+            other_ca: read("other_ca.pem"),
+            client_cert: read("client.pem"),
+            client_key: read("client.key"),
+            dir,
+        }
+    })
+}
+
+/// A MariaDB serving `leaf` (a certificate of `pki()`), with the TLS-only accounts.
+fn start_tls_server(leaf: &str) -> TestServer {
+    let dir = &pki().dir;
+    let file = |f: String| dir.join(f).display().to_string();
+    let args = [
+        format!("--ssl-ca={}", file("ca.pem".into())),
+        format!("--ssl-cert={}", file(format!("{leaf}.pem"))),
+        format!("--ssl-key={}", file(format!("{leaf}.key"))),
+    ];
+    let server = TestServer::start_with_args(&args).expect("start MariaDB with TLS");
+    server
+        .admin_sql(&format!(
+            "CREATE USER '{TLS_USER}'@'127.0.0.1' IDENTIFIED BY '{TLS_PASSWORD}' REQUIRE SSL; \
+             GRANT ALL ON test.* TO '{TLS_USER}'@'127.0.0.1'; \
+             CREATE USER '{X509_USER}'@'127.0.0.1' IDENTIFIED BY '{TLS_PASSWORD}' REQUIRE X509; \
+             GRANT ALL ON test.* TO '{X509_USER}'@'127.0.0.1';"
+        ))
+        .expect("create the TLS accounts");
+    server
+}
+
+/// The server whose certificate names 127.0.0.1 and localhost.
+fn tls_server() -> &'static TestServer {
+    static SERVER: OnceLock<TestServer> = OnceLock::new();
+    SERVER.get_or_init(|| start_tls_server("server"))
+}
+
+/// The server whose certificate names localhost only.
+fn localhost_only_server() -> &'static TestServer {
+    static SERVER: OnceLock<TestServer> = OnceLock::new();
+    SERVER.get_or_init(|| start_tls_server("localhost_only"))
+}
+
+fn verified(ca: &str) -> SslOptions {
+    SslOptions { ca: Some(ca.into()), cert: None, key: None, verify_cert: true, verify_identity: true }
+}
+
+/// Options for `TLS_USER` on `server`, with `ssl`.
+fn tls_options(s: &mut Session, server: &TestServer, ssl: Option<SslOptions>) -> ConnectOptions {
+    let mut o = s.options_from_url(&server.url("test")).unwrap().unwrap();
+    o.user = TLS_USER.into();
+    o.passwd = TLS_PASSWORD.into();
+    o.ssl = ssl;
+    o
+}
+
+fn cipher(s: &mut Session, c: host_test::driver::Conn) -> String {
+    match rows(s, c, "SHOW SESSION STATUS LIKE 'Ssl_cipher'").as_slice() {
+        [row] => match row.get(1) {
+            Some(Value::Text(t)) => t.clone(),
+            other => panic!("Ssl_cipher value: {other:?}"),
+        },
+        other => panic!("{} rows", other.len()),
+    }
+}
+
+#[test]
+fn verified_tls_session_to_a_require_ssl_account() {
+    let mut s = session();
+    let o = tls_options(&mut s, tls_server(), Some(verified(&pki().ca)));
+    let c = s.connect(&o).unwrap().expect("connect over TLS");
+    assert!(!cipher(&mut s, c).is_empty(), "the session is not encrypted");
+    assert_eq!(scalar(&mut s, c, "SELECT CURRENT_USER()"), Value::Text(format!("{TLS_USER}@127.0.0.1")));
+}
+
+#[test]
+fn require_ssl_account_without_ssl_is_denied() {
+    let mut s = session();
+    let o = tls_options(&mut s, tls_server(), None);
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Operational, Some(1045));
+}
+
+#[test]
+fn a_certificate_from_another_ca_is_rejected() {
+    let mut s = session();
+    let o = tls_options(&mut s, tls_server(), Some(verified(&pki().other_ca)));
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Operational, None);
+    assert!(e.message.contains("certificate"), "{e:?}");
+}
+
+#[test]
+fn a_host_name_missing_from_the_certificate_is_rejected_unless_identity_is_not_verified() {
+    let mut s = session();
+    let o = tls_options(&mut s, localhost_only_server(), Some(verified(&pki().ca)));
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Operational, None);
+    assert!(e.message.contains("certificate"), "{e:?}");
+
+    let mut ssl = verified(&pki().ca);
+    ssl.verify_identity = false;
+    let o = tls_options(&mut s, localhost_only_server(), Some(ssl.clone()));
+    let c = s.connect(&o).unwrap().expect("chain verified, name not checked");
+    assert!(!cipher(&mut s, c).is_empty());
+
+    // The chain is still verified when the name is not.
+    ssl.ca = Some(pki().other_ca.clone());
+    let o = tls_options(&mut s, localhost_only_server(), Some(ssl));
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert!(e.message.contains("certificate"), "{e:?}");
+}
+
+#[test]
+fn verify_cert_false_accepts_any_certificate() {
+    let mut s = session();
+    let ssl = SslOptions { ca: None, cert: None, key: None, verify_cert: false, verify_identity: false };
+    let o = tls_options(&mut s, localhost_only_server(), Some(ssl));
+    let c = s.connect(&o).unwrap().expect("connect without verification");
+    assert!(!cipher(&mut s, c).is_empty());
+}
+
+#[test]
+fn verify_cert_without_ca_is_a_programming_error() {
+    let mut s = session();
+    let ssl = SslOptions { ca: None, cert: None, key: None, verify_cert: true, verify_identity: true };
+    let o = tls_options(&mut s, tls_server(), Some(ssl));
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Programming, None);
+}
+
+#[test]
+fn ssl_against_a_server_without_tls_is_an_error_not_a_downgrade() {
+    let mut s = session();
+    let mut o = options(&mut s);
+    o.ssl = Some(SslOptions { ca: None, cert: None, key: None, verify_cert: false, verify_identity: false });
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Operational, Some(2026));
+    assert!(e.message.contains("does not offer TLS"), "{e:?}");
+}
+
+#[test]
+fn client_certificate_for_a_require_x509_account() {
+    let mut s = session();
+    let mut o = tls_options(&mut s, tls_server(), Some(verified(&pki().ca)));
+    o.user = X509_USER.into();
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Operational, Some(1045));
+
+    let mut ssl = verified(&pki().ca);
+    ssl.cert = Some(pki().client_cert.clone());
+    ssl.key = Some(pki().client_key.clone());
+    o.ssl = Some(ssl);
+    let c = s.connect(&o).unwrap().expect("connect with a client certificate");
+    assert_eq!(scalar(&mut s, c, "SELECT CURRENT_USER()"), Value::Text(format!("{X509_USER}@127.0.0.1")));
+}
+
+#[test]
+fn a_20_mib_value_over_tls() {
+    let mut s = session();
+    let o = tls_options(&mut s, tls_server(), Some(verified(&pki().ca)));
+    let c = s.connect(&o).unwrap().expect("connect over TLS");
+    let len = 20 * 1024 * 1024;
+    let value = scalar(&mut s, c, &format!("SELECT REPEAT('0123456789abcdef', {})", len / 16));
+    match value {
+        Value::Text(t) => {
+            assert_eq!(t.len(), len);
+            assert!(t.as_bytes().chunks(16).all(|c| c == b"0123456789abcdef"), "the value came back different");
+        }
+        other => panic!("{:?}", std::mem::discriminant(&other)),
+    }
+    // And a 20 MiB statement the other way.
+    let sent = "x".repeat(len);
+    assert_eq!(scalar(&mut s, c, &format!("SELECT LENGTH('{sent}')")), Value::Int(len as i64));
+    assert_eq!(scalar(&mut s, c, "SELECT 1"), Value::Int(1));
+}
