@@ -87,6 +87,21 @@ struct State {
     in_use: Vec<(usize, Duration, Connection)>,
 }
 
+impl State {
+    /// Gives a free connection to the first waiter still waiting, or keeps it for the next acquire.
+    fn hand_over(&mut self, idle: Idle) {
+        match self.waiters.iter_mut().find(|w| w.granted.is_none()) {
+            Some(w) => {
+                w.granted = Some(Some(idle));
+                if let Some(waker) = w.waker.take() {
+                    waker.wake();
+                }
+            }
+            None => self.free.push_back(idle),
+        }
+    }
+}
+
 struct Inner {
     options: ConnectOptions,
     runtime: Rc<dyn Runtime>,
@@ -313,16 +328,7 @@ impl Pool {
             self.forget_slot();
             return;
         }
-        let idle = Idle { conn, created, last_used: now, dirty: true };
-        match st.waiters.iter_mut().find(|w| w.granted.is_none()) {
-            Some(w) => {
-                w.granted = Some(Some(idle));
-                if let Some(waker) = w.waker.take() {
-                    waker.wake();
-                }
-            }
-            None => st.free.push_back(idle),
-        }
+        st.hand_over(Idle { conn, created, last_used: now, dirty: true });
     }
 
     /// Connections open or being opened, free or in use.
@@ -466,18 +472,7 @@ impl Drop for WaitTurn<'_> {
             st.waiters.remove(pos).and_then(|w| w.granted)
         };
         match granted {
-            Some(Some(idle)) => {
-                let mut st = self.pool.inner.state.borrow_mut();
-                match st.waiters.iter_mut().find(|w| w.granted.is_none()) {
-                    Some(w) => {
-                        w.granted = Some(Some(idle));
-                        if let Some(waker) = w.waker.take() {
-                            waker.wake();
-                        }
-                    }
-                    None => st.free.push_back(idle),
-                }
-            }
+            Some(Some(idle)) => self.pool.inner.state.borrow_mut().hand_over(idle),
             Some(None) => self.pool.forget_slot(),
             None => {}
         }
