@@ -18,7 +18,7 @@ use crate::protocol::codec::PacketCodec;
 use crate::protocol::column::Column;
 use crate::protocol::compress::{peek_envelope, Algorithm, CompressedCodec};
 use crate::protocol::constants::{capability::*, command::*, status::*};
-use crate::protocol::err_packet::server_error;
+use crate::protocol::err_packet::{framed_server_error, server_error};
 use crate::protocol::escape::{escape_string_into, EscapeMode};
 use crate::protocol::handshake::{ssl_request, HandshakeResponse41, HandshakeV10};
 use crate::protocol::ok_packet::{is_result_terminator, EofPacket, OkPacket};
@@ -598,14 +598,13 @@ impl Conn {
     fn unwrap_envelopes(&mut self) -> Result<(), Error> {
         let Some(z) = self.compression.as_mut() else { return Ok(()) };
         let Err(e) = z.codec.decode(&mut self.rbuf, &mut z.plain) else { return Ok(()) };
-        let err = match peek_envelope(z.codec.algorithm(), &self.rbuf) {
-            // A server closing the session (KILL, shutdown) sends an ERR out of sequence.
-            Some(p) if matches!(e, ProtocolError::SequenceMismatch { .. }) && p.get(4) == Some(&0xFF) => {
-                let len = u32::from_le_bytes([p[0], p[1], p[2], 0]) as usize;
-                server_error(p.get(4..4 + len).unwrap_or(&[]))
+        let out_of_sequence = match e {
+            ProtocolError::SequenceMismatch { .. } => {
+                peek_envelope(z.codec.algorithm(), &self.rbuf).and_then(|p| framed_server_error(&p))
             }
-            _ => e.into(),
+            _ => None,
         };
+        let err = out_of_sequence.unwrap_or_else(|| e.into());
         self.mark_broken();
         Err(err)
     }
@@ -623,16 +622,13 @@ impl Conn {
                     let r = self.fill().await;
                     self.track(r)?;
                 }
-                Err(ProtocolError::SequenceMismatch { .. }) if self.rbuf.get(4) == Some(&0xFF) => {
-                    // A server closing the session (KILL, shutdown) sends an ERR out of sequence.
-                    let len = u32::from_le_bytes([self.rbuf[0], self.rbuf[1], self.rbuf[2], 0]) as usize;
-                    let err = server_error(self.rbuf.get(4..4 + len).unwrap_or(&[]));
-                    self.mark_broken();
-                    return Err(err);
-                }
                 Err(e) => {
+                    let out_of_sequence = match e {
+                        ProtocolError::SequenceMismatch { .. } => framed_server_error(&self.rbuf),
+                        _ => None,
+                    };
                     self.mark_broken();
-                    return Err(e.into());
+                    return Err(out_of_sequence.unwrap_or_else(|| e.into()));
                 }
             }
         }

@@ -46,6 +46,16 @@ pub fn server_error(payload: &[u8]) -> Error {
     }
 }
 
+/// The ERR_Packet at the start of framed bytes (4-byte header, then payload), if that is what they
+/// hold: a server closing a session (KILL, shutdown) sends one out of sequence.
+pub fn framed_server_error(frame: &[u8]) -> Option<Error> {
+    if frame.get(4) != Some(&0xFF) {
+        return None;
+    }
+    let len = frame.get(..3).map(|h| u32::from_le_bytes([h[0], h[1], h[2], 0]) as usize)?;
+    Some(server_error(frame.get(4..4 + len).unwrap_or(&[])))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +73,15 @@ mod tests {
     fn pre_handshake_error_has_no_sqlstate() {
         let e = ErrPacket::parse(b"\xff\x10\x04Too many connections").unwrap();
         assert_eq!((e.code, e.sqlstate.as_str(), e.message.as_str()), (1040, "HY000", "Too many connections"));
+    }
+
+    #[test]
+    fn framed_error_is_found_only_at_an_err_header() {
+        let frame = b"\x0a\x00\x00\x00\xff\x9f\x07Killed...";
+        assert!(matches!(framed_server_error(frame), Some(Error::Server { code: 1951, .. })));
+        assert_eq!(framed_server_error(b"\x01\x00\x00\x00\x00"), None);
+        // A header announcing more than arrived is a protocol error, not a panic.
+        assert!(matches!(framed_server_error(b"\x40\x00\x00\x00\xff\x15"), Some(Error::Protocol(_))));
     }
 
     #[test]
