@@ -7,7 +7,8 @@ use bytes::{Bytes, BytesMut};
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 use futures::lock::{Mutex, MutexGuard};
 
-use super::options::ConnectOptions;
+use super::options::{ConnectOptions, SslOptions};
+#[cfg(feature = "tls")]
 use super::tls::TlsStream;
 use super::transport::{with_timeout, Runtime, Transport};
 use crate::error::{Error, ProtocolError};
@@ -342,6 +343,11 @@ impl Conn {
         }
         match options.compress.as_deref() {
             None | Some("zlib") => {}
+            #[cfg(not(feature = "zstd"))]
+            Some("zstd") => {
+                return Err(Error::NotSupported("compress=zstd: this component was built without zstd".into()))
+            }
+            #[cfg(feature = "zstd")]
             Some("zstd") => {
                 if !(1..=22).contains(&options.zstd_compression_level) {
                     return Err(Error::Programming(format!(
@@ -356,6 +362,11 @@ impl Conn {
         }
         if let Some(path) = options.read_default_file.clone() {
             apply_default_file(&mut options, &path, runtime.as_ref())?;
+        }
+        // Refused before the server sees us: an aborted handshake counts against the host there.
+        #[cfg(not(feature = "tls"))]
+        if options.ssl.is_some() {
+            return Err(Error::NotSupported("ssl: this component was built without TLS".into()));
         }
         let charset = charset_by_name(&options.charset)?;
         let timeout = options.connect_timeout;
@@ -390,9 +401,14 @@ impl Conn {
             // Compression starts with the first command after the handshake's OK.
             let algorithm = if conn.capabilities & CLIENT_COMPRESS != 0 {
                 Some(Algorithm::Zlib)
-            } else if conn.capabilities & CLIENT_ZSTD_COMPRESSION_ALGORITHM != 0 {
-                Some(Algorithm::Zstd { level: conn.options.zstd_compression_level })
             } else {
+                #[cfg(feature = "zstd")]
+                if conn.capabilities & CLIENT_ZSTD_COMPRESSION_ALGORITHM != 0 {
+                    Some(Algorithm::Zstd { level: conn.options.zstd_compression_level })
+                } else {
+                    None
+                }
+                #[cfg(not(feature = "zstd"))]
                 None
             };
             if let Some(algorithm) = algorithm {
@@ -409,6 +425,21 @@ impl Conn {
         conn.state = State::Ready;
         conn.after_connect().await?;
         Ok(conn)
+    }
+
+    /// Replaces the plain transport with TLS over it, right after the SSLRequest.
+    #[cfg(feature = "tls")]
+    async fn start_tls(&mut self, ssl: &SslOptions) -> Result<(), Error> {
+        let plain = self.transport.take().ok_or(Error::Broken)?;
+        let tls = TlsStream::connect(plain, ssl, &self.options.host).await?;
+        self.transport = Some(Box::new(tls));
+        Ok(())
+    }
+
+    /// Unreachable: `open` refuses ssl options in a build without TLS.
+    #[cfg(not(feature = "tls"))]
+    async fn start_tls(&mut self, _ssl: &SslOptions) -> Result<(), Error> {
+        Err(Error::NotSupported("ssl: this component was built without TLS".into()))
     }
 
     async fn handshake(&mut self) -> Result<(), Error> {
@@ -450,9 +481,7 @@ impl Conn {
             }
             self.capabilities |= CLIENT_SSL;
             self.write_packet(&ssl_request(self.capabilities, MAX_ALLOWED_PACKET as u32, collation)).await?;
-            let plain = self.transport.take().ok_or(Error::Broken)?;
-            let tls = TlsStream::connect(plain, &ssl, &self.options.host).await?;
-            self.transport = Some(Box::new(tls));
+            self.start_tls(&ssl).await?;
         }
         self.server_version = hs.server_version.strip_prefix("5.5.5-").unwrap_or(&hs.server_version).to_string();
         self.thread_id = hs.connection_id;
@@ -1181,6 +1210,7 @@ mod tests {
         assert_eq!(&written.borrow()[..], &packet(0, b"\x03DELETE FROM t")[..]);
     }
 
+    #[cfg(feature = "zstd")]
     /// MARIADB_HANDSHAKE with CLIENT_ZSTD_COMPRESSION_ALGORITHM added, as a MySQL 8.0.18+ offers it.
     fn handshake_offering_zstd() -> Vec<u8> {
         let mut handshake = crate::protocol::handshake::tests::MARIADB_HANDSHAKE.to_vec();
@@ -1190,6 +1220,7 @@ mod tests {
         handshake
     }
 
+    #[cfg(feature = "zstd")]
     #[test]
     fn zstd_is_asked_for_with_its_level_and_used_after_the_ok() {
         let (conn, input, written) = scripted_connection_with(Some("zstd"), &handshake_offering_zstd());
@@ -1205,6 +1236,7 @@ mod tests {
         assert_eq!(&written.borrow()[..], &stored(0, &packet(0, b"\x03DELETE FROM t"))[..]);
     }
 
+    #[cfg(feature = "zstd")]
     #[test]
     fn zstd_against_a_server_with_only_zlib_is_uncompressed() {
         let (conn, input, written) =
