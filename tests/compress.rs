@@ -293,6 +293,11 @@ fn zstd_against_mariadb_is_uncompressed_and_bad_values_are_refused() {
     o.compress = Some("zstd".into());
     let c = s.connect(&o).unwrap().expect("compress=zstd falls back to no compression");
     assert_eq!(rows(&mut s, c, "SHOW SESSION STATUS LIKE 'Compression'"), vec![vec![text("Compression"), text("OFF")]]);
+    assert_eq!(s.compression(c).unwrap(), None, "the caller can see the fallback");
+    let z = compressed(&mut s);
+    assert_eq!(s.compression(z).unwrap().as_deref(), Some("zlib"));
+    let plain = connect(&mut s);
+    assert_eq!(s.compression(plain).unwrap(), None);
     for level in [0, 23, 255] {
         o.zstd_compression_level = level;
         let e = s.connect(&o).unwrap().unwrap_err();
@@ -419,6 +424,7 @@ fn scripted_mysql8_zstd_session() {
     // Long enough (50 bytes or more) and repetitive enough to be sent compressed.
     let sql = format!("SELECT REPEAT('a', 100) /* {} */", "zstd ".repeat(40));
     assert_eq!(rows(&mut s, c, &sql), vec![vec![text(&"a".repeat(100))]]);
+    assert_eq!(s.compression(c).unwrap().as_deref(), Some("zstd"));
     s.close(c).unwrap().unwrap();
     drop(s);
     let seen = peer.join().expect("the peer saw what it expected");

@@ -287,6 +287,11 @@ impl Session {
         api.connection().call_thread_id(&mut self.store, c.0)
     }
 
+    pub fn compression(&mut self, c: Conn) -> Result<Option<String>> {
+        let api = self.driver.cymysql_aio_connection();
+        api.connection().call_compression(&mut self.store, c.0)
+    }
+
     pub fn insert_id(&mut self, c: Conn) -> Result<u64> {
         let api = self.driver.cymysql_aio_connection();
         api.connection().call_insert_id(&mut self.store, c.0)

@@ -298,6 +298,12 @@ impl Connection {
         self.lock().await.thread_id
     }
 
+    /// The compression algorithm in use ("zlib" or "zstd"), if any: asking for one the server
+    /// does not offer connects uncompressed, and this is how the caller finds out.
+    pub async fn compression(&self) -> Option<&'static str> {
+        self.lock().await.compression.as_ref().map(|c| c.codec.algorithm().name())
+    }
+
     pub async fn insert_id(&self) -> u64 {
         self.lock().await.insert_id
     }

@@ -140,6 +140,10 @@ impl wit::GuestConnection for ConnectionResource {
         run(async { Ok(self.conn.thread_id().await) }).unwrap_or_default()
     }
 
+    fn compression(&self) -> Option<String> {
+        run(async { Ok(self.conn.compression().await.map(String::from)) }).unwrap_or_default()
+    }
+
     fn insert_id(&self) -> u64 {
         run(async { Ok(self.conn.insert_id().await) }).unwrap_or_default()
     }

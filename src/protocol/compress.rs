@@ -47,6 +47,17 @@ pub enum Algorithm {
     Zstd { level: u8 },
 }
 
+impl Algorithm {
+    /// The name used by the `compress` option.
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Zlib => "zlib",
+            #[cfg(feature = "zstd")]
+            Algorithm::Zstd { .. } => "zstd",
+        }
+    }
+}
+
 /// Wraps and unwraps compressed-protocol envelopes, tracking the compressed sequence id.
 ///
 /// The id restarts at 0 with each command and counts envelopes in both directions: the server's
