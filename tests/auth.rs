@@ -242,10 +242,14 @@ fn parse_response(p: &[u8]) -> Response {
     let n = nul(rest);
     let user = String::from_utf8(rest[..n].to_vec()).unwrap();
     rest = &rest[n + 1..];
-    // Auth responses here are shorter than 251 bytes: one length byte, lenenc or not.
-    let len = rest[0] as usize;
-    let auth = rest[1..1 + len].to_vec();
-    rest = &rest[1 + len..];
+    // The client asks for CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA, which MySQL 8 grants: the length is
+    // one byte below 251, 0xfc and two bytes above (a 2048-bit RSA block is 256 bytes).
+    let (len, skip) = match rest[0] {
+        0xfc => (u16::from_le_bytes([rest[1], rest[2]]) as usize, 3),
+        n => (n as usize, 1),
+    };
+    let auth = rest[skip..skip + len].to_vec();
+    rest = &rest[skip + len..];
     if caps & CLIENT_CONNECT_WITH_DB != 0 {
         rest = &rest[nul(rest) + 1..];
     }
@@ -538,6 +542,140 @@ fn scripted_clear_password_switch_is_refused() {
     assert!(e.message.contains("mysql_clear_password"), "{e:?}");
     let rest = peer.join().unwrap();
     assert!(!rest.windows(12).any(|w| w == b"Sekrit-pw-42"), "password sent in clear: {rest:?}");
+}
+
+#[test]
+fn scripted_clear_password_allowed_without_tls_when_the_caller_says_so() {
+    let (port, peer) = scripted(|p| {
+        p.send(0, &mysql8_handshake("mysql_native_password"));
+        p.expect(1);
+        p.send(2, &auth_switch("mysql_clear_password", b""));
+        let reply = p.expect(3);
+        p.send(4, OK);
+        p.serve_until_quit();
+        reply
+    });
+    let mut s = session();
+    let mut o = scripted_options(&mut s, port, "u", "pässwörd");
+    o.allow_cleartext_password = true;
+    let c = s.connect(&o).unwrap().expect("clear text allowed");
+    s.close(c).unwrap().unwrap();
+    assert_eq!(peer.join().unwrap(), "pässwörd\0".as_bytes());
+}
+
+#[test]
+fn scripted_clear_password_as_the_handshakes_plugin() {
+    // A server whose default plugin is mysql_clear_password: refused, the client answers with
+    // native_password, and the server's switch back is refused too; allowed, the password goes first.
+    let (port, peer) = scripted(|p| {
+        p.send(0, &mysql8_handshake("mysql_clear_password"));
+        let refused = parse_response(&p.expect(1));
+        p.send(2, &auth_switch("mysql_clear_password", b""));
+        (refused, p.drain())
+    });
+    let mut s = session();
+    let o = scripted_options(&mut s, port, "u", "Sekrit-pw-42");
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotSupported, "{e:?}");
+    assert!(e.message.contains("mysql_clear_password"), "{e:?}");
+    let (refused, rest) = peer.join().unwrap();
+    assert_eq!(refused.plugin, "mysql_native_password");
+    assert_eq!(refused.auth, sha1_scramble(b"Sekrit-pw-42", NONCE));
+    assert!(!rest.windows(12).any(|w| w == b"Sekrit-pw-42"), "password sent in clear: {rest:?}");
+
+    let (port, peer) = scripted(|p| {
+        p.send(0, &mysql8_handshake("mysql_clear_password"));
+        let response = parse_response(&p.expect(1));
+        p.send(2, OK);
+        p.serve_until_quit();
+        response
+    });
+    let mut o = scripted_options(&mut s, port, "u", "Sekrit-pw-42");
+    o.allow_cleartext_password = true;
+    let c = s.connect(&o).unwrap().expect("clear text allowed");
+    s.close(c).unwrap().unwrap();
+    let r = peer.join().unwrap();
+    assert_eq!(r.plugin, "mysql_clear_password");
+    assert_eq!(r.auth, b"Sekrit-pw-42\0");
+}
+
+#[test]
+fn scripted_caching_sha2_full_auth_with_the_callers_key_requests_no_key() {
+    let public = rsa_key().1.clone();
+    let (port, peer) = scripted(|p| {
+        p.send(0, &mysql8_handshake("caching_sha2_password"));
+        let response = parse_response(&p.expect(1));
+        p.send(2, &more_data(&[0x04]));
+        let sealed = p.expect(3);
+        p.send(4, OK);
+        p.serve_until_quit();
+        (response, sealed)
+    });
+    let mut s = session();
+    let mut o = scripted_options(&mut s, port, "u", "secret");
+    o.server_public_key = Some(String::from_utf8(public).unwrap());
+    let c = s.connect(&o).unwrap().expect("full auth with the caller's key");
+    s.close(c).unwrap().unwrap();
+    let (r, sealed) = peer.join().unwrap();
+    assert_eq!(r.auth, sha256_scramble(b"secret", NONCE));
+    assert_eq!(sealed.len(), 256, "an RSA block, not a key request: {sealed:?}");
+    assert_eq!(rsa_decrypt(&sealed), xor_password(b"secret", NONCE));
+}
+
+#[test]
+fn scripted_sha256_password_with_the_callers_key_sends_the_password_first() {
+    let public = String::from_utf8(rsa_key().1.clone()).unwrap();
+    // After an AuthSwitchRequest...
+    let (port, peer) = scripted(|p| {
+        p.send(0, &mysql8_handshake("mysql_native_password"));
+        p.expect(1);
+        p.send(2, &auth_switch("sha256_password", NONCE2));
+        let sealed = p.expect(3);
+        p.send(4, OK);
+        p.serve_until_quit();
+        sealed
+    });
+    let mut s = session();
+    let mut o = scripted_options(&mut s, port, "u", "pässwörd");
+    o.server_public_key = Some(public.clone());
+    let c = s.connect(&o).unwrap().expect("sha256_password with the caller's key");
+    s.close(c).unwrap().unwrap();
+    let sealed = peer.join().unwrap();
+    assert_eq!(sealed.len(), 256);
+    assert_eq!(rsa_decrypt(&sealed), xor_password("pässwörd".as_bytes(), NONCE2));
+
+    // ...and as the handshake's plugin, inside HandshakeResponse41.
+    let (port, peer) = scripted(|p| {
+        p.send(0, &mysql8_handshake("sha256_password"));
+        let response = parse_response(&p.expect(1));
+        p.send(2, OK);
+        p.serve_until_quit();
+        response
+    });
+    let mut o = scripted_options(&mut s, port, "u", "secret");
+    o.server_public_key = Some(public);
+    let c = s.connect(&o).unwrap().expect("sha256_password in the handshake response");
+    s.close(c).unwrap().unwrap();
+    let r = peer.join().unwrap();
+    assert_eq!(r.plugin, "sha256_password");
+    assert_eq!(rsa_decrypt(&r.auth), xor_password(b"secret", NONCE));
+}
+
+#[test]
+fn scripted_malformed_server_public_key_fails_before_connecting() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let mut s = session();
+    let port = listener.local_addr().unwrap().port();
+    for pem in ["not a key", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"] {
+        let mut o = scripted_options(&mut s, port, "u", "secret");
+        o.server_public_key = Some(pem.into());
+        let e = s.connect(&o).unwrap().unwrap_err();
+        assert_kind(&e, ErrorKind::Programming, None);
+        assert!(e.message.contains("server_public_key"), "{e:?}");
+    }
+    let accepted = listener.accept();
+    assert!(accepted.is_err(), "the client connected despite an unusable key");
 }
 
 #[test]

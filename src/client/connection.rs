@@ -11,7 +11,7 @@ use super::options::ConnectOptions;
 use super::tls::TlsStream;
 use super::transport::{with_timeout, Runtime, Transport};
 use crate::error::{Error, ProtocolError};
-use crate::protocol::auth::{plugin_for, AuthStep};
+use crate::protocol::auth::{plugin_for, AuthContext, AuthStep, ServerPublicKey};
 use crate::protocol::buf::Reader;
 use crate::protocol::charset::{charset_by_name, Charset};
 use crate::protocol::codec::PacketCodec;
@@ -358,6 +358,8 @@ impl Conn {
             apply_default_file(&mut options, &path, runtime.as_ref())?;
         }
         let charset = charset_by_name(&options.charset)?;
+        // Checked before any byte goes out: a key that cannot be used is the caller's mistake.
+        let server_public_key = options.server_public_key.as_deref().map(ServerPublicKey::from_pem).transpose()?;
         let timeout = options.connect_timeout;
         let rt = runtime.clone();
         let mut conn = with_timeout(rt.as_ref(), timeout, "connect_timeout", async {
@@ -386,7 +388,7 @@ impl Conn {
                 unsafe_charset: None,
                 compression: None,
             };
-            conn.handshake().await?;
+            conn.handshake(server_public_key).await?;
             // Compression starts with the first command after the handshake's OK.
             let algorithm = if conn.capabilities & CLIENT_COMPRESS != 0 {
                 Some(Algorithm::Zlib)
@@ -411,7 +413,7 @@ impl Conn {
         Ok(conn)
     }
 
-    async fn handshake(&mut self) -> Result<(), Error> {
+    async fn handshake(&mut self, server_public_key: Option<ServerPublicKey>) -> Result<(), Error> {
         self.codec.reset_seq();
         let first = self.read_packet().await?;
         if first.first() == Some(&0xFF) {
@@ -459,17 +461,22 @@ impl Conn {
         self.status = hs.status_flags;
 
         let passwd = self.options.passwd.clone();
+        let context = AuthContext {
+            secure_transport: self.capabilities & CLIENT_SSL != 0,
+            allow_cleartext_password: self.options.allow_cleartext_password,
+            server_public_key,
+        };
         let default_plugin = match hs.auth_plugin_name.as_str() {
             "" => "mysql_native_password",
             name => name,
         };
         // A default plugin we cannot start is answered with native_password: the server then switches.
-        let mut plugin =
-            plugin_for(default_plugin, &passwd).or_else(|_| plugin_for("mysql_native_password", &passwd))?;
+        let native = |context| plugin_for("mysql_native_password", &passwd, context);
+        let mut plugin = plugin_for(default_plugin, &passwd, &context).or_else(|_| native(&context))?;
         let response = match plugin.start(&hs.auth_plugin_data) {
             Ok(r) => r,
             Err(_) => {
-                plugin = plugin_for("mysql_native_password", &passwd)?;
+                plugin = native(&context)?;
                 plugin.start(&hs.auth_plugin_data)?
             }
         };
@@ -507,7 +514,7 @@ impl Conn {
                     // AuthSwitchRequest: plugin name, then the new nonce (each plugin trims its own).
                     let mut r = Reader::new(body);
                     let name = String::from_utf8_lossy(r.null_terminated_or_rest()).into_owned();
-                    plugin = plugin_for(&name, &passwd)?;
+                    plugin = plugin_for(&name, &passwd, &context)?;
                     let response = plugin.start(r.rest())?;
                     self.write_packet(&response).await?;
                 }
