@@ -1,5 +1,6 @@
 //! TLS inside the component against MariaDB started with a test CA: verification of the chain and
-//! of the host name, REQUIRE SSL and REQUIRE X509 accounts, no downgrade, and a 20 MiB value.
+//! of the host name, REQUIRE SSL and REQUIRE X509 accounts, no downgrade, a 20 MiB value, and
+//! mysql_clear_password, which the server asks for through the test plugin of `mariadb-test`.
 
 mod common;
 
@@ -86,6 +87,8 @@ fn start_tls_server(leaf: &str) -> TestServer {
         format!("--ssl-ca={}", file("ca.pem".into())),
         format!("--ssl-cert={}", file(format!("{leaf}.pem"))),
         format!("--ssl-key={}", file(format!("{leaf}.key"))),
+        // auth_test_plugin (mysql_clear_password) declares no maturity: "unknown".
+        "--plugin-maturity=unknown".to_string(),
     ];
     let server = TestServer::start_with_args(&args).expect("start MariaDB with TLS");
     server
@@ -243,4 +246,102 @@ fn a_20_mib_value_over_tls() {
     let sent = "x".repeat(len);
     assert_eq!(scalar(&mut s, c, &format!("SELECT LENGTH('{sent}')")), Value::Int(len as i64));
     assert_eq!(scalar(&mut s, c, "SELECT 1"), Value::Int(1));
+}
+
+// ---------------------------------------------------------------------------------------------
+// mysql_clear_password against the real server. MariaDB's auth_test_plugin (package mariadb-test)
+// holds cleartext_plugin_server, which asks the client for mysql_clear_password and compares what
+// it receives with the account's authentication string. The server's default plugin is
+// mysql_native_password, so every login goes through an AuthSwitchRequest.
+
+const CLEAR_USER: &str = "clear_user";
+const CLEAR_PASSWORD: &str = "clear-Secret-7";
+const CLEAR_EMPTY_USER: &str = "clear_empty";
+
+/// Installs auth_test_plugin in the TLS server and creates the clear-text accounts, once.
+fn cleartext_users() -> &'static TestServer {
+    static READY: OnceLock<()> = OnceLock::new();
+    let server = tls_server();
+    READY.get_or_init(|| {
+        let installed = server
+            .admin_sql("SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'cleartext_plugin_server'")
+            .unwrap();
+        if installed.trim() == "0" {
+            server
+                .admin_sql("INSTALL SONAME 'auth_test_plugin'")
+                .expect("auth_test_plugin.so from mariadb-test (scripts/setup installs it)");
+        }
+        server
+            .admin_sql(&format!(
+                "CREATE OR REPLACE USER '{CLEAR_USER}'@'127.0.0.1' IDENTIFIED VIA cleartext_plugin_server AS \
+                 '{CLEAR_PASSWORD}'; \
+                 CREATE OR REPLACE USER '{CLEAR_EMPTY_USER}'@'127.0.0.1' IDENTIFIED VIA cleartext_plugin_server AS ''; \
+                 GRANT ALL ON test.* TO '{CLEAR_USER}'@'127.0.0.1', '{CLEAR_EMPTY_USER}'@'127.0.0.1'"
+            ))
+            .unwrap();
+    });
+    server
+}
+
+fn cleartext_options(s: &mut Session, user: &str, passwd: &str, ssl: Option<SslOptions>) -> ConnectOptions {
+    let mut o = tls_options(s, cleartext_users(), ssl);
+    o.user = user.into();
+    o.passwd = passwd.into();
+    o
+}
+
+#[test]
+fn cleartext_plugin_server_over_tls() {
+    let mut s = session();
+    let o = cleartext_options(&mut s, CLEAR_USER, CLEAR_PASSWORD, Some(verified(&pki().ca)));
+    let c = s.connect(&o).unwrap().expect("mysql_clear_password inside TLS");
+    assert!(!cipher(&mut s, c).is_empty(), "the session is not encrypted");
+    assert_eq!(scalar(&mut s, c, "SELECT CURRENT_USER()"), Value::Text(format!("{CLEAR_USER}@127.0.0.1")));
+}
+
+#[test]
+fn cleartext_plugin_server_wrong_password_over_tls_is_1045() {
+    let mut s = session();
+    for passwd in ["clear-secret-7", "", "clear-Secret-7 "] {
+        let o = cleartext_options(&mut s, CLEAR_USER, passwd, Some(verified(&pki().ca)));
+        let e = s.connect(&o).unwrap().unwrap_err();
+        assert_kind(&e, ErrorKind::Operational, Some(1045));
+    }
+}
+
+#[test]
+fn cleartext_plugin_server_empty_password_over_tls() {
+    let mut s = session();
+    let o = cleartext_options(&mut s, CLEAR_EMPTY_USER, "", Some(verified(&pki().ca)));
+    let c = s.connect(&o).unwrap().expect("an empty password is a lone NUL");
+    assert_eq!(scalar(&mut s, c, "SELECT CURRENT_USER()"), Value::Text(format!("{CLEAR_EMPTY_USER}@127.0.0.1")));
+    let o = cleartext_options(&mut s, CLEAR_EMPTY_USER, "x", Some(verified(&pki().ca)));
+    assert_kind(&s.connect(&o).unwrap().unwrap_err(), ErrorKind::Operational, Some(1045));
+}
+
+#[test]
+fn cleartext_plugin_server_without_tls_is_refused_naming_the_plugin() {
+    let mut s = session();
+    let o = cleartext_options(&mut s, CLEAR_USER, CLEAR_PASSWORD, None);
+    assert!(!o.allow_cleartext_password, "off by default");
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::NotSupported, None);
+    assert!(e.message.contains("mysql_clear_password"), "{e:?}");
+    assert!(!e.message.contains(CLEAR_PASSWORD), "{e:?}");
+}
+
+#[test]
+fn cleartext_plugin_server_without_tls_when_allowed() {
+    let mut s = session();
+    let mut o = cleartext_options(&mut s, CLEAR_USER, CLEAR_PASSWORD, None);
+    o.allow_cleartext_password = true;
+    let c = s.connect(&o).unwrap().expect("clear text over plain TCP, as asked");
+    assert!(cipher(&mut s, c).is_empty(), "the session was meant to be plain TCP");
+    assert_eq!(scalar(&mut s, c, "SELECT CURRENT_USER()"), Value::Text(format!("{CLEAR_USER}@127.0.0.1")));
+    o.passwd = "wrong".into();
+    assert_kind(&s.connect(&o).unwrap().unwrap_err(), ErrorKind::Operational, Some(1045));
+    // The URL form of the option.
+    let url = format!("{}?allow_cleartext_password=true", cleartext_users().url("test"));
+    let o = s.options_from_url(&url).unwrap().unwrap();
+    assert!(o.allow_cleartext_password);
 }
