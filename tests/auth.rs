@@ -1,20 +1,25 @@
 //! Authentication plugins. MariaDB's own (mysql_native_password, client_ed25519) against the real
 //! server; MySQL 8's (caching_sha2_password, sha256_password, mysql_clear_password), which MariaDB
-//! cannot produce, against scripted peers that play the server byte for byte and check exactly
-//! what the client wrote, with the expected values computed here, independently of the client.
+//! cannot produce, against scripted peers that play the server byte for byte, over plain TCP or
+//! inside TLS (rustls as the server), and check exactly what the client wrote, with the expected
+//! values computed here, independently of the client. mysql_clear_password against the real server
+//! is in tests/tls.rs, next to the TLS MariaDB.
 
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use common::pki::pki;
 use common::*;
-use host_test::driver::{ConnectOptions, ErrorKind, Session, Value};
+use host_test::driver::{ConnectOptions, ErrorKind, Session, SslOptions, Value};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
@@ -164,12 +169,24 @@ fn more_data(data: &[u8]) -> Vec<u8> {
 const OK: &[u8] = b"\x00\x00\x00\x00\x00\x00\x00";
 const ACCESS_DENIED: &[u8] = b"\xff\x15\x04#28000Access denied for user 'u'@'localhost' (using password: YES)";
 
+/// A byte stream the peer speaks over: the TCP stream, then TLS over it.
+trait Wire: Read + Write + Send {}
+
+impl<T: Read + Write + Send> Wire for T {}
+
 /// The server side of one connection.
 struct Peer {
-    stream: TcpStream,
+    stream: Box<dyn Wire>,
 }
 
 impl Peer {
+    /// After the client's SSLRequest: the rest of the exchange runs inside TLS, this side the server.
+    fn start_tls(&mut self) {
+        let plain = std::mem::replace(&mut self.stream, Box::new(std::io::Cursor::new(Vec::new())));
+        let session = rustls::ServerConnection::new(tls_server_config()).unwrap();
+        self.stream = Box::new(rustls::StreamOwned::new(session, plain));
+    }
+
     fn send(&mut self, seq: u8, payload: &[u8]) {
         self.stream.write_all(&packet(seq, payload)).unwrap();
     }
@@ -215,7 +232,7 @@ fn scripted<T: Send + 'static>(script: impl FnOnce(&mut Peer) -> T + Send + 'sta
     let handle = thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
         stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        script(&mut Peer { stream })
+        script(&mut Peer { stream: Box::new(stream) })
     });
     (port, handle)
 }
@@ -742,4 +759,168 @@ fn ed25519_verifies(signature: &[u8], message: &[u8]) -> bool {
         .unwrap();
     std::fs::remove_dir_all(&dir).ok();
     out.status.success()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scripted peers inside TLS: after the SSLRequest the peer is a rustls server with the test PKI's
+// certificate for 127.0.0.1, and the client verifies it against the test CA.
+
+const CLIENT_SSL: u32 = 1 << 11;
+
+fn tls_server_config() -> Arc<rustls::ServerConfig> {
+    static CONFIG: OnceLock<Arc<rustls::ServerConfig>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let chain = CertificateDer::pem_slice_iter(pki().server_cert.as_bytes()).collect::<Result<Vec<_>, _>>();
+            let key = PrivateKeyDer::from_pem_slice(pki().server_key.as_bytes()).unwrap();
+            let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls_rustcrypto::provider()))
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(chain.unwrap(), key)
+                .unwrap();
+            Arc::new(config)
+        })
+        .clone()
+}
+
+/// Options for a scripted peer that expects TLS, verifying its certificate and host name.
+fn scripted_tls_options(s: &mut Session, port: u16, user: &str, passwd: &str) -> ConnectOptions {
+    let mut o = scripted_options(s, port, user, passwd);
+    assert_eq!(o.host, "127.0.0.1", "the test certificate names 127.0.0.1");
+    o.ssl = Some(SslOptions {
+        ca: Some(pki().ca.clone()),
+        cert: None,
+        key: None,
+        verify_cert: true,
+        verify_identity: true,
+    });
+    o
+}
+
+/// Reads the SSLRequest (sequence 1) and turns the peer into the TLS server.
+fn accept_ssl_request(p: &mut Peer) {
+    let request = p.expect(1);
+    assert_eq!(request.len(), 32, "SSLRequest: {request:?}");
+    let caps = u32::from_le_bytes(request[..4].try_into().unwrap());
+    assert_ne!(caps & CLIENT_SSL, 0, "SSLRequest without CLIENT_SSL");
+    p.start_tls();
+}
+
+#[test]
+fn scripted_tls_caching_sha2_full_auth_sends_the_password_in_clear_inside_tls() {
+    // With or without a caller's key: over TLS the password itself goes, as MySQL's client sends it.
+    for key in [None, Some(String::from_utf8(rsa_key().1.clone()).unwrap())] {
+        let (port, peer) = scripted(|p| {
+            p.send(0, &mysql8_handshake("caching_sha2_password"));
+            accept_ssl_request(p);
+            let response = parse_response(&p.expect(2));
+            p.send(3, &more_data(&[0x04]));
+            let password = p.expect(4);
+            p.send(5, OK);
+            p.serve_until_quit();
+            (response, password)
+        });
+        let mut s = session();
+        let mut o = scripted_tls_options(&mut s, port, "u", "pässwörd");
+        o.server_public_key = key;
+        let c = s.connect(&o).unwrap().expect("full auth over TLS");
+        s.close(c).unwrap().unwrap();
+        let (r, password) = peer.join().unwrap();
+        assert_eq!(r.plugin, "caching_sha2_password");
+        assert_eq!(r.auth, sha256_scramble("pässwörd".as_bytes(), NONCE));
+        assert_eq!(password, "pässwörd\0".as_bytes(), "no key request, no RSA: the password and a NUL");
+    }
+}
+
+#[test]
+fn scripted_tls_caching_sha2_full_auth_wrong_password_is_1045() {
+    let (port, peer) = scripted(|p| {
+        p.send(0, &mysql8_handshake("caching_sha2_password"));
+        accept_ssl_request(p);
+        p.expect(2);
+        p.send(3, &more_data(&[0x04]));
+        let password = p.expect(4);
+        p.send(5, ACCESS_DENIED);
+        password
+    });
+    let mut s = session();
+    let o = scripted_tls_options(&mut s, port, "u", "wrong");
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Operational, Some(1045));
+    assert_eq!(peer.join().unwrap(), b"wrong\0");
+}
+
+#[test]
+fn scripted_tls_caching_sha2_fast_auth() {
+    let (port, peer) = scripted(|p| {
+        p.send(0, &mysql8_handshake("caching_sha2_password"));
+        accept_ssl_request(p);
+        let response = parse_response(&p.expect(2));
+        p.send(3, &more_data(&[0x03]));
+        p.send(4, OK);
+        p.serve_until_quit();
+        response
+    });
+    let mut s = session();
+    let o = scripted_tls_options(&mut s, port, "u", "secret");
+    let c = s.connect(&o).unwrap().expect("fast auth over TLS");
+    s.close(c).unwrap().unwrap();
+    assert_eq!(peer.join().unwrap().auth, sha256_scramble(b"secret", NONCE));
+}
+
+#[test]
+fn scripted_tls_sha256_password_sends_the_password_in_clear_inside_tls() {
+    // As the handshake's plugin: the password is the auth response of HandshakeResponse41.
+    let (port, peer) = scripted(|p| {
+        p.send(0, &mysql8_handshake("sha256_password"));
+        accept_ssl_request(p);
+        let response = parse_response(&p.expect(2));
+        p.send(3, OK);
+        p.serve_until_quit();
+        response
+    });
+    let mut s = session();
+    let o = scripted_tls_options(&mut s, port, "u", "secret");
+    let c = s.connect(&o).unwrap().expect("sha256_password over TLS");
+    s.close(c).unwrap().unwrap();
+    let r = peer.join().unwrap();
+    assert_eq!(r.plugin, "sha256_password");
+    assert_eq!(r.auth, b"secret\0");
+
+    // After an AuthSwitchRequest.
+    let (port, peer) = scripted(|p| {
+        p.send(0, &mysql8_handshake("mysql_native_password"));
+        accept_ssl_request(p);
+        p.expect(2);
+        p.send(3, &auth_switch("sha256_password", NONCE2));
+        let password = p.expect(4);
+        p.send(5, OK);
+        p.serve_until_quit();
+        password
+    });
+    let o = scripted_tls_options(&mut s, port, "u", "pässwörd");
+    let c = s.connect(&o).unwrap().expect("sha256_password after a switch, over TLS");
+    s.close(c).unwrap().unwrap();
+    assert_eq!(peer.join().unwrap(), "pässwörd\0".as_bytes());
+}
+
+#[test]
+fn scripted_tls_clear_password_switch_is_followed_inside_tls() {
+    let (port, peer) = scripted(|p| {
+        p.send(0, &mysql8_handshake("mysql_native_password"));
+        accept_ssl_request(p);
+        p.expect(2);
+        p.send(3, &auth_switch("mysql_clear_password", b""));
+        let password = p.expect(4);
+        p.send(5, OK);
+        p.serve_until_quit();
+        password
+    });
+    let mut s = session();
+    let o = scripted_tls_options(&mut s, port, "u", "Sekrit-pw-42");
+    assert!(!o.allow_cleartext_password);
+    let c = s.connect(&o).unwrap().expect("mysql_clear_password over TLS");
+    s.close(c).unwrap().unwrap();
+    assert_eq!(peer.join().unwrap(), b"Sekrit-pw-42\0");
 }

@@ -4,10 +4,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
+use common::pki::pki;
 use common::*;
 use host_test::driver::{ConnectOptions, ErrorKind, Session, SslOptions, Value};
 use host_test::server::TestServer;
@@ -15,69 +14,6 @@ use host_test::server::TestServer;
 const TLS_USER: &str = "tls_user";
 const TLS_PASSWORD: &str = "tls-secret";
 const X509_USER: &str = "x509_user";
-
-/// PEM texts of the test PKI, made once per test binary with `openssl`.
-struct Pki {
-    ca: String,
-    other_ca: String,
-    client_cert: String,
-    client_key: String,
-    dir: PathBuf,
-}
-
-/// Runs `openssl` in `dir` with `args` (split at spaces: no argument holds one).
-fn openssl(dir: &Path, args: &str) {
-    let out = Command::new("openssl").args(args.split_whitespace()).current_dir(dir).output().expect("run openssl");
-    assert!(out.status.success(), "openssl {args}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-const EC_KEY: &str = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-
-/// A self-signed CA: `NAME.pem`, `NAME.key`.
-fn make_ca(dir: &Path, name: &str) {
-    openssl(
-        dir,
-        &format!(
-            "req -x509 {EC_KEY} -keyout {name}.key -out {name}.pem -days 2 -subj /CN=cymysql-wasi-{name} \
-             -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign"
-        ),
-    );
-}
-
-/// A leaf certificate `NAME.pem`/`NAME.key` signed by `ca`, with the given extensions.
-fn make_leaf(dir: &Path, ca: &str, name: &str, extensions: &str) {
-    std::fs::write(dir.join(format!("{name}.ext")), extensions).unwrap();
-    openssl(dir, &format!("req {EC_KEY} -keyout {name}.key -out {name}.csr -subj /CN={name}"));
-    openssl(
-        dir,
-        &format!(
-            "x509 -req -in {name}.csr -CA {ca}.pem -CAkey {ca}.key -CAcreateserial -out {name}.pem -days 2 \
-             -extfile {name}.ext"
-        ),
-    );
-}
-
-fn pki() -> &'static Pki {
-    static PKI: OnceLock<Pki> = OnceLock::new();
-    PKI.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("cymysql-wasi-tls-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        make_ca(&dir, "ca");
-        make_ca(&dir, "other_ca");
-        let server_ext = "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n";
-        make_leaf(&dir, "ca", "server", &format!("{server_ext}subjectAltName=IP:127.0.0.1,DNS:localhost\n"));
-        make_leaf(&dir, "ca", "localhost_only", &format!("{server_ext}subjectAltName=DNS:localhost\n"));
-        make_leaf(&dir, "ca", "client", "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n");
-        let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
-        Pki {
-            ca: read("ca.pem"),
-            other_ca: read("other_ca.pem"),
-            client_cert: read("client.pem"),
-            client_key: read("client.key"),
-            dir,
-        }
-    })
-}
 
 /// A MariaDB serving `leaf` (a certificate of `pki()`), with the TLS-only accounts.
 fn start_tls_server(leaf: &str) -> TestServer {
