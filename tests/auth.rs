@@ -1,6 +1,6 @@
 //! Authentication plugins. MariaDB's own (mysql_native_password, client_ed25519) against the real
-//! server; MySQL 8's (caching_sha2_password, sha256_password, mysql_clear_password), which MariaDB
-//! cannot produce, against scripted peers that play the server byte for byte, over plain TCP or
+//! server; MySQL 8's (caching_sha2_password, sha256_password, mysql_clear_password) and MariaDB
+//! 11.6's parsec, which the local MariaDB cannot produce, against scripted peers that play the server byte for byte, over plain TCP or
 //! inside TLS (rustls as the server), and check exactly what the client wrote, with the expected
 //! values computed here, independently of the client. mysql_clear_password against the real server
 //! is in tests/tls.rs, next to the TLS MariaDB.
@@ -923,4 +923,147 @@ fn scripted_tls_clear_password_switch_is_followed_inside_tls() {
     let c = s.connect(&o).unwrap().expect("mysql_clear_password over TLS");
     s.close(c).unwrap().unwrap();
     assert_eq!(peer.join().unwrap(), b"Sekrit-pw-42\0");
+}
+
+// ---------------------------------------------------------------------------------------------
+// MariaDB's parsec (11.6+; this machine's MariaDB is older), scripted from MariaDB's server and
+// Connector/C sources: AuthSwitchRequest with a 32-byte scramble, an empty packet back, the
+// ext-salt ('P', iteration factor, 18-byte salt), then client scramble || ed25519 signature of
+// server scramble || client scramble. The peer checks the signature with openssl, from a key it
+// derives with openssl's PBKDF2, so nothing of the client's crypto is reused.
+
+const PARSEC_SCRAMBLE: [u8; 32] = *b"\x00parsec-server-scramble-32-byt\xfe\x01";
+const PARSEC_SALT: [u8; 18] = *b"\x01\x02salt-of-18-byt\xff\x00";
+
+/// A MariaDB 11.8 Initial Handshake Packet (default plugin mysql_native_password), with NONCE.
+fn mariadb_handshake() -> Vec<u8> {
+    let mut h = mysql8_handshake("mysql_native_password");
+    h.splice(1..7, b"5.5.5-11.8.3-MariaDB".iter().copied());
+    h
+}
+
+/// The ext-salt as the server sends it: `prefixed` as MariaDB with MDEV-37554 does (0x01 first),
+/// or bare as older MariaDB servers do ('P' needs no escaping there).
+fn parsec_ext_salt(factor: u8, prefixed: bool) -> Vec<u8> {
+    let mut p = if prefixed { vec![0x01] } else { Vec::new() };
+    p.push(b'P');
+    p.push(factor);
+    p.extend_from_slice(&PARSEC_SALT);
+    p
+}
+
+/// Whether `response` (client scramble || signature) is what a parsec server accepts for
+/// `password`: the ed25519 seed is PBKDF2-HMAC-SHA512(password, salt, 1024 << factor) by openssl.
+fn parsec_verifies(password: &str, factor: u8, response: &[u8]) -> bool {
+    assert_eq!(response.len(), 96, "client scramble and signature: {response:?}");
+    let dir = std::env::temp_dir().join(format!("cymysql-wasi-parsec-{}-{}", std::process::id(), rand_suffix()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let salt: String = PARSEC_SALT.iter().map(|b| format!("{b:02x}")).collect();
+    let seed = Command::new("openssl")
+        .args(["kdf", "-binary", "-keylen", "32", "-kdfopt", "digest:SHA512"])
+        .arg("-kdfopt")
+        .arg(format!("pass:{password}"))
+        .arg("-kdfopt")
+        .arg(format!("hexsalt:{salt}"))
+        .arg("-kdfopt")
+        .arg(format!("iter:{}", 1024u32 << factor))
+        .arg("PBKDF2")
+        .output()
+        .unwrap();
+    assert!(seed.status.success(), "{}", String::from_utf8_lossy(&seed.stderr));
+    assert_eq!(seed.stdout.len(), 32);
+    // PKCS#8 for a raw Ed25519 private key: a fixed 16-byte DER prefix, then the 32-byte seed.
+    let mut der = b"\x30\x2e\x02\x01\x00\x30\x05\x06\x03\x2b\x65\x70\x04\x22\x04\x20".to_vec();
+    der.extend_from_slice(&seed.stdout);
+    std::fs::write(dir.join("key.der"), der).unwrap();
+    let mut message = PARSEC_SCRAMBLE.to_vec();
+    message.extend_from_slice(&response[..32]);
+    std::fs::write(dir.join("msg"), message).unwrap();
+    std::fs::write(dir.join("sig"), &response[32..]).unwrap();
+    let out = Command::new("openssl")
+        .args(["pkeyutl", "-verify", "-keyform", "DER", "-inkey", "key.der", "-rawin", "-in", "msg", "-sigfile", "sig"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    out.status.success()
+}
+
+/// A parsec server for `password`: the client's packets after the switch, and whether it accepted.
+fn parsec_peer(password: &'static str, factor: u8, prefixed: bool) -> (u16, JoinHandle<(Vec<u8>, Vec<u8>, bool)>) {
+    scripted(move |p| {
+        p.send(0, &mariadb_handshake());
+        p.expect(1);
+        // MariaDB sends the scramble with no trailing NUL.
+        p.send(2, &[&b"\xfeparsec\0"[..], &PARSEC_SCRAMBLE].concat());
+        let salt_request = p.expect(3);
+        p.send(4, &parsec_ext_salt(factor, prefixed));
+        let response = p.expect(5);
+        let accepted = parsec_verifies(password, factor, &response);
+        p.send(6, if accepted { OK } else { ACCESS_DENIED });
+        if accepted {
+            p.serve_until_quit();
+        }
+        (salt_request, response, accepted)
+    })
+}
+
+#[test]
+fn scripted_parsec_signs_both_scrambles() {
+    let mut s = session();
+    let mut client_scrambles = Vec::new();
+    for (factor, prefixed) in [(0, false), (1, true), (3, false)] {
+        let (port, peer) = parsec_peer("pässwörd ✓", factor, prefixed);
+        let o = scripted_options(&mut s, port, "u", "pässwörd ✓");
+        let c = s.connect(&o).unwrap().unwrap_or_else(|e| panic!("parsec, factor {factor}: {e:?}"));
+        s.close(c).unwrap().unwrap();
+        let (salt_request, response, accepted) = peer.join().unwrap();
+        assert_eq!(salt_request, b"", "an empty packet asks for the ext-salt");
+        assert!(accepted, "factor {factor}: the signature does not verify");
+        client_scrambles.push(response[..32].to_vec());
+    }
+    assert_ne!(client_scrambles[0], client_scrambles[1], "the client scramble is random");
+}
+
+#[test]
+fn scripted_parsec_wrong_password_is_1045() {
+    let mut s = session();
+    for passwd in ["pässwörd", "", "pässwörd ✓ "] {
+        let (port, peer) = parsec_peer("pässwörd ✓", 0, true);
+        let o = scripted_options(&mut s, port, "u", passwd);
+        let e = s.connect(&o).unwrap().unwrap_err();
+        assert_kind(&e, ErrorKind::Operational, Some(1045));
+        let (_, _, accepted) = peer.join().unwrap();
+        assert!(!accepted, "{passwd:?} was accepted");
+    }
+}
+
+#[test]
+fn scripted_parsec_empty_password() {
+    let (port, peer) = parsec_peer("", 0, false);
+    let mut s = session();
+    let o = scripted_options(&mut s, port, "u", "");
+    let c = s.connect(&o).unwrap().expect("parsec with an empty password");
+    s.close(c).unwrap().unwrap();
+    assert!(peer.join().unwrap().2);
+}
+
+#[test]
+fn scripted_parsec_bad_ext_salt_is_an_error_not_a_hang() {
+    // An iteration factor above 3 (MariaDB's client refuses it too) and a short ext-salt.
+    for ext_salt in [parsec_ext_salt(40, true), parsec_ext_salt(0, true)[..10].to_vec()] {
+        let (port, peer) = scripted(move |p| {
+            p.send(0, &mariadb_handshake());
+            p.expect(1);
+            p.send(2, &[&b"\xfeparsec\0"[..], &PARSEC_SCRAMBLE].concat());
+            p.expect(3);
+            p.send(4, &ext_salt);
+            p.drain()
+        });
+        let mut s = session();
+        let o = scripted_options(&mut s, port, "u", "secret");
+        let e = s.connect(&o).expect("no trap").unwrap_err();
+        assert_kind(&e, ErrorKind::Operational, Some(2027));
+        assert_eq!(peer.join().unwrap(), b"", "nothing sent after a bad ext-salt");
+    }
 }

@@ -518,13 +518,15 @@ impl Conn {
                     let response = plugin.start(r.rest())?;
                     self.write_packet(&response).await?;
                 }
-                // AuthMoreData: the plugin's exchange goes on.
-                Some((0x01, data)) => match plugin.on_more_data(data)? {
-                    AuthStep::Send(reply) => self.write_packet(&reply).await?,
-                    AuthStep::Wait => {}
-                },
-                Some((&header, _)) => {
-                    return Err(ProtocolError::UnexpectedPacket { context: "authentication result", header }.into())
+                // AuthMoreData: the plugin's exchange goes on. MariaDB servers from before MDEV-37554
+                // prefix plugin data with 0x01 only when its first byte could be mistaken for another
+                // packet, so any other first byte is plugin data too (parsec's ext-salt starts with 'P').
+                Some((&header, data)) => {
+                    let data = if header == 0x01 { data } else { &packet[..] };
+                    match plugin.on_more_data(data)? {
+                        AuthStep::Send(reply) => self.write_packet(&reply).await?,
+                        AuthStep::Wait => {}
+                    }
                 }
                 None => return Err(ProtocolError::Truncated("authentication result").into()),
             }

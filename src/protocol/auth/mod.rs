@@ -9,6 +9,7 @@ pub mod clear_password;
 pub mod context;
 pub mod ed25519;
 pub mod native_password;
+pub mod parsec;
 mod rsa_password;
 pub mod sha256_password;
 
@@ -46,6 +47,7 @@ pub fn plugin_for(name: &str, password: &str, context: &AuthContext) -> Result<B
     Ok(match name {
         native_password::NAME => Box::new(native_password::NativePassword::new(password)),
         ed25519::NAME => Box::new(ed25519::ClientEd25519::new(password)),
+        parsec::NAME => Box::new(parsec::Parsec::new(password, system_random)),
         caching_sha2_password::NAME => Box::new(caching_sha2_password::CachingSha2Password::new(
             password,
             system_random,
@@ -106,7 +108,7 @@ mod tests {
     #[test]
     fn plugins_by_name() {
         let plain = AuthContext::default();
-        for name in ["mysql_native_password", "client_ed25519", "caching_sha2_password", "sha256_password"] {
+        for name in ["mysql_native_password", "client_ed25519", "parsec", "caching_sha2_password", "sha256_password"] {
             assert_eq!(plugin_for(name, "pw", &plain).map(|p| p.name()).ok(), Some(name));
         }
         match plugin_for("auth_gssapi_client", "pw", &plain).err() {
