@@ -129,13 +129,16 @@ fn packet(seq: u8, payload: &[u8]) -> Vec<u8> {
 
 /// A MySQL 8.0 Initial Handshake Packet announcing `plugin`, with NONCE.
 fn mysql8_handshake(plugin: &str) -> Vec<u8> {
+    // Capabilities as MySQL 8.0 sends them (CLIENT_LONG_PASSWORD set: no MariaDB extensions).
+    handshake_with_capabilities(plugin, 0xdfff_ffff)
+}
+
+fn handshake_with_capabilities(plugin: &str, caps: u32) -> Vec<u8> {
     let mut h = vec![10];
     h.extend_from_slice(b"8.0.36\0");
     h.extend_from_slice(&7u32.to_le_bytes());
     h.extend_from_slice(&NONCE[..8]);
     h.push(0);
-    // Capabilities as MySQL 8.0 sends them (CLIENT_LONG_PASSWORD set: no MariaDB extensions).
-    let caps: u32 = 0xdfff_ffff;
     h.extend_from_slice(&(caps as u16).to_le_bytes());
     h.push(255); // utf8mb4_0900_ai_ci
     h.extend_from_slice(&2u16.to_le_bytes());
@@ -676,6 +679,35 @@ fn scripted_sha256_password_with_the_callers_key_sends_the_password_first() {
     let r = peer.join().unwrap();
     assert_eq!(r.plugin, "sha256_password");
     assert_eq!(rsa_decrypt(&r.auth), xor_password(b"secret", NONCE));
+}
+
+#[test]
+fn scripted_long_first_response_waits_for_the_switch_without_lenenc_auth_data() {
+    // A server without CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA takes at most 255 bytes of auth data in
+    // HandshakeResponse41: the 256-byte RSA block is not cut short but sent after the switch.
+    const CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA: u32 = 1 << 21;
+    let public = String::from_utf8(rsa_key().1.clone()).unwrap();
+    let (port, peer) = scripted(|p| {
+        p.send(
+            0,
+            &handshake_with_capabilities("sha256_password", 0xdfff_ffff & !CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA),
+        );
+        let response = parse_response(&p.expect(1));
+        p.send(2, &auth_switch("sha256_password", NONCE2));
+        let sealed = p.expect(3);
+        p.send(4, OK);
+        p.serve_until_quit();
+        (response, sealed)
+    });
+    let mut s = session();
+    let mut o = scripted_options(&mut s, port, "u", "secret");
+    o.server_public_key = Some(public);
+    let c = s.connect(&o).unwrap().expect("sha256_password after the switch");
+    s.close(c).unwrap().unwrap();
+    let (r, sealed) = peer.join().unwrap();
+    assert_eq!(r.plugin, "mysql_native_password");
+    assert_eq!(r.auth, sha1_scramble(b"secret", NONCE));
+    assert_eq!(rsa_decrypt(&sealed), xor_password(b"secret", NONCE2));
 }
 
 #[test]

@@ -473,9 +473,12 @@ impl Conn {
         // A default plugin we cannot start is answered with native_password: the server then switches.
         let native = |context| plugin_for("mysql_native_password", &passwd, context);
         let mut plugin = plugin_for(default_plugin, &passwd, &context).or_else(|_| native(&context))?;
+        // Without CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA the response's length is a single byte: a
+        // longer one (an RSA block, a long password) goes as its own packet after the server's switch.
+        let fits = |r: &[u8]| r.len() <= 255 || self.capabilities & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA != 0;
         let response = match plugin.start(&hs.auth_plugin_data) {
-            Ok(r) => r,
-            Err(_) => {
+            Ok(r) if fits(&r) => r,
+            _ => {
                 plugin = native(&context)?;
                 plugin.start(&hs.auth_plugin_data)?
             }

@@ -131,12 +131,14 @@ mod tests {
         let o = ConnectOptions {
             passwd: "hunter2-Secret".into(),
             ssl: Some(SslOptions { key: Some("-----BEGIN PRIVATE KEY----- s3cr3t".into()), ..SslOptions::default() }),
+            server_public_key: Some("-----BEGIN PUBLIC KEY----- MIIBIjAN".into()),
             ..ConnectOptions::default()
         };
         for text in [format!("{o:?}"), format!("{o:#?}")] {
             assert!(!text.contains("hunter2-Secret"), "{text}");
             assert!(!text.contains("s3cr3t"), "{text}");
             assert!(text.contains("<redacted>"));
+            assert!(!text.contains("MIIBIjAN"), "{text}");
         }
     }
 }
