@@ -1021,8 +1021,18 @@ fn parsec_verifies(password: &str, factor: u8, response: &[u8]) -> bool {
     out.status.success()
 }
 
-/// A parsec server for `password`: the client's packets after the switch, and whether it accepted.
-fn parsec_peer(password: &'static str, factor: u8, prefixed: bool) -> (u16, JoinHandle<(Vec<u8>, Vec<u8>, bool)>) {
+/// What a scripted parsec server saw of one login.
+struct ParsecLogin {
+    /// The client's packet after the switch (empty: "send the ext-salt").
+    salt_request: Vec<u8>,
+    /// Client scramble || signature.
+    response: Vec<u8>,
+    /// Whether the signature verified for the server's password.
+    accepted: bool,
+}
+
+/// A parsec server for `password`.
+fn parsec_peer(password: &'static str, factor: u8, prefixed: bool) -> (u16, JoinHandle<ParsecLogin>) {
     scripted(move |p| {
         p.send(0, &mariadb_handshake());
         p.expect(1);
@@ -1036,7 +1046,7 @@ fn parsec_peer(password: &'static str, factor: u8, prefixed: bool) -> (u16, Join
         if accepted {
             p.serve_until_quit();
         }
-        (salt_request, response, accepted)
+        ParsecLogin { salt_request, response, accepted }
     })
 }
 
@@ -1049,10 +1059,10 @@ fn scripted_parsec_signs_both_scrambles() {
         let o = scripted_options(&mut s, port, "u", "pässwörd ✓");
         let c = s.connect(&o).unwrap().unwrap_or_else(|e| panic!("parsec, factor {factor}: {e:?}"));
         s.close(c).unwrap().unwrap();
-        let (salt_request, response, accepted) = peer.join().unwrap();
-        assert_eq!(salt_request, b"", "an empty packet asks for the ext-salt");
-        assert!(accepted, "factor {factor}: the signature does not verify");
-        client_scrambles.push(response[..32].to_vec());
+        let login = peer.join().unwrap();
+        assert_eq!(login.salt_request, b"", "an empty packet asks for the ext-salt");
+        assert!(login.accepted, "factor {factor}: the signature does not verify");
+        client_scrambles.push(login.response[..32].to_vec());
     }
     assert_ne!(client_scrambles[0], client_scrambles[1], "the client scramble is random");
 }
@@ -1065,8 +1075,7 @@ fn scripted_parsec_wrong_password_is_1045() {
         let o = scripted_options(&mut s, port, "u", passwd);
         let e = s.connect(&o).unwrap().unwrap_err();
         assert_kind(&e, ErrorKind::Operational, Some(1045));
-        let (_, _, accepted) = peer.join().unwrap();
-        assert!(!accepted, "{passwd:?} was accepted");
+        assert!(!peer.join().unwrap().accepted, "{passwd:?} was accepted");
     }
 }
 
@@ -1077,7 +1086,7 @@ fn scripted_parsec_empty_password() {
     let o = scripted_options(&mut s, port, "u", "");
     let c = s.connect(&o).unwrap().expect("parsec with an empty password");
     s.close(c).unwrap().unwrap();
-    assert!(peer.join().unwrap().2);
+    assert!(peer.join().unwrap().accepted);
 }
 
 #[test]
