@@ -37,7 +37,7 @@ pub trait AuthPlugin {
     fn on_more_data(&mut self, data: &[u8]) -> Result<AuthStep, Error>;
 }
 
-/// Fills a buffer with cryptographically secure random bytes (used by the RSA exchanges).
+/// Fills a buffer with cryptographically secure random bytes (RSA padding, parsec's client scramble).
 pub type FillRandom = fn(&mut [u8]) -> Result<(), Error>;
 
 /// The plugin the server names, for `password` in `context`; an unknown name is NotSupported
