@@ -1,12 +1,12 @@
 //! TLS inside the component against MariaDB started with a test CA: verification of the chain and
-//! of the host name, REQUIRE SSL and REQUIRE X509 accounts, no downgrade, and a 20 MiB value.
+//! of the host name, REQUIRE SSL and REQUIRE X509 accounts, no downgrade, a 20 MiB value, and
+//! mysql_clear_password, which the server asks for through the test plugin of `mariadb-test`.
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
+use common::pki::pki;
 use common::*;
 use host_test::driver::{ConnectOptions, ErrorKind, Session, SslOptions, Value};
 use host_test::server::TestServer;
@@ -14,69 +14,6 @@ use host_test::server::TestServer;
 const TLS_USER: &str = "tls_user";
 const TLS_PASSWORD: &str = "tls-secret";
 const X509_USER: &str = "x509_user";
-
-/// PEM texts of the test PKI, made once per test binary with `openssl`.
-struct Pki {
-    ca: String,
-    other_ca: String,
-    client_cert: String,
-    client_key: String,
-    dir: PathBuf,
-}
-
-/// Runs `openssl` in `dir` with `args` (split at spaces: no argument holds one).
-fn openssl(dir: &Path, args: &str) {
-    let out = Command::new("openssl").args(args.split_whitespace()).current_dir(dir).output().expect("run openssl");
-    assert!(out.status.success(), "openssl {args}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-const EC_KEY: &str = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-
-/// A self-signed CA: `NAME.pem`, `NAME.key`.
-fn make_ca(dir: &Path, name: &str) {
-    openssl(
-        dir,
-        &format!(
-            "req -x509 {EC_KEY} -keyout {name}.key -out {name}.pem -days 2 -subj /CN=cymysql-wasi-{name} \
-             -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign"
-        ),
-    );
-}
-
-/// A leaf certificate `NAME.pem`/`NAME.key` signed by `ca`, with the given extensions.
-fn make_leaf(dir: &Path, ca: &str, name: &str, extensions: &str) {
-    std::fs::write(dir.join(format!("{name}.ext")), extensions).unwrap();
-    openssl(dir, &format!("req {EC_KEY} -keyout {name}.key -out {name}.csr -subj /CN={name}"));
-    openssl(
-        dir,
-        &format!(
-            "x509 -req -in {name}.csr -CA {ca}.pem -CAkey {ca}.key -CAcreateserial -out {name}.pem -days 2 \
-             -extfile {name}.ext"
-        ),
-    );
-}
-
-fn pki() -> &'static Pki {
-    static PKI: OnceLock<Pki> = OnceLock::new();
-    PKI.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("cymysql-wasi-tls-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        make_ca(&dir, "ca");
-        make_ca(&dir, "other_ca");
-        let server_ext = "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n";
-        make_leaf(&dir, "ca", "server", &format!("{server_ext}subjectAltName=IP:127.0.0.1,DNS:localhost\n"));
-        make_leaf(&dir, "ca", "localhost_only", &format!("{server_ext}subjectAltName=DNS:localhost\n"));
-        make_leaf(&dir, "ca", "client", "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n");
-        let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
-        Pki {
-            ca: read("ca.pem"),
-            other_ca: read("other_ca.pem"),
-            client_cert: read("client.pem"),
-            client_key: read("client.key"),
-            dir,
-        }
-    })
-}
 
 /// A MariaDB serving `leaf` (a certificate of `pki()`), with the TLS-only accounts.
 fn start_tls_server(leaf: &str) -> TestServer {
@@ -86,6 +23,8 @@ fn start_tls_server(leaf: &str) -> TestServer {
         format!("--ssl-ca={}", file("ca.pem".into())),
         format!("--ssl-cert={}", file(format!("{leaf}.pem"))),
         format!("--ssl-key={}", file(format!("{leaf}.key"))),
+        // auth_test_plugin (mysql_clear_password) declares no maturity: "unknown".
+        "--plugin-maturity=unknown".to_string(),
     ];
     let server = TestServer::start_with_args(&args).expect("start MariaDB with TLS");
     server
@@ -243,4 +182,102 @@ fn a_20_mib_value_over_tls() {
     let sent = "x".repeat(len);
     assert_eq!(scalar(&mut s, c, &format!("SELECT LENGTH('{sent}')")), Value::Int(len as i64));
     assert_eq!(scalar(&mut s, c, "SELECT 1"), Value::Int(1));
+}
+
+// ---------------------------------------------------------------------------------------------
+// mysql_clear_password against the real server. MariaDB's auth_test_plugin (package mariadb-test)
+// holds cleartext_plugin_server, which asks the client for mysql_clear_password and compares what
+// it receives with the account's authentication string. The server's default plugin is
+// mysql_native_password, so every login goes through an AuthSwitchRequest.
+
+const CLEAR_USER: &str = "clear_user";
+const CLEAR_PASSWORD: &str = "clear-Secret-7";
+const CLEAR_EMPTY_USER: &str = "clear_empty";
+
+/// Installs auth_test_plugin in the TLS server and creates the clear-text accounts, once.
+fn cleartext_users() -> &'static TestServer {
+    static READY: OnceLock<()> = OnceLock::new();
+    let server = tls_server();
+    READY.get_or_init(|| {
+        let installed = server
+            .admin_sql("SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'cleartext_plugin_server'")
+            .unwrap();
+        if installed.trim() == "0" {
+            server
+                .admin_sql("INSTALL SONAME 'auth_test_plugin'")
+                .expect("auth_test_plugin.so from mariadb-test (scripts/setup installs it)");
+        }
+        server
+            .admin_sql(&format!(
+                "CREATE OR REPLACE USER '{CLEAR_USER}'@'127.0.0.1' IDENTIFIED VIA cleartext_plugin_server AS \
+                 '{CLEAR_PASSWORD}'; \
+                 CREATE OR REPLACE USER '{CLEAR_EMPTY_USER}'@'127.0.0.1' IDENTIFIED VIA cleartext_plugin_server AS ''; \
+                 GRANT ALL ON test.* TO '{CLEAR_USER}'@'127.0.0.1', '{CLEAR_EMPTY_USER}'@'127.0.0.1'"
+            ))
+            .unwrap();
+    });
+    server
+}
+
+fn cleartext_options(s: &mut Session, user: &str, passwd: &str, ssl: Option<SslOptions>) -> ConnectOptions {
+    let mut o = tls_options(s, cleartext_users(), ssl);
+    o.user = user.into();
+    o.passwd = passwd.into();
+    o
+}
+
+#[test]
+fn cleartext_plugin_server_over_tls() {
+    let mut s = session();
+    let o = cleartext_options(&mut s, CLEAR_USER, CLEAR_PASSWORD, Some(verified(&pki().ca)));
+    let c = s.connect(&o).unwrap().expect("mysql_clear_password inside TLS");
+    assert!(!cipher(&mut s, c).is_empty(), "the session is not encrypted");
+    assert_eq!(scalar(&mut s, c, "SELECT CURRENT_USER()"), Value::Text(format!("{CLEAR_USER}@127.0.0.1")));
+}
+
+#[test]
+fn cleartext_plugin_server_wrong_password_over_tls_is_1045() {
+    let mut s = session();
+    for passwd in ["clear-secret-7", "", "clear-Secret-7 "] {
+        let o = cleartext_options(&mut s, CLEAR_USER, passwd, Some(verified(&pki().ca)));
+        let e = s.connect(&o).unwrap().unwrap_err();
+        assert_kind(&e, ErrorKind::Operational, Some(1045));
+    }
+}
+
+#[test]
+fn cleartext_plugin_server_empty_password_over_tls() {
+    let mut s = session();
+    let o = cleartext_options(&mut s, CLEAR_EMPTY_USER, "", Some(verified(&pki().ca)));
+    let c = s.connect(&o).unwrap().expect("an empty password is a lone NUL");
+    assert_eq!(scalar(&mut s, c, "SELECT CURRENT_USER()"), Value::Text(format!("{CLEAR_EMPTY_USER}@127.0.0.1")));
+    let o = cleartext_options(&mut s, CLEAR_EMPTY_USER, "x", Some(verified(&pki().ca)));
+    assert_kind(&s.connect(&o).unwrap().unwrap_err(), ErrorKind::Operational, Some(1045));
+}
+
+#[test]
+fn cleartext_plugin_server_without_tls_is_refused_naming_the_plugin() {
+    let mut s = session();
+    let o = cleartext_options(&mut s, CLEAR_USER, CLEAR_PASSWORD, None);
+    assert!(!o.allow_cleartext_password, "off by default");
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::NotSupported, None);
+    assert!(e.message.contains("mysql_clear_password"), "{e:?}");
+    assert!(!e.message.contains(CLEAR_PASSWORD), "{e:?}");
+}
+
+#[test]
+fn cleartext_plugin_server_without_tls_when_allowed() {
+    let mut s = session();
+    let mut o = cleartext_options(&mut s, CLEAR_USER, CLEAR_PASSWORD, None);
+    o.allow_cleartext_password = true;
+    let c = s.connect(&o).unwrap().expect("clear text over plain TCP, as asked");
+    assert!(cipher(&mut s, c).is_empty(), "the session was meant to be plain TCP");
+    assert_eq!(scalar(&mut s, c, "SELECT CURRENT_USER()"), Value::Text(format!("{CLEAR_USER}@127.0.0.1")));
+    o.passwd = "wrong".into();
+    assert_kind(&s.connect(&o).unwrap().unwrap_err(), ErrorKind::Operational, Some(1045));
+    // The URL form of the option.
+    let url = format!("{}?allow_cleartext_password=true", cleartext_users().url("test"));
+    let o = s.options_from_url(&url).unwrap().unwrap();
+    assert!(o.allow_cleartext_password);
 }

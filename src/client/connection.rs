@@ -12,7 +12,7 @@ use super::options::{ConnectOptions, SslOptions};
 use super::tls::TlsStream;
 use super::transport::{with_timeout, Runtime, Transport};
 use crate::error::{Error, ProtocolError};
-use crate::protocol::auth::{plugin_for, AuthStep};
+use crate::protocol::auth::{plugin_for, AuthContext, AuthStep, ServerPublicKey};
 use crate::protocol::buf::Reader;
 use crate::protocol::charset::{charset_by_name, Charset};
 use crate::protocol::codec::PacketCodec;
@@ -375,6 +375,8 @@ impl Conn {
             return Err(Error::NotSupported("ssl: this component was built without TLS".into()));
         }
         let charset = charset_by_name(&options.charset)?;
+        // Checked before any byte goes out: a key that cannot be used is the caller's mistake.
+        let server_public_key = options.server_public_key.as_deref().map(ServerPublicKey::from_pem).transpose()?;
         let timeout = options.connect_timeout;
         let rt = runtime.clone();
         let mut conn = with_timeout(rt.as_ref(), timeout, "connect_timeout", async {
@@ -403,7 +405,7 @@ impl Conn {
                 unsafe_charset: None,
                 compression: None,
             };
-            conn.handshake().await?;
+            conn.handshake(server_public_key).await?;
             // Compression starts with the first command after the handshake's OK.
             let algorithm = if conn.capabilities & CLIENT_COMPRESS != 0 {
                 Some(Algorithm::Zlib)
@@ -448,7 +450,7 @@ impl Conn {
         Err(Error::NotSupported("ssl: this component was built without TLS".into()))
     }
 
-    async fn handshake(&mut self) -> Result<(), Error> {
+    async fn handshake(&mut self, server_public_key: Option<ServerPublicKey>) -> Result<(), Error> {
         self.codec.reset_seq();
         let first = self.read_packet().await?;
         if first.first() == Some(&0xFF) {
@@ -494,17 +496,25 @@ impl Conn {
         self.status = hs.status_flags;
 
         let passwd = self.options.passwd.clone();
+        let context = AuthContext {
+            secure_transport: self.capabilities & CLIENT_SSL != 0,
+            allow_cleartext_password: self.options.allow_cleartext_password,
+            server_public_key,
+        };
         let default_plugin = match hs.auth_plugin_name.as_str() {
             "" => "mysql_native_password",
             name => name,
         };
         // A default plugin we cannot start is answered with native_password: the server then switches.
-        let mut plugin =
-            plugin_for(default_plugin, &passwd).or_else(|_| plugin_for("mysql_native_password", &passwd))?;
+        let native = |context| plugin_for("mysql_native_password", &passwd, context);
+        let mut plugin = plugin_for(default_plugin, &passwd, &context).or_else(|_| native(&context))?;
+        // Without CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA the response's length is a single byte: a
+        // longer one (an RSA block, a long password) goes as its own packet after the server's switch.
+        let fits = |r: &[u8]| r.len() <= 255 || self.capabilities & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA != 0;
         let response = match plugin.start(&hs.auth_plugin_data) {
-            Ok(r) => r,
-            Err(_) => {
-                plugin = plugin_for("mysql_native_password", &passwd)?;
+            Ok(r) if fits(&r) => r,
+            _ => {
+                plugin = native(&context)?;
                 plugin.start(&hs.auth_plugin_data)?
             }
         };
@@ -542,17 +552,19 @@ impl Conn {
                     // AuthSwitchRequest: plugin name, then the new nonce (each plugin trims its own).
                     let mut r = Reader::new(body);
                     let name = String::from_utf8_lossy(r.null_terminated_or_rest()).into_owned();
-                    plugin = plugin_for(&name, &passwd)?;
+                    plugin = plugin_for(&name, &passwd, &context)?;
                     let response = plugin.start(r.rest())?;
                     self.write_packet(&response).await?;
                 }
-                // AuthMoreData: the plugin's exchange goes on.
-                Some((0x01, data)) => match plugin.on_more_data(data)? {
-                    AuthStep::Send(reply) => self.write_packet(&reply).await?,
-                    AuthStep::Wait => {}
-                },
-                Some((&header, _)) => {
-                    return Err(ProtocolError::UnexpectedPacket { context: "authentication result", header }.into())
+                // AuthMoreData: the plugin's exchange goes on. MariaDB servers from before MDEV-37554
+                // prefix plugin data with 0x01 only when its first byte could be mistaken for another
+                // packet, so any other first byte is plugin data too (parsec's ext-salt starts with 'P').
+                Some((&header, data)) => {
+                    let data = if header == 0x01 { data } else { &packet[..] };
+                    match plugin.on_more_data(data)? {
+                        AuthStep::Send(reply) => self.write_packet(&reply).await?,
+                        AuthStep::Wait => {}
+                    }
                 }
                 None => return Err(ProtocolError::Truncated("authentication result").into()),
             }

@@ -58,6 +58,12 @@ pub struct ConnectOptions {
     pub autocommit: Option<bool>,
     /// LOAD DATA LOCAL INFILE; off unless asked for.
     pub local_infile: bool,
+    /// Lets mysql_clear_password send the password without TLS (MySQL's `enable-cleartext-plugin`);
+    /// over TLS it is always allowed.
+    pub allow_cleartext_password: bool,
+    /// PEM text of the server's RSA public key (MySQL's `--server-public-key-path`): caching_sha2_password
+    /// and sha256_password then encrypt the password with it instead of asking the server for its key.
+    pub server_public_key: Option<String>,
 }
 
 impl Default for ConnectOptions {
@@ -82,6 +88,8 @@ impl Default for ConnectOptions {
             named_pipe: false,
             autocommit: Some(false),
             local_infile: false,
+            allow_cleartext_password: false,
+            server_public_key: None,
         }
     }
 }
@@ -108,6 +116,8 @@ impl fmt::Debug for ConnectOptions {
             .field("named_pipe", &self.named_pipe)
             .field("autocommit", &self.autocommit)
             .field("local_infile", &self.local_infile)
+            .field("allow_cleartext_password", &self.allow_cleartext_password)
+            .field("server_public_key", &self.server_public_key.as_ref().map(|_| "<pem>"))
             .finish()
     }
 }
@@ -121,12 +131,14 @@ mod tests {
         let o = ConnectOptions {
             passwd: "hunter2-Secret".into(),
             ssl: Some(SslOptions { key: Some("-----BEGIN PRIVATE KEY----- s3cr3t".into()), ..SslOptions::default() }),
+            server_public_key: Some("-----BEGIN PUBLIC KEY----- MIIBIjAN".into()),
             ..ConnectOptions::default()
         };
         for text in [format!("{o:?}"), format!("{o:#?}")] {
             assert!(!text.contains("hunter2-Secret"), "{text}");
             assert!(!text.contains("s3cr3t"), "{text}");
             assert!(text.contains("<redacted>"));
+            assert!(!text.contains("MIIBIjAN"), "{text}");
         }
     }
 }

@@ -28,7 +28,9 @@ const MAX_QUOTED_KEY_LEN: usize = 64;
 ///
 /// Query keys: `charset`, `connect_timeout` (seconds), `sql_mode`, `init_command`,
 /// `autocommit` and `local_infile` (`true`/`false`), `compress` (`zlib` or `zstd`),
-/// `client_flag` (a number), `ssl` (`true`, `false`, `verify_ca`, `verify_identity`).
+/// `client_flag` (a number), `ssl` (`true`, `false`, `verify_ca`, `verify_identity`),
+/// `allow_cleartext_password` (`true`/`false`) and `server_public_key` (PEM text, percent-encoded,
+/// `+` as `%2B`).
 /// An unknown key or an invalid value is an [`Error::Programming`].
 pub fn parse_url(url: &str) -> Result<ConnectOptions, Error> {
     let (scheme, rest) =
@@ -171,6 +173,9 @@ fn apply_query_param(opts: &mut ConnectOptions, key: &str, value: String) -> Res
         "init_command" => opts.init_command = Some(value),
         "autocommit" => opts.autocommit = Some(parse_bool(key, &value)?),
         "local_infile" => opts.local_infile = parse_bool(key, &value)?,
+        "allow_cleartext_password" => opts.allow_cleartext_password = parse_bool(key, &value)?,
+        // Checked at connect, with the other connection-time checks.
+        "server_public_key" => opts.server_public_key = Some(value),
         "compress" => match value.as_str() {
             "zlib" | "zstd" => opts.compress = Some(value),
             _ => return Err(invalid("URL parameter 'compress' must be 'zlib' or 'zstd'")),
@@ -306,7 +311,8 @@ mod tests {
         let opts = parse_url(
             "mysql://app:s3cret@db.example.com:3307/shop?charset=latin1&connect_timeout=2.5\
              &sql_mode=ANSI_QUOTES&init_command=SET%20%40x%3D1&autocommit=true&compress=zlib\
-             &local_infile=true&client_flag=65536&ssl=verify_identity",
+             &local_infile=true&client_flag=65536&ssl=verify_identity&allow_cleartext_password=yes\
+             &server_public_key=-----BEGIN%20PUBLIC%20KEY-----%0AMIIB%0A-----END%20PUBLIC%20KEY-----%0A",
         )
         .unwrap();
         assert_eq!(opts.user, "app");
@@ -322,6 +328,11 @@ mod tests {
         assert_eq!(opts.compress.as_deref(), Some("zlib"));
         assert!(opts.local_infile);
         assert_eq!(opts.client_flag, 65536);
+        assert!(opts.allow_cleartext_password);
+        assert_eq!(
+            opts.server_public_key.as_deref(),
+            Some("-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n")
+        );
         let ssl = opts.ssl.unwrap();
         assert!(ssl.verify_cert && ssl.verify_identity);
     }
@@ -339,6 +350,8 @@ mod tests {
         assert_eq!(opts.autocommit, defaults.autocommit);
         assert_eq!(opts.connect_timeout, defaults.connect_timeout);
         assert_eq!(opts.ssl, None);
+        assert!(!opts.allow_cleartext_password);
+        assert_eq!(opts.server_public_key, None);
 
         let opts = parse_url("MySQL:///").unwrap();
         assert_eq!(opts.host, "localhost");
@@ -409,6 +422,7 @@ mod tests {
             "mysql://h/?client_flag=4294967296",
             "mysql://h/?autocommit=perhaps",
             "mysql://h/?local_infile=",
+            "mysql://h/?allow_cleartext_password=maybe",
             "mysql://h/?compress=lz4",
             "mysql://h/?charset=",
             "mysql://h/db%",

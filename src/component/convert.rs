@@ -167,6 +167,8 @@ pub fn options_in(o: wit::ConnectOptions) -> Result<ConnectOptions, Error> {
         named_pipe: o.named_pipe,
         autocommit: o.autocommit,
         local_infile: o.local_infile,
+        allow_cleartext_password: o.allow_cleartext_password,
+        server_public_key: o.server_public_key,
     })
 }
 
@@ -197,5 +199,7 @@ pub fn options_out(o: &ConnectOptions) -> wit::ConnectOptions {
         named_pipe: o.named_pipe,
         autocommit: o.autocommit,
         local_infile: o.local_infile,
+        allow_cleartext_password: o.allow_cleartext_password,
+        server_public_key: o.server_public_key.clone(),
     }
 }

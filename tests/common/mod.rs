@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod pki;
+
 use host_test::driver::{Conn, ConnectOptions, Cur, DbError, ErrorKind, Host, Sandbox, Session, Value};
 use host_test::server::{self, TestServer};
 

@@ -1,10 +1,12 @@
 //! caching_sha2_password (MySQL 8's default): a SHA-256 scramble, then either the server's
-//! "fast auth success" or, when its cache is cold, the password itself, RSA-encrypted over plain TCP.
+//! "fast auth success" or, when its cache is cold, the password itself: in clear text inside TLS,
+//! RSA-encrypted over plain TCP.
 
 use sha2::{Digest, Sha256};
 
+use super::context::PasswordProtection;
 use super::rsa_password::{encrypt_password, parse_public_key};
-use super::{unexpected_more_data, AuthPlugin, AuthStep, FillRandom};
+use super::{unexpected_more_data, with_nul, AuthPlugin, AuthStep, FillRandom};
 use crate::error::Error;
 
 /// The plugin's name on the wire.
@@ -27,17 +29,18 @@ enum State {
     Done,
 }
 
-/// caching_sha2_password, without TLS: full authentication goes through the server's RSA key.
+/// caching_sha2_password; `protection` says how full authentication sends the password.
 pub struct CachingSha2Password {
     password: Vec<u8>,
     nonce: Vec<u8>,
     random: FillRandom,
+    protection: PasswordProtection,
     state: State,
 }
 
 impl CachingSha2Password {
-    pub fn new(password: Vec<u8>, random: FillRandom) -> CachingSha2Password {
-        CachingSha2Password { password, nonce: Vec::new(), random, state: State::Start }
+    pub fn new(password: Vec<u8>, random: FillRandom, protection: PasswordProtection) -> CachingSha2Password {
+        CachingSha2Password { password, nonce: Vec::new(), random, protection, state: State::Start }
     }
 }
 
@@ -59,10 +62,20 @@ impl AuthPlugin for CachingSha2Password {
                 self.state = State::Done;
                 Ok(AuthStep::Wait)
             }
-            (State::ScrambleSent, [PERFORM_FULL_AUTHENTICATION]) => {
-                self.state = State::KeyRequested;
-                Ok(AuthStep::Send(vec![REQUEST_PUBLIC_KEY]))
-            }
+            (State::ScrambleSent, [PERFORM_FULL_AUTHENTICATION]) => match &self.protection {
+                PasswordProtection::Tls => {
+                    self.state = State::Done;
+                    Ok(AuthStep::Send(with_nul(&self.password)))
+                }
+                PasswordProtection::CallerKey(key) => {
+                    self.state = State::Done;
+                    Ok(AuthStep::Send(encrypt_password(&self.password, &self.nonce, key.rsa(), self.random)?))
+                }
+                PasswordProtection::RequestServerKey => {
+                    self.state = State::KeyRequested;
+                    Ok(AuthStep::Send(vec![REQUEST_PUBLIC_KEY]))
+                }
+            },
             (State::KeyRequested, pem) => {
                 let key = parse_public_key(pem)?;
                 self.state = State::Done;
@@ -90,7 +103,7 @@ pub fn scramble(password: &[u8], nonce: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::super::rsa_password::tests::{fixed_random, PRIVATE_PEM, PUBLIC_PEM};
-    use super::super::rsa_password::xor_with_nonce;
+    use super::super::rsa_password::{xor_with_nonce, ServerPublicKey};
     use super::*;
 
     const NONCE: &[u8; 20] = b"\x0e\x1e\x2d\x6d\x4a\x64\x37\x22\x01\x1a\x4b\x30\x0c\x28\x0a\x4d\x2c\x06\x72\x4f";
@@ -114,9 +127,13 @@ mod tests {
         assert!(scramble(b"", NONCE).is_empty());
     }
 
+    fn plugin(password: &[u8]) -> CachingSha2Password {
+        CachingSha2Password::new(password.to_vec(), fixed_random, PasswordProtection::RequestServerKey)
+    }
+
     #[test]
     fn fast_auth() {
-        let mut p = CachingSha2Password::new(b"secret".to_vec(), fixed_random);
+        let mut p = plugin(b"secret");
         let mut switch_nonce = NONCE.to_vec();
         switch_nonce.push(0);
         assert_eq!(p.start(&switch_nonce).unwrap(), scramble(b"secret", NONCE));
@@ -128,7 +145,7 @@ mod tests {
     fn full_auth_with_the_servers_key() {
         use rsa::pkcs8::DecodePrivateKey;
         use rsa::Oaep;
-        let mut p = CachingSha2Password::new(b"secret".to_vec(), fixed_random);
+        let mut p = plugin(b"secret");
         p.start(NONCE).unwrap();
         assert_eq!(p.on_more_data(&[PERFORM_FULL_AUTHENTICATION]).unwrap(), AuthStep::Send(vec![REQUEST_PUBLIC_KEY]));
         let AuthStep::Send(sealed) = p.on_more_data(PUBLIC_PEM.as_bytes()).unwrap() else { panic!("nothing sent") };
@@ -139,13 +156,40 @@ mod tests {
     }
 
     #[test]
+    fn full_auth_over_tls_sends_the_password_with_its_nul() {
+        let mut p = CachingSha2Password::new("pässwörd".as_bytes().to_vec(), fixed_random, PasswordProtection::Tls);
+        assert_eq!(p.start(NONCE).unwrap(), scramble("pässwörd".as_bytes(), NONCE));
+        assert_eq!(
+            p.on_more_data(&[PERFORM_FULL_AUTHENTICATION]).unwrap(),
+            AuthStep::Send(b"p\xc3\xa4ssw\xc3\xb6rd\0".to_vec())
+        );
+        assert!(p.on_more_data(PUBLIC_PEM.as_bytes()).is_err(), "no key is read over TLS");
+    }
+
+    #[test]
+    fn full_auth_with_the_callers_key_asks_nothing() {
+        use rsa::pkcs8::DecodePrivateKey;
+        use rsa::Oaep;
+        let key = ServerPublicKey::from_pem(PUBLIC_PEM).unwrap();
+        let mut p = CachingSha2Password::new(b"secret".to_vec(), fixed_random, PasswordProtection::CallerKey(key));
+        p.start(NONCE).unwrap();
+        let AuthStep::Send(sealed) = p.on_more_data(&[PERFORM_FULL_AUTHENTICATION]).unwrap() else {
+            panic!("nothing sent")
+        };
+        let private = rsa::RsaPrivateKey::from_pkcs8_pem(PRIVATE_PEM).unwrap();
+        let plain = private.decrypt(Oaep::new::<sha1::Sha1>(), &sealed).unwrap();
+        assert_eq!(plain, xor_with_nonce(b"secret", NONCE).unwrap());
+        assert!(p.on_more_data(PUBLIC_PEM.as_bytes()).is_err());
+    }
+
+    #[test]
     fn unexpected_replies_are_errors() {
         for reply in [&b""[..], b"\x05", b"\x03\x03", b"-----BEGIN PUBLIC KEY-----"] {
-            let mut p = CachingSha2Password::new(b"secret".to_vec(), fixed_random);
+            let mut p = plugin(b"secret");
             p.start(NONCE).unwrap();
             assert!(p.on_more_data(reply).is_err(), "{reply:?}");
         }
-        let mut p = CachingSha2Password::new(b"secret".to_vec(), fixed_random);
+        let mut p = plugin(b"secret");
         p.start(NONCE).unwrap();
         p.on_more_data(&[PERFORM_FULL_AUTHENTICATION]).unwrap();
         assert!(p.on_more_data(b"not a key").is_err());

@@ -5,10 +5,16 @@
 //! until the server ends the exchange with OK_Packet or ERR_Packet.
 
 pub mod caching_sha2_password;
+pub mod clear_password;
+pub mod context;
 pub mod ed25519;
 pub mod native_password;
+pub mod parsec;
 mod rsa_password;
 pub mod sha256_password;
+
+pub use context::AuthContext;
+pub use rsa_password::ServerPublicKey;
 
 use crate::error::{Error, ProtocolError};
 
@@ -31,29 +37,43 @@ pub trait AuthPlugin {
     fn on_more_data(&mut self, data: &[u8]) -> Result<AuthStep, Error>;
 }
 
-/// Fills a buffer with cryptographically secure random bytes (used by the RSA exchanges).
+/// Fills a buffer with cryptographically secure random bytes (RSA padding, parsec's client scramble).
 pub type FillRandom = fn(&mut [u8]) -> Result<(), Error>;
 
-/// The plugin the server names, for `password`; an unknown name is NotSupported and named.
-pub fn plugin_for(name: &str, password: &str) -> Result<Box<dyn AuthPlugin>, Error> {
+/// The plugin the server names, for `password` in `context`; an unknown name is NotSupported
+/// and named, and so is mysql_clear_password where it would expose the password.
+pub fn plugin_for(name: &str, password: &str, context: &AuthContext) -> Result<Box<dyn AuthPlugin>, Error> {
     let password = password.as_bytes().to_vec();
     Ok(match name {
         native_password::NAME => Box::new(native_password::NativePassword::new(password)),
         ed25519::NAME => Box::new(ed25519::ClientEd25519::new(password)),
-        caching_sha2_password::NAME => {
-            Box::new(caching_sha2_password::CachingSha2Password::new(password, system_random))
+        parsec::NAME => Box::new(parsec::Parsec::new(password, system_random)),
+        caching_sha2_password::NAME => Box::new(caching_sha2_password::CachingSha2Password::new(
+            password,
+            system_random,
+            context.password_protection(),
+        )),
+        sha256_password::NAME => {
+            Box::new(sha256_password::Sha256Password::new(password, system_random, context.password_protection()))
         }
-        sha256_password::NAME => Box::new(sha256_password::Sha256Password::new(password, system_random)),
-        // It would send the password itself: refused until the connection can be encrypted.
-        "mysql_clear_password" => {
+        clear_password::NAME if context.cleartext_allowed() => Box::new(clear_password::ClearPassword::new(password)),
+        clear_password::NAME => {
             return Err(Error::NotSupported(
-                "authentication plugin 'mysql_clear_password': it sends the password in clear text, \
-                 which this build refuses without TLS"
+                "authentication plugin 'mysql_clear_password' sends the password in clear text: \
+                 it needs ssl, or allow_cleartext_password set"
                     .into(),
             ))
         }
         other => return Err(Error::NotSupported(format!("authentication plugin '{other}'"))),
     })
+}
+
+/// The password as the plugins that send it itself do: NUL-terminated.
+pub(crate) fn with_nul(password: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(password.len() + 1);
+    bytes.extend_from_slice(password);
+    bytes.push(0);
+    bytes
 }
 
 /// The error for an AuthMoreData packet a plugin does not expect at this point.
@@ -87,16 +107,31 @@ mod tests {
 
     #[test]
     fn plugins_by_name() {
-        for name in ["mysql_native_password", "client_ed25519", "caching_sha2_password", "sha256_password"] {
-            assert_eq!(plugin_for(name, "pw").map(|p| p.name()).ok(), Some(name));
+        let plain = AuthContext::default();
+        for name in ["mysql_native_password", "client_ed25519", "parsec", "caching_sha2_password", "sha256_password"] {
+            assert_eq!(plugin_for(name, "pw", &plain).map(|p| p.name()).ok(), Some(name));
         }
-        match plugin_for("auth_gssapi_client", "pw").err() {
+        match plugin_for("auth_gssapi_client", "pw", &plain).err() {
             Some(Error::NotSupported(m)) => assert!(m.contains("auth_gssapi_client"), "{m}"),
             other => panic!("{other:?}"),
         }
-        match plugin_for("mysql_clear_password", "pw").err() {
-            Some(Error::NotSupported(m)) => assert!(m.contains("mysql_clear_password"), "{m}"),
+    }
+
+    #[test]
+    fn clear_password_only_over_tls_or_when_allowed() {
+        match plugin_for("mysql_clear_password", "Sekrit-pw", &AuthContext::default()).err() {
+            Some(Error::NotSupported(m)) => {
+                assert!(m.contains("mysql_clear_password") && m.contains("allow_cleartext_password"), "{m}");
+                assert!(!m.contains("Sekrit-pw"), "{m}");
+            }
             other => panic!("{other:?}"),
+        }
+        let tls = AuthContext { secure_transport: true, ..AuthContext::default() };
+        let allowed = AuthContext { allow_cleartext_password: true, ..AuthContext::default() };
+        for context in [tls, allowed] {
+            let mut p = plugin_for("mysql_clear_password", "pw", &context).unwrap();
+            assert_eq!(p.name(), "mysql_clear_password");
+            assert_eq!(p.start(b"").unwrap(), b"pw\0");
         }
     }
 

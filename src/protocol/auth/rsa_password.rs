@@ -1,21 +1,55 @@
 //! The password exchange shared by caching_sha2_password and sha256_password over plain TCP:
 //! (password + NUL) XOR nonce, encrypted with RSA-OAEP (SHA-1) under the server's public key.
 
+use std::fmt;
+
 use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::pkcs8::DecodePublicKey;
 use rsa::rand_core::{CryptoRng, RngCore};
+use rsa::traits::PublicKeyParts;
 use rsa::{Oaep, RsaPublicKey};
 use sha1::Sha1;
 
 use super::FillRandom;
 use crate::error::{Error, ProtocolError};
 
+/// The RSA public key of the server's caching_sha2_password / sha256_password key pair, as the
+/// caller gives it (MySQL's `--server-public-key-path`) instead of the server sending it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ServerPublicKey(RsaPublicKey);
+
+impl ServerPublicKey {
+    /// The key from PEM text: SubjectPublicKeyInfo (`BEGIN PUBLIC KEY`, what the server's
+    /// `caching_sha2_password_public_key_path` holds) or PKCS#1 (`BEGIN RSA PUBLIC KEY`).
+    pub fn from_pem(pem: &str) -> Result<ServerPublicKey, Error> {
+        decode_pem(pem.as_bytes()).map(ServerPublicKey).ok_or_else(|| {
+            Error::Programming(
+                "server_public_key: not an RSA public key in PEM (BEGIN PUBLIC KEY or BEGIN RSA PUBLIC KEY)".into(),
+            )
+        })
+    }
+
+    pub(super) fn rsa(&self) -> &RsaPublicKey {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ServerPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ServerPublicKey(RSA {} bits)", self.0.size() * 8)
+    }
+}
+
 /// The server's public key as it sends it in AuthMoreData: PEM, SubjectPublicKeyInfo or PKCS#1.
 pub(super) fn parse_public_key(pem: &[u8]) -> Result<RsaPublicKey, Error> {
-    let bad = || Error::Protocol(ProtocolError::InvalidValue("RSA public key from the server"));
-    let text = std::str::from_utf8(pem).map_err(|_| bad())?;
+    decode_pem(pem).ok_or(Error::Protocol(ProtocolError::InvalidValue("RSA public key from the server")))
+}
+
+/// PEM in either form, ignoring surrounding whitespace and the NUL a server may append.
+fn decode_pem(pem: &[u8]) -> Option<RsaPublicKey> {
+    let text = std::str::from_utf8(pem).ok()?;
     let text = text.trim_matches(|c: char| c == '\0' || c.is_whitespace());
-    RsaPublicKey::from_public_key_pem(text).or_else(|_| RsaPublicKey::from_pkcs1_pem(text)).map_err(|_| bad())
+    RsaPublicKey::from_public_key_pem(text).or_else(|_| RsaPublicKey::from_pkcs1_pem(text)).ok()
 }
 
 /// The password XORed with the nonce, cycling through the nonce, NUL-terminated.
@@ -114,6 +148,19 @@ pub(super) mod tests {
         assert!(parse_public_key(b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").is_err());
         assert!(parse_public_key(b"\xff\xfe").is_err());
         assert!(parse_public_key(b"").is_err());
+    }
+
+    #[test]
+    fn caller_key_is_checked_when_given() {
+        let key = ServerPublicKey::from_pem(PUBLIC_PEM).unwrap();
+        assert_eq!(key.rsa(), &parse_public_key(PUBLIC_PEM.as_bytes()).unwrap());
+        assert_eq!(format!("{key:?}"), "ServerPublicKey(RSA 1024 bits)");
+        for bad in ["", "secret", PRIVATE_PEM, "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"] {
+            match ServerPublicKey::from_pem(bad) {
+                Err(Error::Programming(m)) => assert!(m.contains("server_public_key"), "{m}"),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -1,8 +1,10 @@
-//! sha256_password (MySQL 5.6+): without TLS, the client asks for the server's RSA public key
-//! and sends the password encrypted with it; an empty password is a single NUL.
+//! sha256_password (MySQL 5.6+): the password itself, NUL-terminated, inside TLS; without TLS,
+//! encrypted with the server's RSA public key (the caller's copy, or asked of the server). An
+//! empty password is a single NUL either way.
 
+use super::context::PasswordProtection;
 use super::rsa_password::{encrypt_password, parse_public_key};
-use super::{unexpected_more_data, AuthPlugin, AuthStep, FillRandom};
+use super::{unexpected_more_data, with_nul, AuthPlugin, AuthStep, FillRandom};
 use crate::error::Error;
 
 /// The plugin's name on the wire.
@@ -10,17 +12,18 @@ pub const NAME: &str = "sha256_password";
 /// The client's request for the server's RSA public key (the whole first response).
 pub const REQUEST_PUBLIC_KEY: u8 = 0x01;
 
-/// sha256_password over plain TCP, always through the server's RSA key.
+/// sha256_password; `protection` says how the password travels.
 pub struct Sha256Password {
     password: Vec<u8>,
     nonce: Vec<u8>,
     random: FillRandom,
+    protection: PasswordProtection,
     key_requested: bool,
 }
 
 impl Sha256Password {
-    pub fn new(password: Vec<u8>, random: FillRandom) -> Sha256Password {
-        Sha256Password { password, nonce: Vec::new(), random, key_requested: false }
+    pub fn new(password: Vec<u8>, random: FillRandom, protection: PasswordProtection) -> Sha256Password {
+        Sha256Password { password, nonce: Vec::new(), random, protection, key_requested: false }
     }
 }
 
@@ -31,12 +34,18 @@ impl AuthPlugin for Sha256Password {
 
     fn start(&mut self, nonce: &[u8]) -> Result<Vec<u8>, Error> {
         self.nonce = nonce[..nonce.len().min(20)].to_vec();
+        self.key_requested = false;
         if self.password.is_empty() {
-            self.key_requested = false;
             return Ok(vec![0]);
         }
-        self.key_requested = true;
-        Ok(vec![REQUEST_PUBLIC_KEY])
+        match &self.protection {
+            PasswordProtection::Tls => Ok(with_nul(&self.password)),
+            PasswordProtection::CallerKey(key) => encrypt_password(&self.password, &self.nonce, key.rsa(), self.random),
+            PasswordProtection::RequestServerKey => {
+                self.key_requested = true;
+                Ok(vec![REQUEST_PUBLIC_KEY])
+            }
+        }
     }
 
     fn on_more_data(&mut self, data: &[u8]) -> Result<AuthStep, Error> {
@@ -52,37 +61,64 @@ impl AuthPlugin for Sha256Password {
 #[cfg(test)]
 mod tests {
     use super::super::rsa_password::tests::{fixed_random, PRIVATE_PEM, PUBLIC_PEM};
-    use super::super::rsa_password::xor_with_nonce;
+    use super::super::rsa_password::{xor_with_nonce, ServerPublicKey};
     use super::*;
 
     const NONCE: &[u8; 20] = b"abcdefghijklmnopqrst";
 
+    fn requesting(password: &[u8]) -> Sha256Password {
+        Sha256Password::new(password.to_vec(), fixed_random, PasswordProtection::RequestServerKey)
+    }
+
+    fn decrypt(sealed: &[u8]) -> Vec<u8> {
+        use rsa::pkcs8::DecodePrivateKey;
+        let private = rsa::RsaPrivateKey::from_pkcs8_pem(PRIVATE_PEM).unwrap();
+        private.decrypt(rsa::Oaep::new::<sha1::Sha1>(), sealed).unwrap()
+    }
+
     #[test]
     fn empty_password_is_a_nul() {
-        let mut p = Sha256Password::new(Vec::new(), fixed_random);
-        assert_eq!(p.start(NONCE).unwrap(), vec![0]);
-        assert!(p.on_more_data(PUBLIC_PEM.as_bytes()).is_err());
+        let key = ServerPublicKey::from_pem(PUBLIC_PEM).unwrap();
+        for protection in
+            [PasswordProtection::RequestServerKey, PasswordProtection::Tls, PasswordProtection::CallerKey(key)]
+        {
+            let mut p = Sha256Password::new(Vec::new(), fixed_random, protection);
+            assert_eq!(p.start(NONCE).unwrap(), vec![0]);
+            assert!(p.on_more_data(PUBLIC_PEM.as_bytes()).is_err());
+        }
     }
 
     #[test]
     fn requests_the_key_then_sends_the_encrypted_password() {
-        use rsa::pkcs8::DecodePrivateKey;
-        use rsa::Oaep;
-        let mut p = Sha256Password::new(b"secret".to_vec(), fixed_random);
+        let mut p = requesting(b"secret");
         let mut switch_nonce = NONCE.to_vec();
         switch_nonce.push(0);
         assert_eq!(p.start(&switch_nonce).unwrap(), vec![REQUEST_PUBLIC_KEY]);
         let AuthStep::Send(sealed) = p.on_more_data(PUBLIC_PEM.as_bytes()).unwrap() else { panic!("nothing sent") };
-        let private = rsa::RsaPrivateKey::from_pkcs8_pem(PRIVATE_PEM).unwrap();
-        let plain = private.decrypt(Oaep::new::<sha1::Sha1>(), &sealed).unwrap();
-        assert_eq!(plain, xor_with_nonce(b"secret", NONCE).unwrap());
+        assert_eq!(decrypt(&sealed), xor_with_nonce(b"secret", NONCE).unwrap());
         // The exchange is over: more data is a protocol error.
         assert!(p.on_more_data(PUBLIC_PEM.as_bytes()).is_err());
     }
 
     #[test]
+    fn over_tls_the_password_itself() {
+        let mut p = Sha256Password::new(b"secret".to_vec(), fixed_random, PasswordProtection::Tls);
+        assert_eq!(p.start(NONCE).unwrap(), b"secret\0");
+        assert!(p.on_more_data(PUBLIC_PEM.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn with_the_callers_key_the_encrypted_password_comes_first() {
+        let key = ServerPublicKey::from_pem(PUBLIC_PEM).unwrap();
+        let mut p = Sha256Password::new(b"secret".to_vec(), fixed_random, PasswordProtection::CallerKey(key));
+        let sealed = p.start(NONCE).unwrap();
+        assert_eq!(decrypt(&sealed), xor_with_nonce(b"secret", NONCE).unwrap());
+        assert!(p.on_more_data(PUBLIC_PEM.as_bytes()).is_err());
+    }
+
+    #[test]
     fn garbage_instead_of_a_key_is_an_error() {
-        let mut p = Sha256Password::new(b"secret".to_vec(), fixed_random);
+        let mut p = requesting(b"secret");
         p.start(NONCE).unwrap();
         assert!(p.on_more_data(b"\x03").is_err());
     }
