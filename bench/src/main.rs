@@ -3,10 +3,13 @@
 //!
 //!     cargo run --release -p cymysql-bench [-- --runs N --out FILE]
 
+mod codec;
+
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
+use cymysql_wasi::protocol::compress::Algorithm;
 use host_test::driver::{Host, Params as WParams, Sandbox, Session, Statement, Value as WValue};
 use host_test::server::TestServer;
 use mysql_async::prelude::*;
@@ -503,6 +506,24 @@ fn main() -> Result<()> {
         }
     }
 
+    let mut codec_mib = 0.0;
+    if want("codec") {
+        eprintln!("[codec] zlib and zstd envelopes over W1's rows, natively");
+        let plain = codec::w1_packets(ROWS);
+        codec_mib = plain.len() as f64 / (1 << 20) as f64;
+        for _ in 0..runs {
+            for ([c, d, r], algorithm) in [
+                (["zlib_c", "zlib_d", "zlib_r"], Algorithm::Zlib),
+                (["zstd_c", "zstd_d", "zstd_r"], Algorithm::Zstd { level: 3 }),
+            ] {
+                let cost = codec::measure(algorithm, &plain);
+                push(c, cost.compress);
+                push(d, cost.decompress);
+                push(r, cost.ratio);
+            }
+        }
+    }
+
     let (mut before, mut peak) = (0, 0);
     if want("memory") {
         eprintln!("[memory] 1,000,000 rows streamed with fetchmany(1000) through the component");
@@ -608,6 +629,17 @@ fn main() -> Result<()> {
         peak as f64 / (1 << 20) as f64,
         before as f64 / (1 << 20) as f64
     ));
+    if let (Some(zc), Some(zd), Some(zr), Some(sc), Some(sd), Some(sr)) =
+        (m("zlib_c"), m("zlib_d"), m("zlib_r"), m("zstd_c"), m("zstd_d"), m("zstd_r"))
+    {
+        let per = |mib_s: f64| 1000.0 / mib_s;
+        table.push_str(&format!(
+            "\nCompressed protocol CPU, natively on one core, over W1's rows as text-protocol packets ({codec_mib:.0} MiB): \
+             zlib compresses {zc:.0} MiB/s ({:.1} ms per MiB) and decompresses {zd:.0} MiB/s ({:.1} ms per MiB), wire size {:.0}%; \
+             zstd (ruzstd, fastest) compresses {sc:.0} MiB/s ({:.1} ms per MiB) and decompresses {sd:.0} MiB/s ({:.1} ms per MiB), wire size {:.0}%.\n",
+            per(zc), per(zd), zr * 100.0, per(sc), per(sd), sr * 100.0
+        ));
+    }
     println!("{table}");
     std::fs::write(&out, &table)?;
     eprintln!("[done] written to {out}");
