@@ -268,7 +268,8 @@ impl Cursor {
     pub async fn fetchall(&mut self) -> Result<Vec<Row>, Error> {
         self.check_executed()?;
         self.pull(usize::MAX).await?;
-        Ok(self.rows.drain(..).collect())
+        // The queue's buffer becomes the result: no second buffer of every row, no moves.
+        Ok(Vec::from(std::mem::take(&mut self.rows)))
     }
 
     /// Moves to the next result of a multi-statement query; `false` when there is none.
