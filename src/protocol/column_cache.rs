@@ -19,7 +19,9 @@ pub struct ColumnCache {
     raw: Vec<u8>,
     ends: Vec<usize>,
     columns: Option<Rc<[Column]>>,
-    /// The result being read: its packets so far, and its columns once one differs from the cache.
+    /// The result being read: how many packets so far and, once one differs from the cache,
+    /// their bytes and columns (while all match, the cache already holds both).
+    count: usize,
     incoming_raw: Vec<u8>,
     incoming_ends: Vec<usize>,
     parsed: Vec<Column>,
@@ -29,6 +31,7 @@ pub struct ColumnCache {
 impl ColumnCache {
     /// Starts reading the definitions of a new result set.
     pub fn start(&mut self) {
+        self.count = 0;
         self.incoming_raw.clear();
         self.incoming_ends.clear();
         self.parsed.clear();
@@ -37,22 +40,24 @@ impl ColumnCache {
 
     /// Takes the next ColumnDefinition41 packet; an error is the error of parsing this packet.
     pub fn push(&mut self, packet: &[u8]) -> Result<(), ProtocolError> {
-        let index = self.incoming_ends.len();
-        let start = self.incoming_raw.len();
-        self.incoming_raw.extend_from_slice(packet);
-        self.incoming_ends.push(self.incoming_raw.len());
+        let index = self.count;
+        self.count += 1;
         if self.matching {
-            let cached_start = index.checked_sub(1).and_then(|i| self.ends.get(i)).copied().unwrap_or(0);
-            let cached = self.ends.get(index).and_then(|&end| self.raw.get(cached_start..end));
-            if cached == Some(packet) && start == cached_start {
+            let start = index.checked_sub(1).and_then(|i| self.ends.get(i)).copied().unwrap_or(0);
+            let cached = self.ends.get(index).and_then(|&end| self.raw.get(start..end));
+            if cached.is_some_and(|c| same_bytes(c, packet)) {
                 return Ok(());
             }
-            // The packets before this one matched: their columns are the cached ones.
+            // The packets before this one matched: their bytes and columns are the cached ones.
             self.matching = false;
+            self.incoming_raw.extend_from_slice(self.raw.get(..start).unwrap_or_default());
+            self.incoming_ends.extend(self.ends.iter().take(index));
             if let Some(columns) = &self.columns {
                 self.parsed.extend(columns.iter().take(index).cloned());
             }
         }
+        self.incoming_raw.extend_from_slice(packet);
+        self.incoming_ends.push(self.incoming_raw.len());
         self.parsed.push(Column::parse(packet)?);
         Ok(())
     }
@@ -61,11 +66,14 @@ impl ColumnCache {
     pub fn finish(&mut self) -> Rc<[Column]> {
         if self.matching {
             if let Some(columns) = &self.columns {
-                if self.incoming_ends.len() == columns.len() {
+                if self.count == columns.len() {
                     return columns.clone();
                 }
                 // Fewer columns than last time, each matching: a prefix of the cached ones.
-                self.parsed.extend(columns.iter().take(self.incoming_ends.len()).cloned());
+                let end = self.count.checked_sub(1).and_then(|i| self.ends.get(i)).copied().unwrap_or(0);
+                self.incoming_raw.extend_from_slice(self.raw.get(..end).unwrap_or_default());
+                self.incoming_ends.extend(self.ends.iter().take(self.count));
+                self.parsed.extend(columns.iter().take(self.count).cloned());
             }
         }
         let columns: Rc<[Column]> = std::mem::take(&mut self.parsed).into();
@@ -81,6 +89,20 @@ impl ColumnCache {
         }
         columns
     }
+}
+
+/// Byte equality eight bytes at a time: wasm32's `memcmp` is a loop over single bytes.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (a_words, b_words) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tails_equal = a_words.remainder() == b_words.remainder();
+    tails_equal && a_words.zip(b_words).all(|(x, y)| word(x) == word(y))
+}
+
+fn word(bytes: &[u8]) -> u64 {
+    bytes.try_into().map_or(0, u64::from_ne_bytes)
 }
 
 #[cfg(test)]
@@ -120,10 +142,26 @@ mod tests {
         read(&mut cache, &[ID_COLUMN, X_COLUMN]);
         // A differing packet after a matching one, fewer columns, more columns, another order.
         assert_eq!(names(&read(&mut cache, &[ID_COLUMN, ID_COLUMN])), ["id", "id"]);
-        assert_eq!(names(&read(&mut cache, &[ID_COLUMN])), ["id"]);
+        let fewer = read(&mut cache, &[ID_COLUMN]);
+        assert_eq!(names(&fewer), ["id"]);
+        assert!(Rc::ptr_eq(&fewer, &read(&mut cache, &[ID_COLUMN])), "the shorter result is cached in turn");
         assert_eq!(names(&read(&mut cache, &[ID_COLUMN, X_COLUMN, ID_COLUMN])), ["id", "x", "id"]);
         assert_eq!(names(&read(&mut cache, &[X_COLUMN, ID_COLUMN, ID_COLUMN])), ["x", "id", "id"]);
         assert_eq!(names(&read(&mut cache, &[X_COLUMN, ID_COLUMN, ID_COLUMN])), ["x", "id", "id"]);
+    }
+
+    #[test]
+    fn same_bytes_compares_every_byte() {
+        let a: Vec<u8> = (0..40).collect();
+        for len in 0..a.len() {
+            assert!(same_bytes(&a[..len], &a[..len]));
+            for at in 0..len {
+                let mut b = a[..len].to_vec();
+                b[at] ^= 1;
+                assert!(!same_bytes(&a[..len], &b), "len {len}, byte {at}");
+            }
+        }
+        assert!(!same_bytes(&a[..8], &a[..9]));
     }
 
     #[test]

@@ -60,6 +60,23 @@ fn push_display(out: &mut String, v: impl Display) {
     let _ = write!(out, "{v}");
 }
 
+/// Appends `n` in decimal: `executemany` writes integers by the hundred thousand, and `core::fmt`
+/// costs several times this loop.
+fn push_u64(out: &mut String, mut n: u64) {
+    // u64::MAX has 20 digits.
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    for slot in digits.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        start -= 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(digits.get(start..).unwrap_or_default()).unwrap_or_default());
+}
+
 /// Appends `v` as a SQL literal, as PyMySQL's `escape_item` renders it.
 ///
 /// Non-finite floats and DECIMAL text that is not a number are [`Error::Data`]: MySQL has no
@@ -67,9 +84,14 @@ fn push_display(out: &mut String, v: impl Display) {
 pub fn write_literal(out: &mut String, v: &Value, mode: EscapeMode) -> Result<(), Error> {
     match v {
         Value::Null => out.push_str("NULL"),
-        Value::Int(n) => push_display(out, n),
-        Value::UInt(n) | Value::Bit(n) => push_display(out, n),
-        Value::Year(n) => push_display(out, n),
+        Value::Int(n) => {
+            if *n < 0 {
+                out.push('-');
+            }
+            push_u64(out, n.unsigned_abs());
+        }
+        Value::UInt(n) | Value::Bit(n) => push_u64(out, *n),
+        Value::Year(n) => push_u64(out, u64::from(*n)),
         Value::Float(f) => write_float(out, *f, f.is_finite(), uses_exponent(f64::from(*f)))?,
         Value::Double(f) => write_float(out, *f, f.is_finite(), uses_exponent(*f))?,
         Value::Decimal(s) => {
@@ -273,6 +295,12 @@ mod tests {
         assert_eq!(lit(Value::UInt(u64::MAX)), "18446744073709551615");
         assert_eq!(lit(Value::Year(2024)), "2024");
         assert_eq!(lit(Value::Bit(5)), "5");
+        for n in [0i64, 1, 9, 10, 99, 100, 1234567, i64::MAX, -1, -10, i64::MIN + 1] {
+            assert_eq!(lit(Value::Int(n)), n.to_string());
+        }
+        for n in [0u64, 7, 10, 1 << 63, u64::MAX - 1] {
+            assert_eq!(lit(Value::UInt(n)), n.to_string());
+        }
     }
 
     #[test]
