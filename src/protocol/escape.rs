@@ -17,31 +17,48 @@ pub struct EscapeMode {
     pub no_backslash_escapes: bool,
 }
 
+/// The escaped form of `byte` between single quotes, or `None` if it stands for itself.
+fn escape_of(byte: u8, mode: EscapeMode) -> Option<&'static str> {
+    if mode.no_backslash_escapes {
+        return (byte == b'\'').then_some("''");
+    }
+    match byte {
+        0 => Some("\\0"),
+        b'\n' => Some("\\n"),
+        b'\r' => Some("\\r"),
+        b'\\' => Some("\\\\"),
+        b'\'' => Some("\\'"),
+        b'"' => Some("\\\""),
+        0x1a => Some("\\Z"),
+        _ => None,
+    }
+}
+
+/// For each byte value, whether [`escape_of`] changes it, without and with NO_BACKSLASH_ESCAPES.
+const SPECIAL: [[bool; 256]; 2] = {
+    let mut table = [[false; 256]; 2];
+    let mut b = 0;
+    while b < 256 {
+        table[0][b] = matches!(b as u8, 0 | b'\n' | b'\r' | b'\\' | b'\'' | b'"' | 0x1a);
+        table[1][b] = b as u8 == b'\'';
+        b += 1;
+    }
+    table
+};
+
 /// Appends `s` escaped for use between single quotes (without adding the quotes).
 pub fn escape_string_into(out: &mut String, s: &str, mode: EscapeMode) {
     out.reserve(s.len());
+    // Parameters are mostly plain text: one table lookup per byte finds the few to escape.
+    let special = &SPECIAL[usize::from(mode.no_backslash_escapes)];
     let mut start = 0;
     for (i, byte) in s.bytes().enumerate() {
-        let escaped = if mode.no_backslash_escapes {
-            match byte {
-                b'\'' => "''",
-                _ => continue,
-            }
-        } else {
-            match byte {
-                0 => "\\0",
-                b'\n' => "\\n",
-                b'\r' => "\\r",
-                b'\\' => "\\\\",
-                b'\'' => "\\'",
-                b'"' => "\\\"",
-                0x1a => "\\Z",
-                _ => continue,
-            }
-        };
+        if !special[usize::from(byte)] {
+            continue;
+        }
         // Every escaped byte is ASCII, so these slices always fall on character boundaries.
         out.push_str(s.get(start..i).unwrap_or_default());
-        out.push_str(escaped);
+        out.push_str(escape_of(byte, mode).unwrap_or_default());
         start = i + 1;
     }
     out.push_str(s.get(start..).unwrap_or_default());
@@ -198,10 +215,15 @@ fn write_hex(out: &mut String, b: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     out.reserve(b.len() * 2 + 3);
     out.push_str("X'");
-    for &byte in b {
-        for nibble in [byte >> 4, byte & 0x0f] {
-            out.push(char::from(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0')));
+    // Digits go through a small buffer: one push per character costs more than the conversion.
+    let mut digits = [0u8; 128];
+    for chunk in b.chunks(digits.len() / 2) {
+        for (pair, &byte) in digits.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = HEX[usize::from(byte >> 4)];
+            pair[1] = HEX[usize::from(byte & 0x0f)];
         }
+        let hex = digits.get(..chunk.len() * 2).unwrap_or_default();
+        out.push_str(std::str::from_utf8(hex).unwrap_or_default());
     }
     out.push('\'');
 }
@@ -356,6 +378,10 @@ mod tests {
         assert_eq!(lit(Value::Bytes(vec![0x00, 0x27, 0x5c, 0xff])), "X'00275CFF'");
         assert_eq!(literal(&Value::Bytes(b"'\\".to_vec()), NO_BACKSLASH).unwrap(), "X'275C'");
         assert_eq!(lit(Value::Bytes(vec![])), "X''");
+        // Longer than the digit buffer's 64 bytes, with a partial last chunk.
+        let long: Vec<u8> = (0..=255).chain(0..=9).collect();
+        let expected: String = long.iter().map(|b| format!("{b:02X}")).collect();
+        assert_eq!(lit(Value::Bytes(long)), format!("X'{expected}'"));
         assert_eq!(lit(Value::Geometry(vec![1, 2])), "X'0102'");
     }
 
