@@ -1,7 +1,9 @@
 //! Benchmarks (issue: peers and a first performance pass): the component through wasmtime, the same
 //! core natively, and mysql_async on tokio, against a throwaway MariaDB, interleaved, median of runs.
 //!
-//!     cargo run --release -p cymysql-bench [-- --runs N --out FILE]
+//!     cargo run --release -p cymysql-bench [-- --runs N --out FILE --only w1,w2 --sides component,native,reference]
+//!
+//! `--sides` runs only some implementations, so that a profiler (callgrind) sees one at a time.
 
 mod codec;
 
@@ -214,6 +216,7 @@ mod native {
         Ok(block_on(Connection::connect(parse_url(url)?, Rc::new(NativeRuntime)))?)
     }
 
+    #[inline(never)] // a symbol of its own, for callgrind --toggle-collect
     pub fn w1(conn: &Connection) -> Result<usize> {
         block_on(async {
             let mut c = conn.cursor();
@@ -222,6 +225,7 @@ mod native {
         })
     }
 
+    #[inline(never)] // a symbol of its own, for callgrind --toggle-collect
     pub fn w1_fetchmany(conn: &Connection) -> Result<usize> {
         block_on(async {
             let mut c = conn.ss_cursor();
@@ -237,6 +241,7 @@ mod native {
         })
     }
 
+    #[inline(never)] // a symbol of its own, for callgrind --toggle-collect
     pub fn w2(conn: &Connection) -> Result<usize> {
         block_on(async {
             let mut c = conn.cursor();
@@ -250,6 +255,7 @@ mod native {
         })
     }
 
+    #[inline(never)] // a symbol of its own, for callgrind --toggle-collect
     pub fn w4(conn: &Connection) -> Result<Duration> {
         block_on(async {
             let mut c = conn.cursor();
@@ -388,6 +394,9 @@ fn main() -> Result<()> {
 
     let only: Option<String> = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned();
     let want = |w: &str| only.as_deref().is_none_or(|o| o.split(',').any(|x| x == w));
+    let sides: Option<String> = args.iter().position(|a| a == "--sides").and_then(|i| args.get(i + 1)).cloned();
+    let side = |s: &str| sides.as_deref().is_none_or(|o| o.split(',').any(|x| x == s));
+    let (comp_on, native_on, ref_on) = (side("component"), side("native"), side("reference"));
 
     eprintln!("[setup] starting MariaDB and loading {ROWS} rows");
     let server = TestServer::start()?;
@@ -408,74 +417,110 @@ fn main() -> Result<()> {
     for run in 1..=runs {
         if want("w1") {
             eprintln!("[run {run}/{runs}] W1 fetchall");
-            let s = Instant::now();
-            assert_eq!(comp.w1_fetchall()?, ROWS as usize);
-            push("w1c", ROWS as f64 / secs(s.elapsed()));
-            let s = Instant::now();
-            assert_eq!(native::w1(&native_conn)?, ROWS as usize);
-            push("w1n", ROWS as f64 / secs(s.elapsed()));
-            let s = Instant::now();
-            assert_eq!(rt.block_on(reference::w1(&mut async_conn))?, ROWS as usize);
-            push("w1r", ROWS as f64 / secs(s.elapsed()));
+            if comp_on {
+                let s = Instant::now();
+                assert_eq!(comp.w1_fetchall()?, ROWS as usize);
+                push("w1c", ROWS as f64 / secs(s.elapsed()));
+            }
+            if native_on {
+                let s = Instant::now();
+                assert_eq!(native::w1(&native_conn)?, ROWS as usize);
+                push("w1n", ROWS as f64 / secs(s.elapsed()));
+            }
+            if ref_on {
+                let s = Instant::now();
+                assert_eq!(rt.block_on(reference::w1(&mut async_conn))?, ROWS as usize);
+                push("w1r", ROWS as f64 / secs(s.elapsed()));
+            }
         }
         if want("w1z") {
             eprintln!("[run {run}/{runs}] W1 fetchall with zlib compression");
-            let s = Instant::now();
-            assert_eq!(compressed.w1_fetchall()?, ROWS as usize);
-            push("w1zc", ROWS as f64 / secs(s.elapsed()));
-            let s = Instant::now();
-            assert_eq!(native::w1(&native_compressed)?, ROWS as usize);
-            push("w1zn", ROWS as f64 / secs(s.elapsed()));
-            let s = Instant::now();
-            assert_eq!(rt.block_on(reference::w1(&mut async_compressed))?, ROWS as usize);
-            push("w1zr", ROWS as f64 / secs(s.elapsed()));
+            if comp_on {
+                let s = Instant::now();
+                assert_eq!(compressed.w1_fetchall()?, ROWS as usize);
+                push("w1zc", ROWS as f64 / secs(s.elapsed()));
+            }
+            if native_on {
+                let s = Instant::now();
+                assert_eq!(native::w1(&native_compressed)?, ROWS as usize);
+                push("w1zn", ROWS as f64 / secs(s.elapsed()));
+            }
+            if ref_on {
+                let s = Instant::now();
+                assert_eq!(rt.block_on(reference::w1(&mut async_compressed))?, ROWS as usize);
+                push("w1zr", ROWS as f64 / secs(s.elapsed()));
+            }
         }
         if want("w1m") {
             eprintln!("[run {run}/{runs}] W1 fetchmany(1000)");
-            let s = Instant::now();
-            assert_eq!(comp.w1_fetchmany("SELECT * FROM bench")?, ROWS as usize);
-            push("w1mc", ROWS as f64 / secs(s.elapsed()));
-            let s = Instant::now();
-            assert_eq!(native::w1_fetchmany(&native_conn)?, ROWS as usize);
-            push("w1mn", ROWS as f64 / secs(s.elapsed()));
-            let s = Instant::now();
-            assert_eq!(rt.block_on(reference::w1_stream(&mut async_conn))?, ROWS as usize);
-            push("w1mr", ROWS as f64 / secs(s.elapsed()));
+            if comp_on {
+                let s = Instant::now();
+                assert_eq!(comp.w1_fetchmany("SELECT * FROM bench")?, ROWS as usize);
+                push("w1mc", ROWS as f64 / secs(s.elapsed()));
+            }
+            if native_on {
+                let s = Instant::now();
+                assert_eq!(native::w1_fetchmany(&native_conn)?, ROWS as usize);
+                push("w1mn", ROWS as f64 / secs(s.elapsed()));
+            }
+            if ref_on {
+                let s = Instant::now();
+                assert_eq!(rt.block_on(reference::w1_stream(&mut async_conn))?, ROWS as usize);
+                push("w1mr", ROWS as f64 / secs(s.elapsed()));
+            }
         }
         if want("w2") {
             eprintln!("[run {run}/{runs}] W2 {POINT_QUERIES} point queries");
-            let s = Instant::now();
-            assert_eq!(comp.w2()?, POINT_QUERIES as usize);
-            push("w2c", POINT_QUERIES as f64 / secs(s.elapsed()));
-            let s = Instant::now();
-            assert_eq!(native::w2(&native_conn)?, POINT_QUERIES as usize);
-            push("w2n", POINT_QUERIES as f64 / secs(s.elapsed()));
-            let s = Instant::now();
-            assert_eq!(rt.block_on(reference::w2(&mut async_conn))?, POINT_QUERIES as usize);
-            push("w2r", POINT_QUERIES as f64 / secs(s.elapsed()));
+            if comp_on {
+                let s = Instant::now();
+                assert_eq!(comp.w2()?, POINT_QUERIES as usize);
+                push("w2c", POINT_QUERIES as f64 / secs(s.elapsed()));
+            }
+            if native_on {
+                let s = Instant::now();
+                assert_eq!(native::w2(&native_conn)?, POINT_QUERIES as usize);
+                push("w2n", POINT_QUERIES as f64 / secs(s.elapsed()));
+            }
+            if ref_on {
+                let s = Instant::now();
+                assert_eq!(rt.block_on(reference::w2(&mut async_conn))?, POINT_QUERIES as usize);
+                push("w2r", POINT_QUERIES as f64 / secs(s.elapsed()));
+            }
         }
         if want("w3") {
             eprintln!("[run {run}/{runs}] W3 {TASKS} tasks over a pool of {POOL}");
-            comp.w3(&url, true)?;
-            push("w3c", POINT_QUERIES as f64 / secs(LAST_W3.with(|c| c.get())));
-            comp.w3(&url, false)?;
-            push("w3cn", POINT_QUERIES as f64 / secs(LAST_W3.with(|c| c.get())));
-            let d = rt.block_on(reference::w3(&url))?;
-            push("w3r", POINT_QUERIES as f64 / secs(d));
+            if comp_on {
+                comp.w3(&url, true)?;
+                push("w3c", POINT_QUERIES as f64 / secs(LAST_W3.with(|c| c.get())));
+                comp.w3(&url, false)?;
+                push("w3cn", POINT_QUERIES as f64 / secs(LAST_W3.with(|c| c.get())));
+            }
+            if ref_on {
+                let d = rt.block_on(reference::w3(&url))?;
+                push("w3r", POINT_QUERIES as f64 / secs(d));
+            }
         }
         if want("sleep") {
             eprintln!("[run {run}/{runs}] 16 concurrent SELECT SLEEP(0.2)");
-            push("sl16", secs(comp.sleepers(&url, 16)?));
-            push("sl1", secs(comp.sleepers(&url, 1)?));
+            if comp_on {
+                push("sl16", secs(comp.sleepers(&url, 16)?));
+                push("sl1", secs(comp.sleepers(&url, 1)?));
+            }
         }
         if want("w4") {
             eprintln!("[run {run}/{runs}] W4 executemany of {INSERT_ROWS} rows");
-            comp.w4()?;
-            push("w4c", INSERT_ROWS as f64 / secs(LAST_W4.with(|c| c.get())));
-            let d = native::w4(&native_conn)?;
-            push("w4n", INSERT_ROWS as f64 / secs(d));
-            let d = rt.block_on(reference::w4(&mut async_conn))?;
-            push("w4r", INSERT_ROWS as f64 / secs(d));
+            if comp_on {
+                comp.w4()?;
+                push("w4c", INSERT_ROWS as f64 / secs(LAST_W4.with(|c| c.get())));
+            }
+            if native_on {
+                let d = native::w4(&native_conn)?;
+                push("w4n", INSERT_ROWS as f64 / secs(d));
+            }
+            if ref_on {
+                let d = rt.block_on(reference::w4(&mut async_conn))?;
+                push("w4r", INSERT_ROWS as f64 / secs(d));
+            }
         }
         if want("startup") {
             eprintln!("[run {run}/{runs}] start-up");

@@ -17,6 +17,7 @@ use crate::protocol::buf::Reader;
 use crate::protocol::charset::{charset_by_name, Charset};
 use crate::protocol::codec::PacketCodec;
 use crate::protocol::column::Column;
+use crate::protocol::column_cache::ColumnCache;
 use crate::protocol::compress::{peek_envelope, Algorithm, CompressedCodec};
 use crate::protocol::constants::{capability::*, command::*, status::*};
 use crate::protocol::err_packet::{framed_server_error, server_error};
@@ -118,6 +119,8 @@ pub(crate) struct Conn {
     unsafe_charset: Option<String>,
     /// Set after the handshake when CLIENT_COMPRESS was agreed.
     compression: Option<Compression>,
+    /// The last result set's column definitions, reused when the next result's are the same.
+    column_cache: ColumnCache,
 }
 
 /// A connection to a MySQL or MariaDB server (cymysql's `Connection`).
@@ -404,6 +407,7 @@ impl Conn {
                 max_allowed_packet: None,
                 unsafe_charset: None,
                 compression: None,
+                column_cache: ColumnCache::default(),
             };
             conn.handshake(server_public_key).await?;
             // Compression starts with the first command after the handshake's OK.
@@ -924,19 +928,20 @@ impl Conn {
                     self.mark_broken();
                     return Err(ProtocolError::InvalidValue("column count").into());
                 }
-                let mut columns = Vec::with_capacity(n);
+                self.column_cache.start();
                 for _ in 0..n {
                     let packet = self.read_packet().await?;
-                    let column = Column::parse(&packet);
-                    columns.push(self.track(column.map_err(Error::from))?);
+                    let pushed = self.column_cache.push(&packet);
+                    self.track(pushed.map_err(Error::from))?;
                 }
+                let columns = self.column_cache.finish();
                 if self.capabilities & CLIENT_DEPRECATE_EOF == 0 {
                     let packet = self.read_packet().await?;
                     let eof = EofPacket::parse(&packet).map_err(Error::from);
                     self.track(eof)?;
                 }
                 self.pending = Pending::Rows { id };
-                Ok(StatementResult::Rows(ResultMeta { columns: columns.into() }))
+                Ok(StatementResult::Rows(ResultMeta { columns }))
             }
         }
     }

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use super::connection::{Conn, Connection, StatementResult};
 use crate::error::Error;
 use crate::protocol::column::Column;
-use crate::protocol::interpolate::{interpolate, split_insert_values, Params};
+use crate::protocol::interpolate::{interpolate, interpolate_into, split_insert_values, Params};
 use crate::protocol::value::Value;
 
 /// A row of a tuple cursor.
@@ -161,15 +161,19 @@ impl Cursor {
         c.begin()?;
         let mut result = Ok(());
         for params in rows {
-            let row = match interpolate(values, Some(params), mode) {
-                Ok(r) => r,
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            };
-            // Bytes of the statement once this row and the suffix are in, plus the command byte.
-            if in_batch > 0 && sql.len() + 1 + row.len() + suffix.len() + 1 > limit {
+            // Each row is rendered in place; the rare row that does not fit is moved to the next statement.
+            let row_start = sql.len();
+            if in_batch > 0 {
+                sql.push(',');
+            }
+            if let Err(e) = interpolate_into(&mut sql, values, params, mode) {
+                result = Err(e);
+                break;
+            }
+            // Bytes of the statement once the suffix is in, plus the command byte.
+            if in_batch > 0 && sql.len() + suffix.len() + 1 > limit {
+                let row = sql.split_off(row_start + 1);
+                sql.truncate(row_start);
                 sql.push_str(suffix);
                 match self.run(&mut c, &sql).await {
                     Ok(n) => total = total.saturating_add(n),
@@ -180,12 +184,9 @@ impl Cursor {
                 }
                 sql.clear();
                 sql.push_str(&prefix);
+                sql.push_str(&row);
                 in_batch = 0;
             }
-            if in_batch > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&row);
             in_batch += 1;
         }
         if result.is_ok() && in_batch > 0 {
@@ -268,7 +269,8 @@ impl Cursor {
     pub async fn fetchall(&mut self) -> Result<Vec<Row>, Error> {
         self.check_executed()?;
         self.pull(usize::MAX).await?;
-        Ok(self.rows.drain(..).collect())
+        // The queue's buffer becomes the result: no second buffer of every row, no moves.
+        Ok(Vec::from(std::mem::take(&mut self.rows)))
     }
 
     /// Moves to the next result of a multi-statement query; `false` when there is none.

@@ -27,6 +27,7 @@ impl<'a> Reader<'a> {
         self.buf.get(self.pos).copied()
     }
 
+    #[inline]
     pub fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], ProtocolError> {
         let end = self.pos.checked_add(n).ok_or(ProtocolError::Truncated(what))?;
         let s = self.buf.get(self.pos..end).ok_or(ProtocolError::Truncated(what))?;
@@ -87,7 +88,14 @@ impl<'a> Reader<'a> {
     }
 
     /// A length-encoded string; `None` for NULL.
+    #[inline]
     pub fn lenenc_bytes_or_null(&mut self, what: &'static str) -> Result<Option<&'a [u8]>, ProtocolError> {
+        // Every cell of every row comes through here, and nearly all are shorter than 251 bytes:
+        // their one-byte length is read without the general integer path.
+        if let Some(&len) = self.buf.get(self.pos).filter(|&&b| b < 0xFB) {
+            self.pos += 1;
+            return self.take(usize::from(len), what).map(Some);
+        }
         match self.lenenc_int_or_null(what)? {
             None => Ok(None),
             Some(n) => {

@@ -17,31 +17,48 @@ pub struct EscapeMode {
     pub no_backslash_escapes: bool,
 }
 
+/// The escaped form of `byte` between single quotes, or `None` if it stands for itself.
+fn escape_of(byte: u8, mode: EscapeMode) -> Option<&'static str> {
+    if mode.no_backslash_escapes {
+        return (byte == b'\'').then_some("''");
+    }
+    match byte {
+        0 => Some("\\0"),
+        b'\n' => Some("\\n"),
+        b'\r' => Some("\\r"),
+        b'\\' => Some("\\\\"),
+        b'\'' => Some("\\'"),
+        b'"' => Some("\\\""),
+        0x1a => Some("\\Z"),
+        _ => None,
+    }
+}
+
+/// For each byte value, whether [`escape_of`] changes it, without and with NO_BACKSLASH_ESCAPES.
+const SPECIAL: [[bool; 256]; 2] = {
+    let mut table = [[false; 256]; 2];
+    let mut b = 0;
+    while b < 256 {
+        table[0][b] = matches!(b as u8, 0 | b'\n' | b'\r' | b'\\' | b'\'' | b'"' | 0x1a);
+        table[1][b] = b as u8 == b'\'';
+        b += 1;
+    }
+    table
+};
+
 /// Appends `s` escaped for use between single quotes (without adding the quotes).
 pub fn escape_string_into(out: &mut String, s: &str, mode: EscapeMode) {
     out.reserve(s.len());
+    // Parameters are mostly plain text: one table lookup per byte finds the few to escape.
+    let special = &SPECIAL[usize::from(mode.no_backslash_escapes)];
     let mut start = 0;
     for (i, byte) in s.bytes().enumerate() {
-        let escaped = if mode.no_backslash_escapes {
-            match byte {
-                b'\'' => "''",
-                _ => continue,
-            }
-        } else {
-            match byte {
-                0 => "\\0",
-                b'\n' => "\\n",
-                b'\r' => "\\r",
-                b'\\' => "\\\\",
-                b'\'' => "\\'",
-                b'"' => "\\\"",
-                0x1a => "\\Z",
-                _ => continue,
-            }
-        };
+        if !special[usize::from(byte)] {
+            continue;
+        }
         // Every escaped byte is ASCII, so these slices always fall on character boundaries.
         out.push_str(s.get(start..i).unwrap_or_default());
-        out.push_str(escaped);
+        out.push_str(escape_of(byte, mode).unwrap_or_default());
         start = i + 1;
     }
     out.push_str(s.get(start..).unwrap_or_default());
@@ -60,6 +77,23 @@ fn push_display(out: &mut String, v: impl Display) {
     let _ = write!(out, "{v}");
 }
 
+/// Appends `n` in decimal: `executemany` writes integers by the hundred thousand, and `core::fmt`
+/// costs several times this loop.
+fn push_u64(out: &mut String, mut n: u64) {
+    // u64::MAX has 20 digits.
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    for slot in digits.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        start -= 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(digits.get(start..).unwrap_or_default()).unwrap_or_default());
+}
+
 /// Appends `v` as a SQL literal, as PyMySQL's `escape_item` renders it.
 ///
 /// Non-finite floats and DECIMAL text that is not a number are [`Error::Data`]: MySQL has no
@@ -67,9 +101,14 @@ fn push_display(out: &mut String, v: impl Display) {
 pub fn write_literal(out: &mut String, v: &Value, mode: EscapeMode) -> Result<(), Error> {
     match v {
         Value::Null => out.push_str("NULL"),
-        Value::Int(n) => push_display(out, n),
-        Value::UInt(n) | Value::Bit(n) => push_display(out, n),
-        Value::Year(n) => push_display(out, n),
+        Value::Int(n) => {
+            if *n < 0 {
+                out.push('-');
+            }
+            push_u64(out, n.unsigned_abs());
+        }
+        Value::UInt(n) | Value::Bit(n) => push_u64(out, *n),
+        Value::Year(n) => push_u64(out, u64::from(*n)),
         Value::Float(f) => write_float(out, *f, f.is_finite(), uses_exponent(f64::from(*f)))?,
         Value::Double(f) => write_float(out, *f, f.is_finite(), uses_exponent(*f))?,
         Value::Decimal(s) => {
@@ -176,10 +215,15 @@ fn write_hex(out: &mut String, b: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     out.reserve(b.len() * 2 + 3);
     out.push_str("X'");
-    for &byte in b {
-        for nibble in [byte >> 4, byte & 0x0f] {
-            out.push(char::from(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0')));
+    // Digits go through a small buffer: one push per character costs more than the conversion.
+    let mut digits = [0u8; 128];
+    for chunk in b.chunks(digits.len() / 2) {
+        for (pair, &byte) in digits.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = HEX[usize::from(byte >> 4)];
+            pair[1] = HEX[usize::from(byte & 0x0f)];
         }
+        let hex = digits.get(..chunk.len() * 2).unwrap_or_default();
+        out.push_str(std::str::from_utf8(hex).unwrap_or_default());
     }
     out.push('\'');
 }
@@ -273,6 +317,12 @@ mod tests {
         assert_eq!(lit(Value::UInt(u64::MAX)), "18446744073709551615");
         assert_eq!(lit(Value::Year(2024)), "2024");
         assert_eq!(lit(Value::Bit(5)), "5");
+        for n in [0i64, 1, 9, 10, 99, 100, 1234567, i64::MAX, -1, -10, i64::MIN + 1] {
+            assert_eq!(lit(Value::Int(n)), n.to_string());
+        }
+        for n in [0u64, 7, 10, 1 << 63, u64::MAX - 1] {
+            assert_eq!(lit(Value::UInt(n)), n.to_string());
+        }
     }
 
     #[test]
@@ -328,6 +378,10 @@ mod tests {
         assert_eq!(lit(Value::Bytes(vec![0x00, 0x27, 0x5c, 0xff])), "X'00275CFF'");
         assert_eq!(literal(&Value::Bytes(b"'\\".to_vec()), NO_BACKSLASH).unwrap(), "X'275C'");
         assert_eq!(lit(Value::Bytes(vec![])), "X''");
+        // Longer than the digit buffer's 64 bytes, with a partial last chunk.
+        let long: Vec<u8> = (0..=255).chain(0..=9).collect();
+        let expected: String = long.iter().map(|b| format!("{b:02X}")).collect();
+        assert_eq!(lit(Value::Bytes(long)), format!("X'{expected}'"));
         assert_eq!(lit(Value::Geometry(vec![1, 2])), "X'0102'");
     }
 

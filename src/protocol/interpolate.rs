@@ -26,6 +26,15 @@ pub fn interpolate(query: &str, params: Option<&Params>, mode: EscapeMode) -> Re
         return Ok(query.to_owned());
     };
     let mut out = String::with_capacity(query.len().saturating_add(estimated_literals_len(params)));
+    interpolate_into(&mut out, query, params, mode)?;
+    Ok(out)
+}
+
+/// Appends `query` with its placeholders filled from `params` to `out`, as [`interpolate`] does
+/// with parameters; on an error, `out` holds part of the statement.
+///
+/// `executemany` renders every row of a multi-row INSERT straight into the statement with it.
+pub fn interpolate_into(out: &mut String, query: &str, params: &Params, mode: EscapeMode) -> Result<(), Error> {
     let mut next_positional = 0usize;
     let bytes = query.as_bytes();
     // `start` is where the text not yet copied begins; every `%` found is ASCII, so slicing at
@@ -47,7 +56,7 @@ pub fn interpolate(query: &str, params: Option<&Params>, mode: EscapeMode) -> Re
                 let value = values
                     .get(next_positional)
                     .ok_or_else(|| Error::Programming("not enough arguments for format string".into()))?;
-                write_literal(&mut out, value, mode)?;
+                write_literal(out, value, mode)?;
                 next_positional += 1;
                 start = pct + 2;
             }
@@ -66,7 +75,7 @@ pub fn interpolate(query: &str, params: Option<&Params>, mode: EscapeMode) -> Re
                     .rev()
                     .find(|(key, _)| key == name)
                     .ok_or_else(|| Error::Programming(format!("KeyError: no parameter named {name:?}")))?;
-                write_literal(&mut out, value, mode)?;
+                write_literal(out, value, mode)?;
                 start = close + 2;
             }
             Some(_) => return Err(unsupported_conversion(query, pct + 1)),
@@ -79,7 +88,7 @@ pub fn interpolate(query: &str, params: Option<&Params>, mode: EscapeMode) -> Re
             return Err(Error::Programming("not all arguments converted during string formatting".into()));
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The index of the `)` closing the `(` at `open`, counting nested parentheses as Python does.

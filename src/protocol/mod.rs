@@ -5,6 +5,7 @@ pub mod buf;
 pub mod charset;
 pub mod codec;
 pub mod column;
+pub mod column_cache;
 pub mod compress;
 pub mod constants;
 pub mod err_packet;

@@ -124,6 +124,19 @@ fn parse_u64(b: &[u8]) -> Option<u64> {
     if b.is_empty() {
         return None;
     }
+    // Nineteen digits cannot overflow, so the common case needs no checked multiply, which
+    // wasm32 (without a 64-bit high multiply) makes a call to a 128-bit multiply per digit.
+    if b.len() <= 19 {
+        let mut n = 0u64;
+        for &c in b {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            n = n * 10 + u64::from(d);
+        }
+        return Some(n);
+    }
     b.iter().try_fold(0u64, |n, &c| {
         let d = c.wrapping_sub(b'0');
         if d > 9 {
@@ -304,6 +317,11 @@ mod tests {
         // Out of the flagged type's range but exact in the other one: kept exactly.
         assert_eq!(ok(MYSQL_TYPE_LONGLONG, b"9223372036854775808"), Value::UInt(1 << 63));
         assert_eq!(unsigned(b"-1"), Value::Int(-1));
+        // Nineteen digits and more, around the end of the unchecked fast path.
+        assert_eq!(unsigned(b"9999999999999999999"), Value::UInt(9_999_999_999_999_999_999));
+        assert_eq!(unsigned(b"00000000000000000000000042"), Value::UInt(42));
+        assert!(decode(MYSQL_TYPE_LONGLONG, UNSIGNED_FLAG, 63, b"18446744073709551616").is_err());
+        assert!(decode(MYSQL_TYPE_LONGLONG, UNSIGNED_FLAG, 63, b"99999999999999999999").is_err());
     }
 
     #[test]

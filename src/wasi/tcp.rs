@@ -20,8 +20,18 @@ use wasi::sockets::tcp_create_socket::create_tcp_socket;
 use super::reactor::{deregister, ready, register};
 use crate::error::Error;
 
+/// The smallest read asked of the host. wasmtime zero-fills a buffer of the size asked for on
+/// every read, so asking for 64 KiB to receive a 1 KiB reply costs more than the reply itself.
+const MIN_READ: usize = 8 * 1024;
+
 /// A connected TCP socket. Fields drop in order: pollables and streams are children of the socket.
 pub struct WasiTcp {
+    /// Bytes to ask for in the next read: grows while reads come back full (a large result
+    /// streaming in), falls back to the size of what arrived when one does not.
+    read_size: usize,
+    /// What the last `check-write` allowed and no write has used yet: a write after a completed
+    /// flush needs no second `check-write` call.
+    write_budget: usize,
     input_ready: Rc<Pollable>,
     output_ready: Rc<Pollable>,
     input: InputStream,
@@ -122,6 +132,8 @@ async fn connect_one(ip: IpAddress, port: u16) -> Result<WasiTcp, ErrorCode> {
     drop(pollable);
     let (input, output) = streams;
     Ok(WasiTcp {
+        read_size: MIN_READ,
+        write_budget: 0,
         input_ready: Rc::new(input.subscribe()),
         output_ready: Rc::new(output.subscribe()),
         input,
@@ -140,7 +152,8 @@ fn stream_error(e: StreamError) -> io::Error {
 impl AsyncRead for WasiTcp {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match this.input.read(buf.len() as u64) {
+        let asked = this.read_size.min(buf.len());
+        match this.input.read(asked as u64) {
             Ok(bytes) if bytes.is_empty() => {
                 register(&this.input_ready, cx.waker());
                 Poll::Pending
@@ -148,6 +161,7 @@ impl AsyncRead for WasiTcp {
             Ok(bytes) => {
                 let n = bytes.len().min(buf.len());
                 buf[..n].copy_from_slice(&bytes[..n]);
+                this.read_size = if n >= asked { asked.saturating_mul(2) } else { n.next_power_of_two().max(MIN_READ) };
                 Poll::Ready(Ok(n))
             }
             Err(StreamError::Closed) => Poll::Ready(Ok(0)),
@@ -159,33 +173,41 @@ impl AsyncRead for WasiTcp {
 impl AsyncWrite for WasiTcp {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match this.output.check_write() {
-            Ok(0) => {
-                register(&this.output_ready, cx.waker());
-                Poll::Pending
-            }
-            Ok(budget) => {
-                let n = buf.len().min(usize::try_from(budget).unwrap_or(usize::MAX));
-                match this.output.write(&buf[..n]) {
-                    Ok(()) => Poll::Ready(Ok(n)),
-                    Err(e) => Poll::Ready(Err(stream_error(e))),
+        if this.write_budget == 0 {
+            match this.output.check_write() {
+                Ok(0) => {
+                    register(&this.output_ready, cx.waker());
+                    return Poll::Pending;
                 }
+                Ok(budget) => this.write_budget = usize::try_from(budget).unwrap_or(usize::MAX),
+                Err(e) => return Poll::Ready(Err(stream_error(e))),
             }
+        }
+        let n = buf.len().min(this.write_budget);
+        // A permit is for the next write only, whatever its size.
+        this.write_budget = 0;
+        match this.output.write(&buf[..n]) {
+            Ok(()) => Poll::Ready(Ok(n)),
             Err(e) => Poll::Ready(Err(stream_error(e))),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        // `flush` starts a flush; it is done when check-write reports the whole budget free again.
+        // `flush` starts a flush; until it completes, check-write allows nothing, so a non-zero
+        // budget means it is done (and is the permit for the next write).
+        this.write_budget = 0;
         if let Err(e) = this.output.flush() {
             return Poll::Ready(Err(stream_error(e)));
         }
         match this.output.check_write() {
-            Ok(_) if this.output_ready.ready() => Poll::Ready(Ok(())),
-            Ok(_) => {
+            Ok(0) => {
                 register(&this.output_ready, cx.waker());
                 Poll::Pending
+            }
+            Ok(budget) => {
+                this.write_budget = usize::try_from(budget).unwrap_or(usize::MAX);
+                Poll::Ready(Ok(()))
             }
             Err(e) => Poll::Ready(Err(stream_error(e))),
         }
