@@ -12,7 +12,12 @@ use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
 /// Host bindings generated from `wit/`.
 pub mod bindings {
-    wasmtime::component::bindgen!({ path: "../wit", world: "driver", additional_derives: [PartialEq] });
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "driver",
+        additional_derives: [PartialEq],
+        exports: { default: async },
+    });
 }
 
 pub use bindings::exports::cymysql::aio::types::{
@@ -56,6 +61,19 @@ impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.ctx, table: &mut self.table }
     }
+}
+
+/// Runs a call into the component to completion on this thread's current-thread tokio runtime.
+///
+/// With wasmtime-wasi's synchronous bindings every wait of the guest on a socket went through a
+/// multi-threaded runtime: a worker thread saw the socket ready and woke the caller, two context
+/// switches per wait. Here the thread that waits is the one that polls.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    thread_local! {
+        static RUNTIME: tokio::runtime::Runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+    }
+    RUNTIME.with(|rt| rt.block_on(f))
 }
 
 /// A compiled component and the linker for it; compile once, instantiate many times.
@@ -108,7 +126,7 @@ impl Host {
             }
         };
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         Ok(Host { engine, component, linker })
     }
 
@@ -144,7 +162,7 @@ impl Host {
         let state = HostState { ctx: wasi.build(), table: ResourceTable::new(), memory: MemoryPeak::default() };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.memory);
-        let driver = bindings::Driver::instantiate(&mut store, &self.component, &self.linker)?;
+        let driver = block_on(bindings::Driver::instantiate_async(&mut store, &self.component, &self.linker))?;
         Ok(Session { store, driver })
     }
 }
@@ -187,17 +205,17 @@ impl Session {
 
     pub fn default_options(&mut self) -> Result<ConnectOptions> {
         let api = self.driver.cymysql_aio_connection();
-        api.call_default_options(&mut self.store)
+        block_on(api.call_default_options(&mut self.store))
     }
 
     pub fn options_from_url(&mut self, url: &str) -> Call<ConnectOptions> {
         let api = self.driver.cymysql_aio_connection();
-        api.call_options_from_url(&mut self.store, url)
+        block_on(api.call_options_from_url(&mut self.store, url))
     }
 
     pub fn connect(&mut self, options: &ConnectOptions) -> Call<Conn> {
         let api = self.driver.cymysql_aio_connection();
-        Ok(api.connection().call_connect(&mut self.store, options)?.map(Conn))
+        Ok(block_on(api.connection().call_connect(&mut self.store, options))?.map(Conn))
     }
 
     pub fn connect_url(&mut self, url: &str) -> Call<Conn> {
@@ -209,211 +227,211 @@ impl Session {
 
     pub fn cursor(&mut self, c: Conn) -> Result<Cur> {
         let api = self.driver.cymysql_aio_connection();
-        Ok(Cur(api.connection().call_cursor(&mut self.store, c.0)?))
+        Ok(Cur(block_on(api.connection().call_cursor(&mut self.store, c.0))?))
     }
 
     pub fn ss_cursor(&mut self, c: Conn) -> Result<Cur> {
         let api = self.driver.cymysql_aio_connection();
-        Ok(Cur(api.connection().call_ss_cursor(&mut self.store, c.0)?))
+        Ok(Cur(block_on(api.connection().call_ss_cursor(&mut self.store, c.0))?))
     }
 
     pub fn dict_cursor(&mut self, c: Conn) -> Result<DictCur> {
         let api = self.driver.cymysql_aio_connection();
-        Ok(DictCur(api.connection().call_dict_cursor(&mut self.store, c.0)?))
+        Ok(DictCur(block_on(api.connection().call_dict_cursor(&mut self.store, c.0))?))
     }
 
     pub fn ss_dict_cursor(&mut self, c: Conn) -> Result<DictCur> {
         let api = self.driver.cymysql_aio_connection();
-        Ok(DictCur(api.connection().call_ss_dict_cursor(&mut self.store, c.0)?))
+        Ok(DictCur(block_on(api.connection().call_ss_dict_cursor(&mut self.store, c.0))?))
     }
 
     pub fn commit(&mut self, c: Conn) -> Call<()> {
         let api = self.driver.cymysql_aio_connection();
-        api.connection().call_commit(&mut self.store, c.0)
+        block_on(api.connection().call_commit(&mut self.store, c.0))
     }
 
     pub fn rollback(&mut self, c: Conn) -> Call<()> {
         let api = self.driver.cymysql_aio_connection();
-        api.connection().call_rollback(&mut self.store, c.0)
+        block_on(api.connection().call_rollback(&mut self.store, c.0))
     }
 
     pub fn autocommit(&mut self, c: Conn, on: bool) -> Call<()> {
         let api = self.driver.cymysql_aio_connection();
-        api.connection().call_autocommit(&mut self.store, c.0, on)
+        block_on(api.connection().call_autocommit(&mut self.store, c.0, on))
     }
 
     pub fn get_autocommit(&mut self, c: Conn) -> Result<bool> {
         let api = self.driver.cymysql_aio_connection();
-        api.connection().call_get_autocommit(&mut self.store, c.0)
+        block_on(api.connection().call_get_autocommit(&mut self.store, c.0))
     }
 
     pub fn ping(&mut self, c: Conn, reconnect: bool) -> Call<()> {
         let api = self.driver.cymysql_aio_connection();
-        api.connection().call_ping(&mut self.store, c.0, reconnect)
+        block_on(api.connection().call_ping(&mut self.store, c.0, reconnect))
     }
 
     pub fn set_charset(&mut self, c: Conn, charset: &str) -> Call<()> {
         let api = self.driver.cymysql_aio_connection();
-        api.connection().call_set_charset(&mut self.store, c.0, charset)
+        block_on(api.connection().call_set_charset(&mut self.store, c.0, charset))
     }
 
     pub fn select_db(&mut self, c: Conn, db: &str) -> Call<()> {
         let api = self.driver.cymysql_aio_connection();
-        api.connection().call_select_db(&mut self.store, c.0, db)
+        block_on(api.connection().call_select_db(&mut self.store, c.0, db))
     }
 
     pub fn close(&mut self, c: Conn) -> Call<()> {
         let api = self.driver.cymysql_aio_connection();
-        api.connection().call_close(&mut self.store, c.0)
+        block_on(api.connection().call_close(&mut self.store, c.0))
     }
 
     pub fn ensure_closed(&mut self, c: Conn) -> Result<()> {
         let api = self.driver.cymysql_aio_connection();
-        api.connection().call_ensure_closed(&mut self.store, c.0)
+        block_on(api.connection().call_ensure_closed(&mut self.store, c.0))
     }
 
     pub fn is_open(&mut self, c: Conn) -> Result<bool> {
         let api = self.driver.cymysql_aio_connection();
-        api.connection().call_open(&mut self.store, c.0)
+        block_on(api.connection().call_open(&mut self.store, c.0))
     }
 
     pub fn server_version(&mut self, c: Conn) -> Result<String> {
         let api = self.driver.cymysql_aio_connection();
-        api.connection().call_server_version(&mut self.store, c.0)
+        block_on(api.connection().call_server_version(&mut self.store, c.0))
     }
 
     pub fn thread_id(&mut self, c: Conn) -> Result<u32> {
         let api = self.driver.cymysql_aio_connection();
-        api.connection().call_thread_id(&mut self.store, c.0)
+        block_on(api.connection().call_thread_id(&mut self.store, c.0))
     }
 
     pub fn compression(&mut self, c: Conn) -> Result<Option<String>> {
         let api = self.driver.cymysql_aio_connection();
-        api.connection().call_compression(&mut self.store, c.0)
+        block_on(api.connection().call_compression(&mut self.store, c.0))
     }
 
     pub fn insert_id(&mut self, c: Conn) -> Result<u64> {
         let api = self.driver.cymysql_aio_connection();
-        api.connection().call_insert_id(&mut self.store, c.0)
+        block_on(api.connection().call_insert_id(&mut self.store, c.0))
     }
 
     pub fn affected_rows(&mut self, c: Conn) -> Result<u64> {
         let api = self.driver.cymysql_aio_connection();
-        api.connection().call_affected_rows(&mut self.store, c.0)
+        block_on(api.connection().call_affected_rows(&mut self.store, c.0))
     }
 
     pub fn warning_count(&mut self, c: Conn) -> Result<u16> {
         let api = self.driver.cymysql_aio_connection();
-        api.connection().call_warning_count(&mut self.store, c.0)
+        block_on(api.connection().call_warning_count(&mut self.store, c.0))
     }
 
     pub fn in_transaction(&mut self, c: Conn) -> Result<bool> {
         let api = self.driver.cymysql_aio_connection();
-        api.connection().call_in_transaction(&mut self.store, c.0)
+        block_on(api.connection().call_in_transaction(&mut self.store, c.0))
     }
 
     pub fn escape_string(&mut self, c: Conn, s: &str) -> Result<String> {
         let api = self.driver.cymysql_aio_connection();
-        api.connection().call_escape_string(&mut self.store, c.0, s)
+        block_on(api.connection().call_escape_string(&mut self.store, c.0, s))
     }
 
     pub fn execute(&mut self, cur: Cur, sql: &str, params: Option<&Params>) -> Call<u64> {
         let api = self.driver.cymysql_aio_connection();
-        api.cursor().call_execute(&mut self.store, cur.0, sql, params)
+        block_on(api.cursor().call_execute(&mut self.store, cur.0, sql, params))
     }
 
     pub fn executemany(&mut self, cur: Cur, sql: &str, seq: &[Params]) -> Call<u64> {
         let api = self.driver.cymysql_aio_connection();
-        api.cursor().call_executemany(&mut self.store, cur.0, sql, seq)
+        block_on(api.cursor().call_executemany(&mut self.store, cur.0, sql, seq))
     }
 
     pub fn fetchone(&mut self, cur: Cur) -> Call<Option<Vec<Value>>> {
         let api = self.driver.cymysql_aio_connection();
-        api.cursor().call_fetchone(&mut self.store, cur.0)
+        block_on(api.cursor().call_fetchone(&mut self.store, cur.0))
     }
 
     pub fn fetchmany(&mut self, cur: Cur, size: Option<u32>) -> Call<Vec<Vec<Value>>> {
         let api = self.driver.cymysql_aio_connection();
-        api.cursor().call_fetchmany(&mut self.store, cur.0, size)
+        block_on(api.cursor().call_fetchmany(&mut self.store, cur.0, size))
     }
 
     pub fn fetchall(&mut self, cur: Cur) -> Call<Vec<Vec<Value>>> {
         let api = self.driver.cymysql_aio_connection();
-        api.cursor().call_fetchall(&mut self.store, cur.0)
+        block_on(api.cursor().call_fetchall(&mut self.store, cur.0))
     }
 
     pub fn nextset(&mut self, cur: Cur) -> Call<bool> {
         let api = self.driver.cymysql_aio_connection();
-        api.cursor().call_nextset(&mut self.store, cur.0)
+        block_on(api.cursor().call_nextset(&mut self.store, cur.0))
     }
 
     pub fn description(&mut self, cur: Cur) -> Result<Option<Vec<Column>>> {
         let api = self.driver.cymysql_aio_connection();
-        api.cursor().call_description(&mut self.store, cur.0)
+        block_on(api.cursor().call_description(&mut self.store, cur.0))
     }
 
     pub fn rowcount(&mut self, cur: Cur) -> Result<i64> {
         let api = self.driver.cymysql_aio_connection();
-        api.cursor().call_rowcount(&mut self.store, cur.0)
+        block_on(api.cursor().call_rowcount(&mut self.store, cur.0))
     }
 
     pub fn lastrowid(&mut self, cur: Cur) -> Result<Option<u64>> {
         let api = self.driver.cymysql_aio_connection();
-        api.cursor().call_lastrowid(&mut self.store, cur.0)
+        block_on(api.cursor().call_lastrowid(&mut self.store, cur.0))
     }
 
     pub fn set_arraysize(&mut self, cur: Cur, n: u32) -> Result<()> {
         let api = self.driver.cymysql_aio_connection();
-        api.cursor().call_set_arraysize(&mut self.store, cur.0, n)
+        block_on(api.cursor().call_set_arraysize(&mut self.store, cur.0, n))
     }
 
     pub fn close_cursor(&mut self, cur: Cur) -> Call<()> {
         let api = self.driver.cymysql_aio_connection();
-        api.cursor().call_close(&mut self.store, cur.0)
+        block_on(api.cursor().call_close(&mut self.store, cur.0))
     }
 
     pub fn dict_execute(&mut self, cur: DictCur, sql: &str, params: Option<&Params>) -> Call<u64> {
         let api = self.driver.cymysql_aio_connection();
-        api.dict_cursor().call_execute(&mut self.store, cur.0, sql, params)
+        block_on(api.dict_cursor().call_execute(&mut self.store, cur.0, sql, params))
     }
 
     pub fn dict_fetchone(&mut self, cur: DictCur) -> Call<Option<DictRow>> {
         let api = self.driver.cymysql_aio_connection();
-        api.dict_cursor().call_fetchone(&mut self.store, cur.0)
+        block_on(api.dict_cursor().call_fetchone(&mut self.store, cur.0))
     }
 
     pub fn dict_fetchmany(&mut self, cur: DictCur, size: Option<u32>) -> Call<Vec<DictRow>> {
         let api = self.driver.cymysql_aio_connection();
-        api.dict_cursor().call_fetchmany(&mut self.store, cur.0, size)
+        block_on(api.dict_cursor().call_fetchmany(&mut self.store, cur.0, size))
     }
 
     pub fn dict_fetchall(&mut self, cur: DictCur) -> Call<Vec<DictRow>> {
         let api = self.driver.cymysql_aio_connection();
-        api.dict_cursor().call_fetchall(&mut self.store, cur.0)
+        block_on(api.dict_cursor().call_fetchall(&mut self.store, cur.0))
     }
 
     pub fn dict_description(&mut self, cur: DictCur) -> Result<Option<Vec<Column>>> {
         let api = self.driver.cymysql_aio_connection();
-        api.dict_cursor().call_description(&mut self.store, cur.0)
+        block_on(api.dict_cursor().call_description(&mut self.store, cur.0))
     }
 
     pub fn dict_rowcount(&mut self, cur: DictCur) -> Result<i64> {
         let api = self.driver.cymysql_aio_connection();
-        api.dict_cursor().call_rowcount(&mut self.store, cur.0)
+        block_on(api.dict_cursor().call_rowcount(&mut self.store, cur.0))
     }
 
     /// Drops a resource handle in the guest.
     pub fn drop_conn(&mut self, c: Conn) -> Result<()> {
-        c.0.resource_drop(&mut self.store)
+        block_on(c.0.resource_drop_async(&mut self.store))
     }
 
     pub fn drop_cursor(&mut self, c: Cur) -> Result<()> {
-        c.0.resource_drop(&mut self.store)
+        block_on(c.0.resource_drop_async(&mut self.store))
     }
 
     pub fn default_pool_options(&mut self) -> Result<PoolOptions> {
         let api = self.driver.cymysql_aio_pool();
-        api.call_default_pool_options(&mut self.store)
+        block_on(api.call_default_pool_options(&mut self.store))
     }
 
     pub fn create_pool(
@@ -424,56 +442,56 @@ impl Session {
         recycle: Option<f64>,
     ) -> Call<PoolHandle> {
         let api = self.driver.cymysql_aio_pool();
-        Ok(api.pool().call_create_pool(&mut self.store, o, minsize, maxsize, recycle)?.map(PoolHandle))
+        Ok(block_on(api.pool().call_create_pool(&mut self.store, o, minsize, maxsize, recycle))?.map(PoolHandle))
     }
 
     pub fn create_pool_with(&mut self, o: &ConnectOptions, settings: &PoolOptions) -> Call<PoolHandle> {
         let api = self.driver.cymysql_aio_pool();
-        Ok(api.pool().call_create_pool_with(&mut self.store, o, *settings)?.map(PoolHandle))
+        Ok(block_on(api.pool().call_create_pool_with(&mut self.store, o, *settings))?.map(PoolHandle))
     }
 
     pub fn acquire(&mut self, p: PoolHandle) -> Call<Conn> {
         let api = self.driver.cymysql_aio_pool();
-        Ok(api.pool().call_acquire(&mut self.store, p.0)?.map(Conn))
+        Ok(block_on(api.pool().call_acquire(&mut self.store, p.0))?.map(Conn))
     }
 
     pub fn release(&mut self, p: PoolHandle, c: Conn) -> Result<()> {
         let api = self.driver.cymysql_aio_pool();
-        api.pool().call_release(&mut self.store, p.0, c.0)
+        block_on(api.pool().call_release(&mut self.store, p.0, c.0))
     }
 
     pub fn pool_size(&mut self, p: PoolHandle) -> Result<(u32, u32, u32, u32)> {
         let api = self.driver.cymysql_aio_pool();
-        let size = api.pool().call_size(&mut self.store, p.0)?;
-        let free = api.pool().call_freesize(&mut self.store, p.0)?;
-        let min = api.pool().call_minsize(&mut self.store, p.0)?;
-        let max = api.pool().call_maxsize(&mut self.store, p.0)?;
+        let size = block_on(api.pool().call_size(&mut self.store, p.0))?;
+        let free = block_on(api.pool().call_freesize(&mut self.store, p.0))?;
+        let min = block_on(api.pool().call_minsize(&mut self.store, p.0))?;
+        let max = block_on(api.pool().call_maxsize(&mut self.store, p.0))?;
         Ok((size, free, min, max))
     }
 
     pub fn pool_counters(&mut self, p: PoolHandle) -> Result<PoolCounters> {
         let api = self.driver.cymysql_aio_pool();
-        api.pool().call_counters(&mut self.store, p.0)
+        block_on(api.pool().call_counters(&mut self.store, p.0))
     }
 
     pub fn pool_close(&mut self, p: PoolHandle) -> Result<()> {
         let api = self.driver.cymysql_aio_pool();
-        api.pool().call_close(&mut self.store, p.0)
+        block_on(api.pool().call_close(&mut self.store, p.0))
     }
 
     pub fn pool_wait_closed(&mut self, p: PoolHandle) -> Call<()> {
         let api = self.driver.cymysql_aio_pool();
-        api.pool().call_wait_closed(&mut self.store, p.0)
+        block_on(api.pool().call_wait_closed(&mut self.store, p.0))
     }
 
     pub fn pool_terminate(&mut self, p: PoolHandle) -> Result<()> {
         let api = self.driver.cymysql_aio_pool();
-        api.pool().call_terminate(&mut self.store, p.0)
+        block_on(api.pool().call_terminate(&mut self.store, p.0))
     }
 
     pub fn pool_clear(&mut self, p: PoolHandle) -> Result<()> {
         let api = self.driver.cymysql_aio_pool();
-        api.pool().call_clear(&mut self.store, p.0)
+        block_on(api.pool().call_clear(&mut self.store, p.0))
     }
 
     pub fn gather(
@@ -482,7 +500,7 @@ impl Session {
         tasks: &[Vec<Statement>],
     ) -> Result<Vec<Result<Vec<StatementResult>, DbError>>> {
         let api = self.driver.cymysql_aio_pool();
-        api.pool().call_gather(&mut self.store, p.0, tasks)
+        block_on(api.pool().call_gather(&mut self.store, p.0, tasks))
     }
 }
 
@@ -490,11 +508,11 @@ impl Session {
 impl Session {
     pub fn arraysize(&mut self, cur: Cur) -> Result<u32> {
         let api = self.driver.cymysql_aio_connection();
-        api.cursor().call_arraysize(&mut self.store, cur.0)
+        block_on(api.cursor().call_arraysize(&mut self.store, cur.0))
     }
 
     pub fn dict_nextset(&mut self, cur: DictCur) -> Call<bool> {
         let api = self.driver.cymysql_aio_connection();
-        api.dict_cursor().call_nextset(&mut self.store, cur.0)
+        block_on(api.dict_cursor().call_nextset(&mut self.store, cur.0))
     }
 }
