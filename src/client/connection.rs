@@ -641,14 +641,17 @@ impl Conn {
         if n == 0 {
             return Err(Error::ConnectionLost("server closed the connection".into()));
         }
-        self.unwrap_envelopes()
+        self.unwrap_envelopes().map(drop)
     }
 
-    /// Under the compressed protocol, moves every complete envelope read so far to the plain
-    /// buffer the packet codec reads.
-    fn unwrap_envelopes(&mut self) -> Result<(), Error> {
-        let Some(z) = self.compression.as_mut() else { return Ok(()) };
-        let Err(e) = z.codec.decode(&mut self.rbuf, &mut z.plain) else { return Ok(()) };
+    /// Under the compressed protocol, moves the complete envelopes read so far to the plain
+    /// buffer the packet codec reads, up to a packet's worth; whether any was moved.
+    fn unwrap_envelopes(&mut self) -> Result<bool, Error> {
+        let Some(z) = self.compression.as_mut() else { return Ok(false) };
+        let e = match z.codec.decode(&mut self.rbuf, &mut z.plain) {
+            Ok(progress) => return Ok(progress),
+            Err(e) => e,
+        };
         let out_of_sequence = match e {
             ProtocolError::SequenceMismatch { .. } => {
                 peek_envelope(z.codec.algorithm(), &self.rbuf).and_then(|p| framed_server_error(&p))
@@ -670,7 +673,11 @@ impl Conn {
             match self.codec.decode(input) {
                 Ok(Some(p)) => return Ok(p),
                 Ok(None) => {
-                    let r = self.fill().await;
+                    // Envelopes a bounded unwrap left in rbuf come before the socket.
+                    let r = match self.unwrap_envelopes() {
+                        Ok(false) => self.fill().await,
+                        other => other.map(drop),
+                    };
                     self.track(r)?;
                 }
                 Err(e) => {

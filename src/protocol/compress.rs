@@ -119,11 +119,14 @@ impl CompressedCodec {
         }
     }
 
-    /// Moves every complete envelope at the front of `input` to `out`, inflated. Returns whether
-    /// at least one was taken. An envelope that fails leaves `input` where it starts.
+    /// Moves the complete envelopes at the front of `input` to `out`, inflated, until `out` holds
+    /// a full packet's worth (16 MiB - 1): a few KiB of zstd can announce gigabytes, so one read
+    /// must not be unwrapped all at once. Returns whether at least one was taken; the caller
+    /// calls again when it needs more. An envelope that fails leaves `input` where it starts.
     pub fn decode(&mut self, input: &mut BytesMut, out: &mut BytesMut) -> Result<bool, ProtocolError> {
         let mut progress = false;
-        while let Some(header) = EnvelopeHeader::parse(input) {
+        while out.len() < MAX_PACKET_PAYLOAD {
+            let Some(header) = EnvelopeHeader::parse(input) else { break };
             if input.len() < COMPRESSED_HEADER_LEN + header.body_len {
                 input.reserve(COMPRESSED_HEADER_LEN + header.body_len - input.len());
                 break;
@@ -418,6 +421,28 @@ mod tests {
         // Garbage that is not a zlib stream at all, and an empty compressed body.
         assert_eq!(decode_all(b"\x03\x00\x00\x00\x10\x00\x00abc"), Err(ProtocolError::BadCompressedFrame));
         assert_eq!(decode_all(b"\x00\x00\x00\x00\x10\x00\x00"), Err(ProtocolError::BadCompressedFrame));
+    }
+
+    #[test]
+    fn one_read_is_unwrapped_a_packet_at_a_time() {
+        // Four envelopes of 16 MiB - 1 zeros: 64 MiB announced by about 64 KiB on the wire.
+        let zeros = vec![0u8; MAX_PACKET_PAYLOAD * 4];
+        let mut wire = Vec::new();
+        CompressedCodec::new().encode(&zeros, &mut wire);
+        assert!(wire.len() < 1 << 17, "{} bytes", wire.len());
+        let mut input = BytesMut::from(&wire[..]);
+        let mut out = BytesMut::new();
+        let mut d = CompressedCodec::new();
+        assert_eq!(d.decode(&mut input, &mut out), Ok(true));
+        assert_eq!(out.len(), MAX_PACKET_PAYLOAD);
+        // Nothing more until the reader has taken what it was given.
+        assert_eq!(d.decode(&mut input, &mut out), Ok(false));
+        for _ in 1..4 {
+            out.clear();
+            assert_eq!(d.decode(&mut input, &mut out), Ok(true));
+            assert_eq!(out.len(), MAX_PACKET_PAYLOAD);
+        }
+        assert!(input.is_empty());
     }
 
     #[test]
