@@ -124,7 +124,7 @@ impl Component {
         Ok(n)
     }
 
-    fn w3(&mut self, url: &str, reset: bool) -> Result<usize> {
+    fn w3(&mut self, url: &str, reset: bool) -> Result<Duration> {
         let o = ok(self.s.options_from_url(url)?)?;
         let mut settings = self.s.default_pool_options()?;
         settings.minsize = POOL;
@@ -147,10 +147,13 @@ impl Component {
         let t = Instant::now();
         let results = self.s.gather(pool, &tasks)?;
         let elapsed = t.elapsed();
-        let n: usize = results.into_iter().map(|r| r.map(|v| v.len()).unwrap_or(0)).sum();
         self.s.pool_terminate(pool)?;
-        LAST_W3.with(|c| c.set(elapsed));
-        Ok(n)
+        let mut n = 0;
+        for r in results {
+            n += ok(r)?.len();
+        }
+        assert_eq!(n, POINT_QUERIES as usize / TASKS * TASKS);
+        Ok(elapsed)
     }
 
     /// Wall time of `n` concurrent `SELECT SLEEP(0.2)` over a pool of `n`: one query's time if they overlap.
@@ -167,7 +170,7 @@ impl Component {
         Ok(elapsed)
     }
 
-    fn w4(&mut self) -> Result<usize> {
+    fn w4(&mut self) -> Result<Duration> {
         let cur = self.s.cursor(self.conn)?;
         ok(self.s.execute(cur, "TRUNCATE bench_insert", None)?)?;
         let rows: Vec<WParams> = (1..=INSERT_ROWS)
@@ -193,15 +196,11 @@ impl Component {
             &rows,
         )?)?;
         ok(self.s.commit(self.conn)?)?;
-        LAST_W4.with(|c| c.set(t.elapsed()));
+        let elapsed = t.elapsed();
         self.s.drop_cursor(cur)?;
-        Ok(n as usize)
+        assert_eq!(n, INSERT_ROWS as u64);
+        Ok(elapsed)
     }
-}
-
-thread_local! {
-    static LAST_W3: std::cell::Cell<Duration> = const { std::cell::Cell::new(Duration::ZERO) };
-    static LAST_W4: std::cell::Cell<Duration> = const { std::cell::Cell::new(Duration::ZERO) };
 }
 
 mod native {
@@ -504,10 +503,8 @@ fn main() -> Result<()> {
         if want("w3") {
             eprintln!("[run {run}/{runs}] W3 {TASKS} tasks over a pool of {POOL}");
             if comp_on {
-                comp.w3(&url, true)?;
-                push("w3c", POINT_QUERIES as f64 / secs(LAST_W3.with(|c| c.get())));
-                comp.w3(&url, false)?;
-                push("w3cn", POINT_QUERIES as f64 / secs(LAST_W3.with(|c| c.get())));
+                push("w3c", POINT_QUERIES as f64 / secs(comp.w3(&url, true)?));
+                push("w3cn", POINT_QUERIES as f64 / secs(comp.w3(&url, false)?));
             }
             if ref_on {
                 let d = rt.block_on(reference::w3(&url))?;
@@ -524,8 +521,7 @@ fn main() -> Result<()> {
         if want("w4") {
             eprintln!("[run {run}/{runs}] W4 executemany of {INSERT_ROWS} rows");
             if comp_on {
-                comp.w4()?;
-                push("w4c", INSERT_ROWS as f64 / secs(LAST_W4.with(|c| c.get())));
+                push("w4c", INSERT_ROWS as f64 / secs(comp.w4()?));
             }
             if native_on {
                 let d = native::w4(&native_conn)?;

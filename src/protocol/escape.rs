@@ -18,9 +18,9 @@ pub struct EscapeMode {
 }
 
 /// The escaped form of `byte` between single quotes, or `None` if it stands for itself.
-fn escape_of(byte: u8, mode: EscapeMode) -> Option<&'static str> {
+const fn escape_of(byte: u8, mode: EscapeMode) -> Option<&'static str> {
     if mode.no_backslash_escapes {
-        return (byte == b'\'').then_some("''");
+        return if byte == b'\'' { Some("''") } else { None };
     }
     match byte {
         0 => Some("\\0"),
@@ -39,8 +39,8 @@ const SPECIAL: [[bool; 256]; 2] = {
     let mut table = [[false; 256]; 2];
     let mut b = 0;
     while b < 256 {
-        table[0][b] = matches!(b as u8, 0 | b'\n' | b'\r' | b'\\' | b'\'' | b'"' | 0x1a);
-        table[1][b] = b as u8 == b'\'';
+        table[0][b] = escape_of(b as u8, EscapeMode { no_backslash_escapes: false }).is_some();
+        table[1][b] = escape_of(b as u8, EscapeMode { no_backslash_escapes: true }).is_some();
         b += 1;
     }
     table
