@@ -682,7 +682,9 @@ impl Conn {
                 }
                 Err(e) => {
                     let out_of_sequence = match e {
-                        ProtocolError::SequenceMismatch { .. } => framed_server_error(&self.rbuf),
+                        ProtocolError::SequenceMismatch { .. } => {
+                            framed_server_error(self.compression.as_ref().map_or(&self.rbuf[..], |z| &z.plain[..]))
+                        }
                         _ => None,
                     };
                     self.mark_broken();

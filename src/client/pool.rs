@@ -305,18 +305,12 @@ impl Pool {
     /// a broken one is thrown away and its slot freed.
     pub fn release(&self, conn: Connection) {
         let key = identity(&conn);
-        if !self.inner.state.borrow().in_use.iter().any(|(k, _, _)| *k == key) {
-            // Not ours, or released twice: leave it to its owner.
-            return;
-        }
-        conn.end_lease();
         let now = self.inner.runtime.now();
         let mut st = self.inner.state.borrow_mut();
-        let created = match st.in_use.iter().position(|(k, _, _)| *k == key) {
-            Some(i) => st.in_use.swap_remove(i).1,
-            // Not ours (or released twice): leave it to its owner.
-            None => return,
-        };
+        // Not ours, or released twice: leave it to its owner.
+        let Some(i) = st.in_use.iter().position(|(k, _, _)| *k == key) else { return };
+        let created = st.in_use.swap_remove(i).1;
+        conn.end_lease();
         if st.closed || !conn.is_usable() {
             st.counters.closed += 1;
             if !st.closed {

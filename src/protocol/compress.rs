@@ -244,20 +244,28 @@ mod tests {
     }
 
     fn round_trip(input: &[u8]) -> Vec<u8> {
-        let mut enc = CompressedCodec::new();
+        round_trip_with(Algorithm::Zlib, input)
+    }
+
+    /// Encodes `input`, then unwraps it as the connection does: fed in uneven pieces, as a socket
+    /// would deliver them, taking what each step gives.
+    fn round_trip_with(algorithm: Algorithm, input: &[u8]) -> Vec<u8> {
+        let mut enc = CompressedCodec::with_algorithm(algorithm);
         let mut wire = Vec::new();
         enc.encode(input, &mut wire);
-        let mut dec = CompressedCodec::new();
+        let mut dec = CompressedCodec::with_algorithm(algorithm);
         let mut rbuf = BytesMut::new();
-        let mut plain = BytesMut::new();
-        // Feed in uneven pieces, as a socket would deliver them.
+        let mut step = BytesMut::new();
+        let mut plain = Vec::new();
         for piece in wire.chunks(65_537) {
             rbuf.extend_from_slice(piece);
-            dec.decode(&mut rbuf, &mut plain).unwrap();
+            while dec.decode(&mut rbuf, &mut step).unwrap() {
+                plain.extend_from_slice(&step.split());
+            }
         }
         assert!(rbuf.is_empty());
         assert_eq!(dec.seq(), enc.seq());
-        plain.to_vec()
+        plain
     }
 
     #[test]
@@ -370,11 +378,19 @@ mod tests {
     }
 
     fn decode_all(wire: &[u8]) -> Result<Vec<u8>, ProtocolError> {
-        let mut d = CompressedCodec::new();
+        decode_all_with(Algorithm::Zlib, wire)
+    }
+
+    /// Unwraps every complete envelope of `wire`, taking what each step gives.
+    fn decode_all_with(algorithm: Algorithm, wire: &[u8]) -> Result<Vec<u8>, ProtocolError> {
+        let mut d = CompressedCodec::with_algorithm(algorithm);
         let mut input = BytesMut::from(wire);
-        let mut out = BytesMut::new();
-        d.decode(&mut input, &mut out)?;
-        Ok(out.to_vec())
+        let mut step = BytesMut::new();
+        let mut out = Vec::new();
+        while d.decode(&mut input, &mut step)? {
+            out.extend_from_slice(&step.split());
+        }
+        Ok(out)
     }
 
     #[test]
@@ -463,27 +479,11 @@ mod tests {
         const ZSTD: Algorithm = Algorithm::Zstd { level: 3 };
 
         fn zstd_round_trip(input: &[u8]) -> Vec<u8> {
-            let mut enc = CompressedCodec::with_algorithm(ZSTD);
-            let mut wire = Vec::new();
-            enc.encode(input, &mut wire);
-            let mut dec = CompressedCodec::with_algorithm(ZSTD);
-            let mut rbuf = BytesMut::new();
-            let mut plain = BytesMut::new();
-            for piece in wire.chunks(65_537) {
-                rbuf.extend_from_slice(piece);
-                dec.decode(&mut rbuf, &mut plain).unwrap();
-            }
-            assert!(rbuf.is_empty());
-            assert_eq!(dec.seq(), enc.seq());
-            plain.to_vec()
+            round_trip_with(ZSTD, input)
         }
 
         fn zstd_decode_all(wire: &[u8]) -> Result<Vec<u8>, ProtocolError> {
-            let mut d = CompressedCodec::with_algorithm(ZSTD);
-            let mut input = BytesMut::from(wire);
-            let mut out = BytesMut::new();
-            d.decode(&mut input, &mut out)?;
-            Ok(out.to_vec())
+            decode_all_with(ZSTD, wire)
         }
 
         /// One envelope holding `plain` as a zstd frame, announced as `announced` bytes.
