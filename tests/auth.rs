@@ -120,13 +120,6 @@ const NONCE2: &[u8; 20] = b"Zk8#q1@vN7$wL2!pR5^x";
 
 const CLIENT_CONNECT_WITH_DB: u32 = 1 << 3;
 
-fn packet(seq: u8, payload: &[u8]) -> Vec<u8> {
-    let mut p = (payload.len() as u32).to_le_bytes()[..3].to_vec();
-    p.push(seq);
-    p.extend_from_slice(payload);
-    p
-}
-
 /// A MySQL 8.0 Initial Handshake Packet announcing `plugin`, with NONCE.
 fn mysql8_handshake(plugin: &str) -> Vec<u8> {
     // Capabilities as MySQL 8.0 sends them (CLIENT_LONG_PASSWORD set: no MariaDB extensions).

@@ -30,19 +30,6 @@ fn int(n: i64) -> Value {
     Value::Int(n)
 }
 
-/// Bytes that do not compress (xorshift*).
-fn noise(len: usize, mut seed: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        seed ^= seed >> 12;
-        seed ^= seed << 25;
-        seed ^= seed >> 27;
-        out.extend_from_slice(&seed.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
-
 /// A TCP relay to the test server that counts the bytes the server sends.
 fn counting_relay() -> (u16, Arc<Mutex<usize>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -250,19 +237,6 @@ fn executemany_batches_through_compression() {
     );
 }
 
-fn wait_gone(thread_id: u32) -> bool {
-    for _ in 0..100 {
-        let out = server()
-            .admin_sql(&format!("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = {thread_id}"))
-            .unwrap();
-        if out.trim() == "0" {
-            return true;
-        }
-        thread::sleep(std::time::Duration::from_millis(50));
-    }
-    false
-}
-
 #[test]
 fn kill_during_a_compressed_session_then_ping_reconnects() {
     let mut s = session();
@@ -316,13 +290,6 @@ fn zstd_against_mariadb_is_uncompressed_and_bad_values_are_refused() {
 
 const CLIENT_COMPRESS: u32 = 1 << 5;
 const CLIENT_ZSTD_COMPRESSION_ALGORITHM: u32 = 1 << 26;
-
-fn packet(seq: u8, payload: &[u8]) -> Vec<u8> {
-    let mut p = (payload.len() as u32).to_le_bytes()[..3].to_vec();
-    p.push(seq);
-    p.extend_from_slice(payload);
-    p
-}
 
 /// A MySQL 8.0.36 Initial Handshake Packet: every capability MySQL 8 sends, zlib and zstd included.
 fn mysql8_handshake() -> Vec<u8> {

@@ -9,24 +9,6 @@ use std::thread;
 use common::*;
 use host_test::driver::{ErrorKind, Value};
 
-fn processlist_has(thread_id: u32) -> bool {
-    let out = server()
-        .admin_sql(&format!("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = {thread_id}"))
-        .unwrap();
-    out.trim() != "0"
-}
-
-/// Waits (bounded) for the server to notice a closed or killed session.
-fn wait_gone(thread_id: u32) -> bool {
-    for _ in 0..100 {
-        if !processlist_has(thread_id) {
-            return true;
-        }
-        thread::sleep(std::time::Duration::from_millis(50));
-    }
-    false
-}
-
 #[test]
 fn close_sends_quit_and_later_use_is_an_interface_error() {
     let mut s = session();
@@ -133,13 +115,6 @@ fn scripted_peer(script: impl FnOnce(std::net::TcpStream) + Send + 'static) -> u
         }
     });
     port
-}
-
-fn packet(seq: u8, payload: &[u8]) -> Vec<u8> {
-    let mut p = (payload.len() as u32).to_le_bytes()[..3].to_vec();
-    p.push(seq);
-    p.extend_from_slice(payload);
-    p
 }
 
 const REAL_HANDSHAKE: &[u8] = b"\x0a5.5.5-10.11.19-MariaDB-0+deb12u1\x00\x03\x00\x00\x00^MFXes6P\x00\xfe\xf7\x08\x02\x00\xff\x81\x15\x00\x00\x00\x00\x00\x00\x1d\x00\x00\x00mWKP3MiGgREA\x00mysql_native_password\x00";

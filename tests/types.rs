@@ -60,19 +60,6 @@ fn time(negative: bool, hours: u32, minutes: u8, seconds: u8, microseconds: u32)
     Value::Time(Time { negative, hours, minutes, seconds, microseconds })
 }
 
-/// Deterministic pseudo-random bytes (xorshift64*), every byte value likely present.
-fn noise(len: usize, mut seed: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        seed ^= seed >> 12;
-        seed ^= seed << 25;
-        seed ^= seed >> 27;
-        out.extend_from_slice(&seed.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
-
 #[test]
 fn integers_signed_min_max_and_unsigned_max() {
     let mut s = session();

@@ -75,3 +75,44 @@ pub fn assert_kind(e: &DbError, kind: ErrorKind, code: Option<u16>) {
         assert_eq!(e.code, code, "{e:?}");
     }
 }
+
+/// Deterministic pseudo-random bytes (xorshift64*): every byte value likely present, and they do
+/// not compress.
+pub fn noise(len: usize, mut seed: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        seed ^= seed >> 12;
+        seed ^= seed << 25;
+        seed ^= seed >> 27;
+        out.extend_from_slice(&seed.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// One MySQL packet as a scripted peer writes it: 3-byte length, sequence id, payload.
+pub fn packet(seq: u8, payload: &[u8]) -> Vec<u8> {
+    let mut p = (payload.len() as u32).to_le_bytes()[..3].to_vec();
+    p.push(seq);
+    p.extend_from_slice(payload);
+    p
+}
+
+/// Whether the shared server still lists session `thread_id`.
+pub fn processlist_has(thread_id: u32) -> bool {
+    let out = server()
+        .admin_sql(&format!("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = {thread_id}"))
+        .unwrap();
+    out.trim() != "0"
+}
+
+/// Waits (bounded) for the server to notice a closed or killed session.
+pub fn wait_gone(thread_id: u32) -> bool {
+    for _ in 0..100 {
+        if !processlist_has(thread_id) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
