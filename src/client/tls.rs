@@ -196,7 +196,7 @@ pub fn client_config(ssl: &SslOptions) -> Result<Arc<ClientConfig>, Error> {
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Tls(e.to_string()))?;
     let verifier: Arc<dyn ServerCertVerifier> = if !ssl.verify_cert {
-        Arc::new(AcceptAnyCertificate { provider: provider.clone() })
+        Arc::new(Lenient { provider: provider.clone(), chain: None })
     } else {
         let Some(ca) = ssl.ca.as_deref() else {
             // No bundled root store: it would double the component for a case servers rarely meet.
@@ -216,7 +216,7 @@ pub fn client_config(ssl: &SslOptions) -> Result<Arc<ClientConfig>, Error> {
         if ssl.verify_identity {
             webpki
         } else {
-            Arc::new(IgnoreHostName { inner: webpki })
+            Arc::new(Lenient { provider: provider.clone(), chain: Some(webpki) })
         }
     };
     let builder = builder.dangerous().with_custom_certificate_verifier(verifier);
@@ -238,23 +238,33 @@ pub fn client_config(ssl: &SslOptions) -> Result<Arc<ClientConfig>, Error> {
     Ok(Arc::new(config))
 }
 
-/// `verify_cert = false`: any certificate is accepted, but the handshake signatures are still
+/// A verifier that checks less than webpki's full check: with `chain`, the chain must lead to a
+/// trusted CA but the host name is not checked (`verify_identity = false`); without, any
+/// certificate is accepted (`verify_cert = false`). Either way the handshake signatures are
 /// checked, so the peer must hold the key of the certificate it shows.
 #[derive(Debug)]
-struct AcceptAnyCertificate {
+struct Lenient {
     provider: Arc<CryptoProvider>,
+    chain: Option<Arc<WebPkiServerVerifier>>,
 }
 
-impl ServerCertVerifier for AcceptAnyCertificate {
+impl ServerCertVerifier for Lenient {
     fn verify_server_cert(
         &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
+        let Some(chain) = &self.chain else { return Ok(ServerCertVerified::assertion()) };
+        // webpki checks the chain first and the name last, so a name error means the chain is good.
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
     }
 
     fn verify_tls12_signature(
@@ -277,53 +287,6 @@ impl ServerCertVerifier for AcceptAnyCertificate {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.provider.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-/// `verify_identity = false`: the chain must lead to a trusted CA, but the host name is not checked.
-#[derive(Debug)]
-struct IgnoreHostName {
-    inner: Arc<WebPkiServerVerifier>,
-}
-
-impl ServerCertVerifier for IgnoreHostName {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        // webpki checks the chain first and the name last, so a name error means the chain is good.
-        match self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
-            Err(rustls::Error::InvalidCertificate(
-                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
-            other => other,
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
     }
 }
 
