@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod peer;
 pub mod pki;
 
 use host_test::driver::{Conn, ConnectOptions, Cur, DbError, ErrorKind, Host, Sandbox, Session, Value};
