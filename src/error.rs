@@ -19,6 +19,7 @@ pub enum ErrorKind {
 pub mod client_code {
     pub const CR_UNKNOWN_ERROR: u16 = 2000;
     pub const CR_CONN_HOST_ERROR: u16 = 2003;
+    pub const CR_OUT_OF_MEMORY: u16 = 2008;
     pub const CR_UNKNOWN_HOST: u16 = 2005;
     pub const CR_SERVER_GONE_ERROR: u16 = 2006;
     pub const CR_SERVER_LOST: u16 = 2013;
@@ -47,6 +48,8 @@ pub enum ProtocolError {
     MissingCapability(&'static str),
     /// A compressed envelope that does not inflate to what it announces.
     BadCompressedFrame,
+    /// A logical packet longer than the client accepts (its max_allowed_packet, in bytes).
+    PacketTooLarge { limit: usize },
 }
 
 impl fmt::Display for ProtocolError {
@@ -65,6 +68,9 @@ impl fmt::Display for ProtocolError {
             }
             ProtocolError::MissingCapability(what) => write!(f, "server does not support {what}"),
             ProtocolError::BadCompressedFrame => write!(f, "corrupted compressed packet"),
+            ProtocolError::PacketTooLarge { limit } => {
+                write!(f, "Got packet bigger than the client's max_allowed_packet ({limit} bytes)")
+            }
         }
     }
 }
@@ -100,6 +106,9 @@ pub enum Error {
     Data(String),
     /// A misuse of the interface other than the above.
     Interface(String),
+    /// A result set would hold more decoded bytes than `max_result_bytes` allows; the rest of it
+    /// was read and discarded, and the connection stays usable.
+    ResultTooLarge { limit: u64 },
 }
 
 impl Error {
@@ -110,7 +119,7 @@ impl Error {
             Error::Protocol(_) => ErrorKind::Operational,
             Error::Connect { .. } | Error::UnknownHost(_) => ErrorKind::Operational,
             Error::ConnectionLost(_) | Error::Broken | Error::Timeout(_) => ErrorKind::Operational,
-            Error::Tls(_) => ErrorKind::Operational,
+            Error::Tls(_) | Error::ResultTooLarge { .. } => ErrorKind::Operational,
             Error::Closed | Error::CursorClosed | Error::Interface(_) => ErrorKind::Interface,
             Error::NotSupported(_) => ErrorKind::NotSupported,
             Error::Programming(_) => ErrorKind::Programming,
@@ -124,6 +133,7 @@ impl Error {
         match self {
             Error::Server { code, .. } => Some(*code),
             Error::Protocol(ProtocolError::SequenceMismatch { .. }) => Some(CR_COMMANDS_OUT_OF_SYNC),
+            Error::Protocol(ProtocolError::PacketTooLarge { .. }) => Some(CR_NET_PACKET_TOO_LARGE),
             Error::Protocol(_) => Some(CR_MALFORMED_PACKET),
             Error::Connect { .. } => Some(CR_CONN_HOST_ERROR),
             Error::UnknownHost(_) => Some(CR_UNKNOWN_HOST),
@@ -132,6 +142,7 @@ impl Error {
             Error::Broken => Some(CR_SERVER_GONE_ERROR),
             Error::Timeout(_) => Some(CR_SERVER_LOST),
             Error::NotSupported(_) => Some(CR_NOT_IMPLEMENTED),
+            Error::ResultTooLarge { .. } => Some(CR_OUT_OF_MEMORY),
             Error::Closed | Error::CursorClosed => None,
             Error::Programming(_) | Error::Data(_) | Error::Interface(_) => None,
         }
@@ -177,6 +188,12 @@ impl fmt::Display for Error {
             Error::Timeout(what) => write!(f, "timed out: {what}"),
             Error::NotSupported(what) => write!(f, "not supported: {what}"),
             Error::Programming(what) | Error::Data(what) | Error::Interface(what) => f.write_str(what),
+            Error::ResultTooLarge { limit } => write!(
+                f,
+                "MySQL client ran out of memory: the result set holds more than max_result_bytes ({limit} bytes); \
+                 it was discarded. Fetch it in parts with an unbuffered cursor (ss_cursor) and fetchmany, \
+                 or raise max_result_bytes"
+            ),
         }
     }
 }
@@ -222,5 +239,14 @@ mod tests {
         assert_eq!(Error::Broken.code(), Some(2006));
         assert_eq!(Error::Closed.kind(), ErrorKind::Interface);
         assert!(Error::Broken.is_fatal());
+    }
+
+    #[test]
+    fn memory_limits_have_their_client_codes() {
+        let e = Error::ResultTooLarge { limit: 1 << 20 };
+        assert_eq!((e.kind(), e.code(), e.is_fatal()), (ErrorKind::Operational, Some(2008), false));
+        assert!(e.to_string().contains("1048576"), "{e}");
+        let e = Error::Protocol(ProtocolError::PacketTooLarge { limit: 1 << 24 });
+        assert_eq!((e.kind(), e.code(), e.is_fatal()), (ErrorKind::Operational, Some(2020), true));
     }
 }

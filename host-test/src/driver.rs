@@ -24,13 +24,28 @@ pub use bindings::exports::cymysql::aio::types::{
     Column, ConnectOptions, Error as DbError, ErrorKind, Params, SslOptions, Value,
 };
 
+/// The default of [`Sandbox::memory_limit`]: 1 GiB, four times the component's default
+/// `max-result-bytes` (256 MiB), which covers a result at that limit held once decoded, once more
+/// as it is lowered for the host, and the doubling of the buffers it grew in.
+pub const DEFAULT_MEMORY_LIMIT: usize = 1 << 30;
+
 /// What the guest may reach: loopback TCP and name lookup, and optional preopened directories.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Sandbox {
     /// (host directory, guest path) pairs made readable to the guest.
     pub preopens: Vec<(PathBuf, String)>,
     /// Allow TCP to any address, not only loopback (the CLI against a remote server).
     pub any_address: bool,
+    /// The most linear memory the instance may grow to, in bytes; `None` leaves wasm32's 4 GiB.
+    /// Growth past it is refused, which the guest sees as a failed allocation (and traps on).
+    /// The component's `max-result-bytes` keeps it from getting there on a server's say-so.
+    pub memory_limit: Option<usize>,
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Sandbox { preopens: Vec::new(), any_address: false, memory_limit: Some(DEFAULT_MEMORY_LIMIT) }
+    }
 }
 
 /// The per-instance state of the host.
@@ -40,14 +55,28 @@ pub struct HostState {
     memory: MemoryPeak,
 }
 
-/// Records the largest linear memory the guest asked for (it never shrinks).
+/// The store's resource limiter: records the largest linear memory the guest was given (it
+/// never shrinks) and refuses growth past `limit`.
+///
+/// This is how an embedder bounds an instance: `Store::limiter` with a `ResourceLimiter` whose
+/// `memory_growing` answers `Ok(false)`. `memory.grow` then returns -1 in the guest, whose
+/// allocator reports an allocation failure; Rust aborts on that, so the call traps and the
+/// instance is lost. The limit is a backstop that turns a runaway guest into a trap at a size
+/// the host chose; what keeps a server from driving the guest there is `max-result-bytes`.
 #[derive(Debug, Default)]
 struct MemoryPeak {
     peak: usize,
+    limit: Option<usize>,
+    /// Growths refused so far.
+    refused: usize,
 }
 
 impl wasmtime::ResourceLimiter for MemoryPeak {
     fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> Result<bool> {
+        if self.limit.is_some_and(|limit| desired > limit) {
+            self.refused += 1;
+            return Ok(false);
+        }
         self.peak = self.peak.max(desired);
         Ok(true)
     }
@@ -159,7 +188,8 @@ impl Host {
         for (host_dir, guest) in &sandbox.preopens {
             wasi.preopened_dir(host_dir, guest, FsPerms::ReadOnly)?;
         }
-        let state = HostState { ctx: wasi.build(), table: ResourceTable::new(), memory: MemoryPeak::default() };
+        let memory = MemoryPeak { limit: sandbox.memory_limit, ..MemoryPeak::default() };
+        let state = HostState { ctx: wasi.build(), table: ResourceTable::new(), memory };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.memory);
         let driver = block_on(bindings::Driver::instantiate_async(&mut store, &self.component, &self.linker))?;
@@ -201,6 +231,11 @@ impl Session {
     /// The largest linear memory of the guest so far, in bytes.
     pub fn peak_memory(&self) -> usize {
         self.store.data().memory.peak
+    }
+
+    /// How many times the guest asked to grow its memory past [`Sandbox::memory_limit`] and was refused.
+    pub fn refused_growths(&self) -> usize {
+        self.store.data().memory.refused
     }
 
     pub fn default_options(&mut self) -> Result<ConnectOptions> {

@@ -29,8 +29,14 @@ use crate::protocol::result_header::ResultHeader;
 use crate::protocol::text_row::decode_text_row;
 use crate::protocol::value::Value;
 
-/// The largest logical packet we accept from the server (MySQL's own client limit is 1 GiB).
+/// The largest logical packet the protocol allows (MySQL's own client limit is 1 GiB).
 const MAX_ALLOWED_PACKET: usize = 1 << 30;
+
+/// The largest logical packet accepted from the server: `max_result_bytes`, since a row larger
+/// than that cannot be held anyway, but at least one physical packet (16 MiB) and at most 1 GiB.
+fn receive_limit(max_result_bytes: u64) -> usize {
+    usize::try_from(max_result_bytes).unwrap_or(usize::MAX).clamp(1 << 24, MAX_ALLOWED_PACKET)
+}
 const READ_CHUNK: usize = 64 * 1024;
 /// LOCAL INFILE data is sent in packets of this size.
 const MAX_PACKET_PAYLOAD_CHUNK: usize = 1 << 20;
@@ -377,6 +383,9 @@ impl Conn {
         if options.ssl.is_some() {
             return Err(Error::NotSupported("ssl: this component was built without TLS".into()));
         }
+        if options.max_result_bytes == 0 {
+            return Err(Error::Programming("max_result_bytes must be greater than 0".into()));
+        }
         let charset = charset_by_name(&options.charset)?;
         // Checked before any byte goes out: a key that cannot be used is the caller's mistake.
         let server_public_key = options.server_public_key.as_deref().map(ServerPublicKey::from_pem).transpose()?;
@@ -387,7 +396,7 @@ impl Conn {
             let mut conn = Conn {
                 transport: Some(transport),
                 runtime: runtime.clone(),
-                codec: PacketCodec::new(MAX_ALLOWED_PACKET),
+                codec: PacketCodec::new(receive_limit(options.max_result_bytes)),
                 rbuf: BytesMut::with_capacity(READ_CHUNK),
                 scratch: vec![0; READ_CHUNK].into_boxed_slice(),
                 wbuf: Vec::with_capacity(1024),
@@ -855,12 +864,17 @@ impl Conn {
         Ok((id, result))
     }
 
-    /// Reads the next result of multi-statement command `id`, if there is one.
-    /// Reads the next result of multi-statement command `id`, if there is one (inside `begin`/`end`).
-    pub(crate) async fn next_result(&mut self, id: u64) -> Result<Option<StatementResult>, Error> {
+    /// Reads and discards the rows of result `id` still on the wire (inside `begin`/`end`).
+    pub(crate) async fn discard_rows(&mut self, id: u64) -> Result<(), Error> {
         if self.pending == (Pending::Rows { id }) {
             while self.read_row_packet().await?.is_some() {}
         }
+        Ok(())
+    }
+
+    /// Reads the next result of multi-statement command `id`, if there is one (inside `begin`/`end`).
+    pub(crate) async fn next_result(&mut self, id: u64) -> Result<Option<StatementResult>, Error> {
+        self.discard_rows(id).await?;
         if self.pending != (Pending::MoreResults { id }) {
             return Ok(None);
         }
@@ -932,16 +946,22 @@ impl Conn {
                 }
             }
             ResultHeader::Columns(n) => {
-                let n = usize::try_from(n).map_err(|_| ProtocolError::InvalidValue("column count"))?;
-                if n > 4096 {
+                // MySQL's limit; a count past it (or past usize) leaves the session out of step.
+                let Some(n) = usize::try_from(n).ok().filter(|&n| n <= 4096) else {
                     self.mark_broken();
                     return Err(ProtocolError::InvalidValue("column count").into());
-                }
+                };
+                // Definitions count toward max_result_bytes: 4096 of them can each be a packet long.
+                let limit = self.options.max_result_bytes;
+                let mut too_large = false;
                 self.column_cache.start();
                 for _ in 0..n {
                     let packet = self.read_packet().await?;
-                    let pushed = self.column_cache.push(&packet);
-                    self.track(pushed.map_err(Error::from))?;
+                    if !too_large {
+                        let pushed = self.column_cache.push(&packet);
+                        self.track(pushed.map_err(Error::from))?;
+                        too_large = self.column_cache.held_bytes() as u64 > limit;
+                    }
                 }
                 let columns = self.column_cache.finish();
                 if self.capabilities & CLIENT_DEPRECATE_EOF == 0 {
@@ -950,6 +970,10 @@ impl Conn {
                     self.track(eof)?;
                 }
                 self.pending = Pending::Rows { id };
+                if too_large {
+                    self.discard_rows(id).await?;
+                    return Err(Error::ResultTooLarge { limit });
+                }
                 Ok(StatementResult::Rows(ResultMeta { columns }))
             }
         }

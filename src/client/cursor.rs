@@ -1,5 +1,6 @@
 //! Cursors (cymysql's `Cursor`, `SSCursor`, `DictCursor`, `SSDictCursor`).
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
@@ -7,10 +8,15 @@ use super::connection::{Conn, Connection, StatementResult};
 use crate::error::Error;
 use crate::protocol::column::Column;
 use crate::protocol::interpolate::{interpolate, interpolate_into, split_insert_values, Params};
-use crate::protocol::value::Value;
+use crate::protocol::value::{row_memory_size, Value};
 
 /// A row of a tuple cursor.
 pub type Row = Vec<Value>;
+
+/// Decoded bytes held by several cursors together, counted against `max_result_bytes` besides
+/// each cursor's own rows: a pool's `gather` returns every task's rows at once.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SharedBudget(Rc<Cell<u64>>);
 
 /// Executes statements on a connection and fetches their rows.
 ///
@@ -32,6 +38,13 @@ pub struct Cursor {
     streamed: u64,
     lastrowid: Option<u64>,
     arraysize: usize,
+    /// Decoded bytes of the rows this cursor holds for the current result (`max_result_bytes`).
+    held: u64,
+    /// What every row costs on top of its values: a dict row carries its keys across the WIT edge.
+    row_overhead: u64,
+    /// Whether rows are handed out as dict rows.
+    dict: bool,
+    shared: Option<SharedBudget>,
 }
 
 impl Cursor {
@@ -49,7 +62,42 @@ impl Cursor {
             streamed: 0,
             lastrowid: None,
             arraysize: 1,
+            held: 0,
+            row_overhead: 0,
+            dict: false,
+            shared: None,
         }
+    }
+
+    /// Counts this cursor's rows in `budget` as well (for `gather`).
+    pub(crate) fn share_budget(&mut self, budget: SharedBudget) {
+        self.shared = Some(budget);
+    }
+
+    /// Counts a row the cursor is about to hold; an error once the rows held exceed `limit`.
+    fn charge(&mut self, row: &Row, limit: u64) -> Result<(), Error> {
+        let size = (row_memory_size(row) as u64).saturating_add(self.row_overhead);
+        self.held = self.held.saturating_add(size);
+        let shared = self.shared.as_ref().map_or(0, |b| {
+            b.0.set(b.0.get().saturating_add(size));
+            b.0.get()
+        });
+        if self.held > limit || shared > limit {
+            return Err(Error::ResultTooLarge { limit });
+        }
+        Ok(())
+    }
+
+    /// Gives up the current result after it outgrew `max_result_bytes`: drops the rows held and
+    /// reads the rest of it off the wire, so the connection can run its next command.
+    async fn abandon_result(&mut self, c: &mut Conn, e: Error) -> Result<(), Error> {
+        let freed = self.held;
+        self.reset();
+        if let Some(b) = &self.shared {
+            b.0.set(b.0.get().saturating_sub(freed));
+        }
+        c.discard_rows(self.result_id).await?;
+        Err(e)
     }
 
     /// The connection this cursor runs on.
@@ -95,7 +143,9 @@ impl Cursor {
 
     fn reset(&mut self) {
         self.columns = None;
-        self.rows.clear();
+        // Released, not just cleared: a result that hit the limit should not pin its memory.
+        self.rows = VecDeque::new();
+        self.held = 0;
         self.rowcount = -1;
         self.streamed = 0;
         self.lastrowid = None;
@@ -111,10 +161,20 @@ impl Cursor {
             StatementResult::Rows(meta) => {
                 self.columns = Some(meta.columns.clone());
                 self.lastrowid = None;
+                self.row_overhead = if self.dict {
+                    let per_key = |c: &Column| c.name.len() + std::mem::size_of::<String>();
+                    meta.columns.iter().map(per_key).sum::<usize>() as u64
+                } else {
+                    0
+                };
                 if self.unbuffered {
                     return Ok(0);
                 }
+                let limit = c.options.max_result_bytes;
                 while let Some(row) = c.read_row(self.result_id, &meta.columns).await? {
+                    if let Err(e) = self.charge(&row, limit) {
+                        return self.abandon_result(c, e).await.map(|()| 0);
+                    }
                     self.rows.push_back(row);
                 }
                 self.rowcount = self.rows.len() as i64;
@@ -226,10 +286,17 @@ impl Cursor {
             return Ok(());
         }
         c.begin()?;
+        let limit = c.options.max_result_bytes;
+        // Only what this call accumulates counts (and what an earlier one left queued).
+        self.held = self.rows.iter().map(|r| row_memory_size(r) as u64 + self.row_overhead).sum();
         let mut r = Ok(());
         while self.rows.len() < n {
             match c.read_row(self.result_id, &columns).await {
                 Ok(Some(row)) => {
+                    if let Err(e) = self.charge(&row, limit) {
+                        r = self.abandon_result(&mut c, e).await;
+                        break;
+                    }
                     self.rows.push_back(row);
                     self.streamed += 1;
                 }
@@ -386,7 +453,8 @@ pub struct DictCursor {
 }
 
 impl DictCursor {
-    pub(crate) fn new(inner: Cursor) -> Self {
+    pub(crate) fn new(mut inner: Cursor) -> Self {
+        inner.dict = true;
         DictCursor { inner, keys: None }
     }
 

@@ -3,6 +3,16 @@
 use std::fmt;
 use std::time::Duration;
 
+/// The default of [`ConnectOptions::max_result_bytes`]: 256 MiB.
+///
+/// A wasm32 guest has 4 GiB of linear memory for everything it holds. A buffered result of this
+/// size is held again while it crosses the component boundary (`fetchall` lowers a second copy
+/// into the guest's memory for the host to lift), and the row queue may double its capacity once
+/// more while it grows: about 3x the limit at the peak, well inside 4 GiB, with room left for the
+/// other connections and pools of the instance. Results this large are better streamed with an
+/// unbuffered cursor, which this limit does not restrict beyond one row.
+pub const DEFAULT_MAX_RESULT_BYTES: u64 = 256 << 20;
+
 /// TLS settings, mirroring the `ssl` dict of cymysql (`ca`, `cert`, `key`) plus verification switches.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct SslOptions {
@@ -64,6 +74,11 @@ pub struct ConnectOptions {
     /// PEM text of the server's RSA public key (MySQL's `--server-public-key-path`): caching_sha2_password
     /// and sha256_password then encrypt the password with it instead of asking the server for its key.
     pub server_public_key: Option<String>,
+    /// The most a buffered result may hold in decoded, in-memory bytes (values and their heap,
+    /// not wire bytes: a 1-byte NULL is a whole `Value`). Also the largest single packet (row)
+    /// accepted, though never less than 16 MiB nor more than 1 GiB. Exceeding it is
+    /// [`crate::Error::ResultTooLarge`] (CR_OUT_OF_MEMORY) with the rest of the result discarded.
+    pub max_result_bytes: u64,
 }
 
 impl Default for ConnectOptions {
@@ -90,6 +105,7 @@ impl Default for ConnectOptions {
             local_infile: false,
             allow_cleartext_password: false,
             server_public_key: None,
+            max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
         }
     }
 }
@@ -118,6 +134,7 @@ impl fmt::Debug for ConnectOptions {
             .field("local_infile", &self.local_infile)
             .field("allow_cleartext_password", &self.allow_cleartext_password)
             .field("server_public_key", &self.server_public_key.as_ref().map(|_| "<pem>"))
+            .field("max_result_bytes", &self.max_result_bytes)
             .finish()
     }
 }

@@ -29,8 +29,9 @@ const MAX_QUOTED_KEY_LEN: usize = 64;
 /// Query keys: `charset`, `connect_timeout` (seconds), `sql_mode`, `init_command`,
 /// `autocommit` and `local_infile` (`true`/`false`), `compress` (`zlib` or `zstd`),
 /// `client_flag` (a number), `ssl` (`true`, `false`, `verify_ca`, `verify_identity`),
-/// `allow_cleartext_password` (`true`/`false`) and `server_public_key` (PEM text, percent-encoded,
-/// `+` as `%2B`).
+/// `allow_cleartext_password` (`true`/`false`), `server_public_key` (PEM text, percent-encoded,
+/// `+` as `%2B`) and `max_result_bytes` (bytes, with an optional `K`, `M` or `G` suffix as in
+/// my.cnf, e.g. `64M`).
 /// An unknown key or an invalid value is an [`Error::Programming`].
 pub fn parse_url(url: &str) -> Result<ConnectOptions, Error> {
     let (scheme, rest) =
@@ -176,6 +177,7 @@ fn apply_query_param(opts: &mut ConnectOptions, key: &str, value: String) -> Res
         "allow_cleartext_password" => opts.allow_cleartext_password = parse_bool(key, &value)?,
         // Checked at connect, with the other connection-time checks.
         "server_public_key" => opts.server_public_key = Some(value),
+        "max_result_bytes" => opts.max_result_bytes = parse_size(&value)?,
         "compress" => match value.as_str() {
             "zlib" | "zstd" => opts.compress = Some(value),
             _ => return Err(invalid("URL parameter 'compress' must be 'zlib' or 'zstd'")),
@@ -251,6 +253,24 @@ fn parse_timeout(value: &str) -> Result<Duration, Error> {
         return Err(bad());
     }
     Duration::try_from_secs_f64(secs).map_err(|_| bad())
+}
+
+/// A byte count greater than 0, with an optional 1024-based `K`, `M` or `G` suffix (my.cnf style).
+fn parse_size(value: &str) -> Result<u64, Error> {
+    let bad = || {
+        invalid("URL parameter 'max_result_bytes' must be a number of bytes greater than 0 (suffix K, M or G allowed)")
+    };
+    let (digits, shift) = match value.as_bytes().last().map(u8::to_ascii_uppercase) {
+        Some(b'K') => (&value[..value.len() - 1], 10),
+        Some(b'M') => (&value[..value.len() - 1], 20),
+        Some(b'G') => (&value[..value.len() - 1], 30),
+        _ => (value, 0),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    n.checked_mul(1 << shift).filter(|&n| n > 0).ok_or_else(bad)
 }
 
 fn parse_bool(key: &str, value: &str) -> Result<bool, Error> {
@@ -335,6 +355,20 @@ mod tests {
         );
         let ssl = opts.ssl.unwrap();
         assert!(ssl.verify_cert && ssl.verify_identity);
+    }
+
+    #[test]
+    fn max_result_bytes_takes_a_size() {
+        let size = |v: &str| parse_url(&format!("mysql://h/?max_result_bytes={v}")).map(|o| o.max_result_bytes);
+        assert_eq!(parse_url("mysql://h/").unwrap().max_result_bytes, 256 << 20);
+        assert_eq!(size("1048576"), Ok(1 << 20));
+        assert_eq!(size("64k"), Ok(64 << 10));
+        assert_eq!(size("64M"), Ok(64 << 20));
+        assert_eq!(size("2G"), Ok(2 << 30));
+        for bad in ["0", "", "M", "-1", "1.5M", "1T", "99999999999999999999", "17179869184G"] {
+            let e = size(bad).unwrap_err();
+            assert!(matches!(&e, Error::Programming(m) if m.contains("max_result_bytes")), "{bad}: {e:?}");
+        }
     }
 
     #[test]

@@ -169,6 +169,7 @@ pub fn options_in(o: wit::ConnectOptions) -> Result<ConnectOptions, Error> {
         local_infile: o.local_infile,
         allow_cleartext_password: o.allow_cleartext_password,
         server_public_key: o.server_public_key,
+        max_result_bytes: o.max_result_bytes,
     })
 }
 
@@ -201,5 +202,6 @@ pub fn options_out(o: &ConnectOptions) -> wit::ConnectOptions {
         local_infile: o.local_infile,
         allow_cleartext_password: o.allow_cleartext_password,
         server_public_key: o.server_public_key.clone(),
+        max_result_bytes: o.max_result_bytes,
     }
 }

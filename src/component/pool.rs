@@ -8,6 +8,7 @@ use super::exports::cymysql::aio::connection::Connection as WitConnection;
 use super::exports::cymysql::aio::pool as wit;
 use super::exports::cymysql::aio::types::{ConnectOptions, Error as WitError};
 use super::{run, Component, ConnectionResource};
+use crate::client::cursor::SharedBudget;
 use crate::client::pool::{Pool, PoolOptions};
 use crate::error::Error;
 use crate::wasi::WasiRuntime;
@@ -170,21 +171,27 @@ impl wit::GuestPool for PoolResource {
 
     fn gather(&self, tasks: Vec<Vec<wit::Statement>>) -> Vec<Result<Vec<wit::StatementResult>, WitError>> {
         let pool = &self.pool;
-        let futures = tasks.into_iter().map(|task| async move {
-            let conn = pool.acquire().await?;
-            let mut cursor = conn.cursor();
-            let mut results = Vec::with_capacity(task.len());
-            for statement in task {
-                let params = statement.params.map(params_in);
-                cursor.execute(&statement.query, params.as_ref()).await?;
-                let rows = if cursor.description().is_some() { cursor.fetchall().await? } else { Vec::new() };
-                results.push(wit::StatementResult {
-                    rows: rows.into_iter().map(|r| r.into_iter().map(value_out).collect()).collect(),
-                    rowcount: cursor.rowcount(),
-                    lastrowid: cursor.lastrowid(),
-                });
+        // Every task's rows are returned together, so together they stay within max_result_bytes.
+        let budget = SharedBudget::default();
+        let futures = tasks.into_iter().map(|task| {
+            let budget = budget.clone();
+            async move {
+                let conn = pool.acquire().await?;
+                let mut cursor = conn.cursor();
+                cursor.share_budget(budget);
+                let mut results = Vec::with_capacity(task.len());
+                for statement in task {
+                    let params = statement.params.map(params_in);
+                    cursor.execute(&statement.query, params.as_ref()).await?;
+                    let rows = if cursor.description().is_some() { cursor.fetchall().await? } else { Vec::new() };
+                    results.push(wit::StatementResult {
+                        rows: rows.into_iter().map(|r| r.into_iter().map(value_out).collect()).collect(),
+                        rowcount: cursor.rowcount(),
+                        lastrowid: cursor.lastrowid(),
+                    });
+                }
+                Ok::<_, Error>(results)
             }
-            Ok::<_, Error>(results)
         });
         let all = run(async { Ok(futures::future::join_all(futures).await) });
         match all {

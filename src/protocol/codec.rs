@@ -71,8 +71,9 @@ impl PacketCodec {
                 return Ok(None);
             }
             let len = u32::from_le_bytes([input[0], input[1], input[2], 0]) as usize;
+            // Nothing is reserved for the announced length: a server can announce 16 MiB and send
+            // nothing, so the buffer grows only with what arrives.
             if input.len() < 4 + len {
-                input.reserve(4 + len - input.len());
                 return Ok(None);
             }
             let seq = input[3];
@@ -85,7 +86,8 @@ impl PacketCodec {
             if len == MAX_PACKET_PAYLOAD || self.partial.is_some() {
                 let partial = self.partial.get_or_insert_with(BytesMut::new);
                 if partial.len() + len > self.max_payload {
-                    return Err(ProtocolError::InvalidValue("packet larger than max_allowed_packet"));
+                    self.partial = None;
+                    return Err(ProtocolError::PacketTooLarge { limit: self.max_payload });
                 }
                 partial.extend_from_slice(&chunk);
                 if len == MAX_PACKET_PAYLOAD {
@@ -162,6 +164,17 @@ mod tests {
         let mut input = BytesMut::new();
         input.extend_from_slice(&[0xff, 0xff, 0xff, 0]);
         input.extend_from_slice(&vec![0u8; MAX_PACKET_PAYLOAD]);
-        assert!(d.decode(&mut input).is_err());
+        assert_eq!(d.decode(&mut input), Err(ProtocolError::PacketTooLarge { limit: 100 }));
+    }
+
+    #[test]
+    fn an_announced_length_allocates_nothing_until_it_arrives() {
+        let mut d = PacketCodec::new(1 << 30);
+        // A full-size header, then a few bytes of its 16 MiB body.
+        let mut input = BytesMut::from(&b"\xff\xff\xff\x00abc"[..]);
+        let before = input.capacity();
+        assert_eq!(d.decode(&mut input), Ok(None));
+        assert_eq!(input.capacity(), before);
+        assert!(input.capacity() < 1024);
     }
 }

@@ -43,6 +43,12 @@ impl Column {
         Ok(Column { schema, table, org_table, name, org_name, charset, length, column_type, flags, decimals })
     }
 
+    /// The bytes this definition occupies in memory: the struct and its five strings.
+    pub fn memory_size(&self) -> usize {
+        let strings = [&self.schema, &self.table, &self.org_table, &self.name, &self.org_name];
+        std::mem::size_of::<Column>() + strings.iter().map(|s| s.capacity()).sum::<usize>()
+    }
+
     pub fn is_unsigned(&self) -> bool {
         self.flags & UNSIGNED_FLAG != 0
     }

@@ -26,6 +26,10 @@ pub struct ColumnCache {
     incoming_ends: Vec<usize>,
     parsed: Vec<Column>,
     matching: bool,
+    /// Set once the result's definitions outgrow MAX_CACHED_BYTES: their bytes are no longer copied.
+    uncacheable: bool,
+    /// Memory the result's definitions take so far (columns and copied bytes).
+    held: usize,
 }
 
 impl ColumnCache {
@@ -36,6 +40,13 @@ impl ColumnCache {
         self.incoming_ends.clear();
         self.parsed.clear();
         self.matching = self.columns.is_some();
+        self.uncacheable = false;
+        self.held = 0;
+    }
+
+    /// The memory the definitions read since `start` take, for the caller's result limit.
+    pub fn held_bytes(&self) -> usize {
+        self.held
     }
 
     /// Takes the next ColumnDefinition41 packet; an error is the error of parsing this packet.
@@ -46,6 +57,8 @@ impl ColumnCache {
             let start = index.checked_sub(1).and_then(|i| self.ends.get(i)).copied().unwrap_or(0);
             let cached = self.ends.get(index).and_then(|&end| self.raw.get(start..end));
             if cached.is_some_and(|c| same_bytes(c, packet)) {
+                let column = self.columns.as_ref().and_then(|c| c.get(index));
+                self.held += column.map_or(0, Column::memory_size);
                 return Ok(());
             }
             // The packets before this one matched: their bytes and columns are the cached ones.
@@ -56,9 +69,20 @@ impl ColumnCache {
                 self.parsed.extend(columns.iter().take(index).cloned());
             }
         }
-        self.incoming_raw.extend_from_slice(packet);
-        self.incoming_ends.push(self.incoming_raw.len());
-        self.parsed.push(Column::parse(packet)?);
+        // Definitions too large to keep are not copied either, so hostile ones are held only once.
+        if self.incoming_raw.len() + packet.len() > MAX_CACHED_BYTES {
+            self.uncacheable = true;
+            self.incoming_raw = Vec::new();
+            self.incoming_ends = Vec::new();
+        }
+        if !self.uncacheable {
+            self.incoming_raw.extend_from_slice(packet);
+            self.incoming_ends.push(self.incoming_raw.len());
+            self.held += packet.len();
+        }
+        let column = Column::parse(packet)?;
+        self.held += column.memory_size();
+        self.parsed.push(column);
         Ok(())
     }
 
@@ -77,7 +101,7 @@ impl ColumnCache {
             }
         }
         let columns: Rc<[Column]> = std::mem::take(&mut self.parsed).into();
-        if self.incoming_raw.len() <= MAX_CACHED_BYTES {
+        if !self.uncacheable && self.incoming_raw.len() <= MAX_CACHED_BYTES {
             std::mem::swap(&mut self.raw, &mut self.incoming_raw);
             std::mem::swap(&mut self.ends, &mut self.incoming_ends);
             self.columns = Some(columns.clone());
@@ -162,6 +186,27 @@ mod tests {
             }
         }
         assert!(!same_bytes(&a[..8], &a[..9]));
+    }
+
+    #[test]
+    fn large_definitions_are_counted_and_not_copied() {
+        let mut cache = ColumnCache::default();
+        read(&mut cache, &[ID_COLUMN]);
+        // A definition with a 100 KiB column name: parsed, counted, neither copied nor cached.
+        let mut big = b"\x03def\x04test\x01t\x01t\xfd\x00\x90\x01".to_vec();
+        big.extend(std::iter::repeat_n(b'n', 0x19000));
+        big.extend_from_slice(b"\x02id\x0c\x3f\x00\x0b\x00\x00\x00\x03\x03\x50\x00\x00\x00");
+        cache.start();
+        cache.push(ID_COLUMN).unwrap();
+        cache.push(&big).unwrap();
+        assert!(cache.held_bytes() >= 0x19000, "{}", cache.held_bytes());
+        assert!(cache.incoming_raw.capacity() == 0, "the definitions' bytes are not kept");
+        let columns = cache.finish();
+        assert_eq!(columns[1].name.len(), 0x19000);
+        assert!(cache.columns.is_none() && cache.raw.is_empty());
+        cache.start();
+        assert_eq!(cache.held_bytes(), 0);
+        assert_eq!(names(&read(&mut cache, &[ID_COLUMN])), ["id"]);
     }
 
     #[test]

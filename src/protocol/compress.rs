@@ -127,8 +127,8 @@ impl CompressedCodec {
         let mut progress = false;
         while out.len() < MAX_PACKET_PAYLOAD {
             let Some(header) = EnvelopeHeader::parse(input) else { break };
+            // Nothing is reserved for the announced length: the buffer grows only with what arrives.
             if input.len() < COMPRESSED_HEADER_LEN + header.body_len {
-                input.reserve(COMPRESSED_HEADER_LEN + header.body_len - input.len());
                 break;
             }
             if header.seq != self.seq {
@@ -206,7 +206,8 @@ fn unzstd(body: &[u8], len: usize) -> Option<Vec<u8>> {
     let mut decoder = FrameDecoder::new();
     decoder.set_max_window_size(ZSTD_MAX_WINDOW);
     let mut stream = StreamingDecoder::new_with_decoder(&mut source, decoder).ok()?;
-    let mut plain = Vec::with_capacity(len);
+    // Sized by the bytes received, not by the length the envelope announces.
+    let mut plain = Vec::with_capacity(len.min(body.len().saturating_mul(4)));
     (&mut stream).take(len as u64 + 1).read_to_end(&mut plain).ok()?;
     let frame = &stream.decoder;
     // A frame that announces its size, or carries a checksum, must agree with what it gave.
@@ -375,6 +376,16 @@ mod tests {
             assert_eq!(d.decode(&mut input, &mut out), Ok(true), "cut {cut}");
             assert_eq!(&out[..], &data[..]);
         }
+    }
+
+    #[test]
+    fn an_announced_envelope_allocates_nothing_until_it_arrives() {
+        // 16 MiB - 1 announced, compressed to 16 MiB - 1, and only 3 body bytes sent.
+        let mut input = BytesMut::from(&b"\xff\xff\xff\x00\xff\xff\xffabc"[..]);
+        let before = input.capacity();
+        let mut out = BytesMut::new();
+        assert_eq!(CompressedCodec::new().decode(&mut input, &mut out), Ok(false));
+        assert_eq!((input.capacity(), out.capacity()), (before, 0));
     }
 
     fn decode_all(wire: &[u8]) -> Result<Vec<u8>, ProtocolError> {

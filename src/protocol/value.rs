@@ -59,3 +59,44 @@ pub enum Value {
     /// GEOMETRY in MySQL's internal format (4-byte SRID + WKB).
     Geometry(Vec<u8>),
 }
+
+impl Value {
+    /// The bytes this value occupies in memory: its own slot plus what it owns on the heap.
+    /// This, not the wire length, is what a buffered result costs (a NULL is 1 byte on the wire).
+    pub fn memory_size(&self) -> usize {
+        let heap = match self {
+            Value::Decimal(s) | Value::Text(s) | Value::Json(s) | Value::Enum(s) => s.capacity(),
+            Value::Bytes(b) | Value::Geometry(b) => b.capacity(),
+            Value::Set(members) => {
+                members.capacity() * std::mem::size_of::<String>() + members.iter().map(String::capacity).sum::<usize>()
+            }
+            _ => 0,
+        };
+        std::mem::size_of::<Value>() + heap
+    }
+}
+
+/// The bytes a decoded row occupies: its vector and every value.
+pub fn row_memory_size(row: &[Value]) -> usize {
+    std::mem::size_of::<Vec<Value>>() + row.iter().map(Value::memory_size).sum::<usize>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_size_counts_the_slot_and_the_heap() {
+        let slot = std::mem::size_of::<Value>();
+        assert_eq!(Value::Null.memory_size(), slot);
+        assert_eq!(Value::Int(7).memory_size(), slot);
+        assert_eq!(Value::Text("abc".into()).memory_size(), slot + 3);
+        assert_eq!(Value::Bytes(vec![0; 100]).memory_size(), slot + 100);
+        let set = Value::Set(vec!["ab".into(), "c".into()]);
+        assert_eq!(set.memory_size(), slot + 2 * std::mem::size_of::<String>() + 3);
+        // A row of NULLs costs far more than its wire bytes (one 0xFB each).
+        let nulls = vec![Value::Null; 10];
+        assert_eq!(row_memory_size(&nulls), std::mem::size_of::<Vec<Value>>() + 10 * slot);
+        assert!(row_memory_size(&nulls) > 10 * 8);
+    }
+}
