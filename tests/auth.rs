@@ -380,7 +380,8 @@ fn scripted_caching_sha2_full_auth_with_rsa() {
         (response, request, sealed)
     });
     let mut s = session();
-    let o = scripted_options(&mut s, port, "u", "secret");
+    let mut o = scripted_options(&mut s, port, "u", "secret");
+    o.get_server_public_key = true;
     let c = s.connect(&o).unwrap().expect("full auth");
     s.close(c).unwrap().unwrap();
     let (r, request, sealed) = peer.join().unwrap();
@@ -403,7 +404,8 @@ fn scripted_caching_sha2_full_auth_wrong_password_is_1045() {
         p.send(6, ACCESS_DENIED);
     });
     let mut s = session();
-    let o = scripted_options(&mut s, port, "u", "wrong");
+    let mut o = scripted_options(&mut s, port, "u", "wrong");
+    o.get_server_public_key = true;
     let e = s.connect(&o).unwrap().unwrap_err();
     assert_kind(&e, ErrorKind::Operational, Some(1045));
     assert_eq!(e.sqlstate.as_deref(), Some("28000"));
@@ -475,7 +477,8 @@ fn scripted_caching_sha2_bad_public_key_is_an_error() {
         p.drain()
     });
     let mut s = session();
-    let o = scripted_options(&mut s, port, "u", "secret");
+    let mut o = scripted_options(&mut s, port, "u", "secret");
+    o.get_server_public_key = true;
     let e = s.connect(&o).expect("a bad key must not trap the component").unwrap_err();
     assert_kind(&e, ErrorKind::Operational, Some(2027));
     assert_eq!(peer.join().unwrap(), b"", "nothing sent after a bad key");
@@ -514,12 +517,119 @@ fn scripted_sha256_password_with_rsa() {
         (request, sealed)
     });
     let mut s = session();
-    let o = scripted_options(&mut s, port, "u", "pässwörd");
+    let mut o = scripted_options(&mut s, port, "u", "pässwörd");
+    o.get_server_public_key = true;
     let c = s.connect(&o).unwrap().expect("sha256_password");
     s.close(c).unwrap().unwrap();
     let (request, sealed) = peer.join().unwrap();
     assert_eq!(request, [0x01], "request for the public key");
     assert_eq!(rsa_decrypt(&sealed), xor_password("pässwörd".as_bytes(), NONCE2));
+}
+
+#[test]
+fn scripted_caching_sha2_full_auth_without_get_server_public_key_asks_nothing() {
+    // MySQL's own client refuses the same way: over plain TCP, without a key from the caller, the
+    // server's key would be trusted blindly, so neither a 0x02 request nor the password goes out.
+    for url_flag in [None, Some("false")] {
+        let (port, peer) = scripted(|p| {
+            p.send(0, &mysql8_handshake("caching_sha2_password"));
+            let response = parse_response(&p.expect(1));
+            p.send(2, &more_data(&[0x04]));
+            (response, p.drain())
+        });
+        let mut s = session();
+        let mut o = scripted_options(&mut s, port, "u", "secret");
+        if let Some(flag) = url_flag {
+            let url = format!("mysql://u:secret@127.0.0.1:{port}/?get_server_public_key={flag}");
+            o = s.options_from_url(&url).unwrap().unwrap();
+        }
+        assert!(!o.get_server_public_key, "off by default");
+        let e = s.connect(&o).unwrap().unwrap_err();
+        assert_kind(&e, ErrorKind::NotSupported, None);
+        assert!(e.message.contains("get_server_public_key") && e.message.contains("caching_sha2_password"), "{e:?}");
+        let (r, rest) = peer.join().unwrap();
+        assert_eq!(r.auth, sha256_scramble(b"secret", NONCE), "the scramble itself goes as usual");
+        assert_eq!(rest, b"", "nothing after the request for full authentication");
+    }
+}
+
+#[test]
+fn scripted_caching_sha2_get_server_public_key_from_the_url() {
+    let public = rsa_key().1.clone();
+    let (port, peer) = scripted(move |p| {
+        p.send(0, &mysql8_handshake("caching_sha2_password"));
+        p.expect(1);
+        p.send(2, &more_data(&[0x04]));
+        let request = p.expect(3);
+        p.send(4, &more_data(&public));
+        let sealed = p.expect(5);
+        p.send(6, OK);
+        p.serve_until_quit();
+        (request, sealed)
+    });
+    let mut s = session();
+    let url = format!("mysql://u:secret@127.0.0.1:{port}/?get_server_public_key=true");
+    let o = s.options_from_url(&url).unwrap().unwrap();
+    assert!(o.get_server_public_key);
+    let c = s.connect(&o).unwrap().expect("full auth with the server's key");
+    s.close(c).unwrap().unwrap();
+    let (request, sealed) = peer.join().unwrap();
+    assert_eq!(request, [0x02]);
+    assert_eq!(rsa_decrypt(&sealed), xor_password(b"secret", NONCE));
+}
+
+#[test]
+fn scripted_sha256_password_without_get_server_public_key_asks_nothing() {
+    // After an AuthSwitchRequest: no 0x01 request, nothing at all.
+    let (port, peer) = scripted(|p| {
+        p.send(0, &mysql8_handshake("mysql_native_password"));
+        p.expect(1);
+        p.send(2, &auth_switch("sha256_password", NONCE2));
+        p.drain()
+    });
+    let mut s = session();
+    let o = scripted_options(&mut s, port, "u", "secret");
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::NotSupported, None);
+    assert!(e.message.contains("get_server_public_key") && e.message.contains("sha256_password"), "{e:?}");
+    assert_eq!(peer.join().unwrap(), b"", "no request for the key after the switch");
+
+    // As the handshake's plugin: the response is native_password's (a user of that plugin still
+    // logs in), not the request; the server's switch back to sha256_password is then refused.
+    let (port, peer) = scripted(|p| {
+        p.send(0, &mysql8_handshake("sha256_password"));
+        let response = parse_response(&p.expect(1));
+        p.send(2, &auth_switch("sha256_password", NONCE2));
+        (response, p.drain())
+    });
+    let o = scripted_options(&mut s, port, "u", "secret");
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::NotSupported, None);
+    let (r, rest) = peer.join().unwrap();
+    assert_eq!(r.plugin, "mysql_native_password");
+    assert_eq!(r.auth, sha1_scramble(b"secret", NONCE));
+    assert_eq!(rest, b"");
+}
+
+#[test]
+fn scripted_clear_password_with_a_nul_is_refused_and_not_sent() {
+    // mysql_clear_password sends the password NUL-terminated: a NUL inside would cut it short.
+    let (port, peer) = scripted(|p| {
+        p.send(0, &mysql8_handshake("mysql_native_password"));
+        let response = parse_response(&p.expect(1));
+        p.send(2, &auth_switch("mysql_clear_password", b""));
+        (response, p.drain())
+    });
+    let mut s = session();
+    let mut o = scripted_options(&mut s, port, "u", "Sekrit\0pw-42");
+    o.allow_cleartext_password = true;
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Programming, None);
+    assert!(e.message.contains("NUL") && !e.message.contains("Sekrit"), "{e:?}");
+    let (r, rest) = peer.join().unwrap();
+    // native_password hashes the password, NUL and all.
+    assert_eq!(r.auth, sha1_scramble(b"Sekrit\0pw-42", NONCE));
+    assert_eq!(rest, b"", "the password was not sent");
 }
 
 #[test]

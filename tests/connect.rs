@@ -197,3 +197,77 @@ fn unbuffered_dict_cursor_streams_keyed_rows() {
     assert_eq!(total, 2500);
     assert_eq!(s.dict_rowcount(dc).unwrap(), 2500);
 }
+
+/// A port where a listener waits: whether anything connected to it shows whether a byte went out.
+fn silent_listener() -> (std::net::TcpListener, u16) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
+}
+
+#[test]
+fn nul_in_the_url_is_a_programming_error_before_anything_is_sent() {
+    // Written raw into HandshakeResponse41, this user name would be read by the server as user root,
+    // auth response AAAAA, database evil_db and plugin evil_plugin.
+    let (listener, port) = silent_listener();
+    let mut s = session();
+    for url in [
+        format!("mysql://root%00%05AAAAAevil_db%00evil_plugin@127.0.0.1:{port}/realdb"),
+        format!("mysql://root%00%00@127.0.0.1:{port}/"),
+        format!("mysql://root@127.0.0.1:{port}/real%00db"),
+        format!("mysql://root@127.0.0.1:{port}/test?init_command=SET+%40a%3D1%00"),
+    ] {
+        let e = s.options_from_url(&url).expect("no trap").unwrap_err();
+        assert_kind(&e, ErrorKind::Programming, None);
+        assert!(e.message.contains("NUL") && !e.message.contains("evil"), "{e:?}");
+    }
+    // A WIT caller passing the same values directly meets the same check in connect.
+    let mut o = options(&mut s);
+    o.port = port;
+    let mut variants = Vec::new();
+    for user in ["root\0\x05AAAAAevil_db\0evil_plugin", "root\0\0"] {
+        let mut v = o.clone();
+        v.user = user.into();
+        variants.push(v);
+    }
+    let mut v = o.clone();
+    v.db = Some("real\0db".into());
+    variants.push(v);
+    let mut v = o.clone();
+    v.charset = Some("utf8mb4\0".into());
+    variants.push(v);
+    let mut v = o.clone();
+    v.sql_mode = Some("ANSI\0".into());
+    variants.push(v);
+    for v in variants {
+        let e = s.connect(&v).expect("no trap").unwrap_err();
+        assert_kind(&e, ErrorKind::Programming, None);
+    }
+    assert!(listener.accept().is_err(), "the client connected although its options were refused");
+}
+
+#[test]
+fn nul_after_root_does_not_log_in_as_root_on_the_real_server() {
+    // With the real root password, `root\0\0` would have logged in as root: the server reads the
+    // user name up to the first NUL.
+    let mut s = session();
+    let mut o = options(&mut s);
+    let c = s.connect(&o).unwrap().expect("root itself logs in");
+    s.close(c).unwrap().unwrap();
+    for user in ["root\0\0", "root\0"] {
+        o.user = user.into();
+        let e = s.connect(&o).unwrap().unwrap_err();
+        assert_kind(&e, ErrorKind::Programming, None);
+        assert!(e.message.starts_with("user"), "{e:?}");
+    }
+}
+
+#[test]
+fn select_db_with_a_nul_is_refused_and_the_connection_stays_usable() {
+    let mut s = session();
+    let c = connect(&mut s);
+    let e = s.select_db(c, "mysql\0x").unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Programming, None);
+    assert_eq!(scalar(&mut s, c, "SELECT DATABASE()"), text("test"));
+}

@@ -741,3 +741,115 @@ fn statements_around_the_packet_size_boundary() {
         assert_eq!(scalar(&mut s, c, "SELECT 'next'"), text("next"), "after payload {payload}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Values outside their type, and non-finite floats: MariaDB never sends either (it refuses or
+// clips such values), so a scripted peer plays a MySQL 8 server sending them, byte for byte.
+
+/// A MySQL 8.0 Initial Handshake Packet (mysql_native_password, CLIENT_DEPRECATE_EOF).
+fn peer_handshake() -> Vec<u8> {
+    let caps: u32 = 0xdfff_ffff;
+    let mut h = vec![10];
+    h.extend_from_slice(b"8.0.36\0");
+    h.extend_from_slice(&7u32.to_le_bytes());
+    h.extend_from_slice(b"abcdefgh\0");
+    h.extend_from_slice(&(caps as u16).to_le_bytes());
+    h.push(255);
+    h.extend_from_slice(&0u16.to_le_bytes());
+    h.extend_from_slice(&((caps >> 16) as u16).to_le_bytes());
+    h.push(21);
+    h.extend_from_slice(&[0; 10]);
+    h.extend_from_slice(b"ijklmnopqrst\0mysql_native_password\0");
+    h
+}
+
+/// ColumnDefinition41 of a column `name` of `column_type` in the binary collation.
+fn column_definition(name: &str, column_type: u8, length: u32) -> Vec<u8> {
+    let mut c = b"\x03def\x00\x00\x00".to_vec();
+    c.push(name.len() as u8);
+    c.extend_from_slice(name.as_bytes());
+    c.extend_from_slice(b"\x00\x0c");
+    c.extend_from_slice(&BINARY_COLLATION.to_le_bytes());
+    c.extend_from_slice(&length.to_le_bytes());
+    c.push(column_type);
+    c.extend_from_slice(&BINARY_FLAG.to_le_bytes());
+    c.extend_from_slice(b"\x1f\x00\x00");
+    c
+}
+
+/// A one-column result set (count, definition, rows, OK-as-EOF), sequence ids from 1.
+fn result_set(column: Vec<u8>, cells: &[Option<&[u8]>]) -> Vec<u8> {
+    let mut out = packet(1, b"\x01");
+    out.extend(packet(2, &column));
+    let mut seq = 3;
+    for cell in cells {
+        let row = match cell {
+            Some(v) => [&[v.len() as u8][..], v].concat(),
+            None => vec![0xfb],
+        };
+        out.extend(packet(seq, &row));
+        seq += 1;
+    }
+    out.extend(packet(seq, b"\xfe\x00\x00\x00\x00\x00\x00"));
+    out
+}
+
+#[test]
+fn scripted_out_of_range_value_is_a_data_error_and_the_connection_stays_usable() {
+    use std::io::{Read, Write};
+    const TYPE_TINY: u8 = 1;
+    const TYPE_TIME: u8 = 11;
+    const TYPE_DOUBLE: u8 = 5;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let peer = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        let mut recv = move |stream: &mut std::net::TcpStream| {
+            let mut header = [0u8; 4];
+            stream.read_exact(&mut header).ok()?;
+            let mut payload = vec![0; u32::from_le_bytes([header[0], header[1], header[2], 0]) as usize];
+            stream.read_exact(&mut payload).ok()?;
+            Some(payload)
+        };
+        stream.write_all(&packet(0, &peer_handshake())).unwrap();
+        recv(&mut stream).unwrap();
+        stream.write_all(&packet(2, b"\x00\x00\x00\x00\x00\x00\x00")).unwrap();
+        let replies = [
+            // TINYINT 99999 between two good rows, then TIME 4000000000 hours.
+            result_set(column_definition("t", TYPE_TINY, 4), &[Some(b"1"), Some(b"99999"), Some(b"2")]),
+            result_set(column_definition("h", TYPE_TIME, 10), &[Some(b"4000000000:00:00")]),
+            // Non-finite doubles next to SQL NULL.
+            result_set(
+                column_definition("d", TYPE_DOUBLE, 22),
+                &[Some(b"inf"), Some(b"-inf"), Some(b"nan"), None, Some(b"1.5")],
+            ),
+        ];
+        let mut queries = Vec::new();
+        for reply in replies {
+            queries.push(recv(&mut stream).unwrap());
+            stream.write_all(&reply).unwrap();
+        }
+        queries.push(recv(&mut stream).unwrap_or_default());
+        queries
+    });
+    let mut s = session();
+    let mut o = options(&mut s);
+    o.port = port;
+    o.db = None;
+    let c = s.connect(&o).unwrap().expect("connect to the scripted peer");
+    let cur = s.cursor(c).unwrap();
+    for sql in ["SELECT t", "SELECT h"] {
+        let e = exec_err(&mut s, cur, sql);
+        assert_kind(&e, host_test::driver::ErrorKind::Data, None);
+        assert!(e.message.contains("out of range"), "{e:?}");
+    }
+    // The rest of each refused result was drained: the next statement gets its own rows.
+    s.execute(cur, "SELECT d", None).unwrap().expect("the connection is still usable");
+    let all = s.fetchall(cur).unwrap().unwrap();
+    let got: Vec<String> = all.iter().map(|r| format!("{:?}", r[0])).collect();
+    assert_eq!(got, ["Double(inf)", "Double(-inf)", "Double(NaN)", "Null", "Double(1.5)"]);
+    s.close(c).unwrap().unwrap();
+    let queries = peer.join().unwrap();
+    assert_eq!(queries, [&b"\x03SELECT t"[..], b"\x03SELECT h", b"\x03SELECT d", b"\x01"]);
+}

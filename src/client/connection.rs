@@ -244,6 +244,8 @@ impl Connection {
 
     /// COM_INIT_DB: makes `db` the default database.
     pub async fn select_db(&self, db: &str) -> Result<(), Error> {
+        // The same rule as the handshake's database, which a reconnect sends.
+        super::options::no_nul("db", db)?;
         let mut c = self.lock().await;
         c.simple_command(COM_INIT_DB, db.as_bytes()).await?;
         c.options.db = Some(db.to_string());
@@ -378,6 +380,8 @@ impl Conn {
         if let Some(path) = options.read_default_file.clone() {
             apply_default_file(&mut options, &path, runtime.as_ref())?;
         }
+        // After the option file, whose values pass the same checks as the caller's.
+        options.validate()?;
         // Refused before the server sees us: an aborted handshake counts against the host there.
         #[cfg(not(feature = "tls"))]
         if options.ssl.is_some() {
@@ -512,6 +516,7 @@ impl Conn {
         let context = AuthContext {
             secure_transport: self.capabilities & CLIENT_SSL != 0,
             allow_cleartext_password: self.options.allow_cleartext_password,
+            get_server_public_key: self.options.get_server_public_key,
             server_public_key,
         };
         let default_plugin = match hs.auth_plugin_name.as_str() {
@@ -544,7 +549,7 @@ impl Conn {
             connect_attrs: &attrs,
             zstd_compression_level: self.options.zstd_compression_level,
         }
-        .write(&mut payload);
+        .write(&mut payload)?;
         self.write_packet(&payload).await?;
 
         // The result of authentication must be read and checked: an ERR here is the real reason.

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::error::Error;
+
 /// The default of [`ConnectOptions::max_result_bytes`]: 256 MiB.
 ///
 /// A wasm32 guest has 4 GiB of linear memory for everything it holds. A buffered result of this
@@ -71,6 +73,11 @@ pub struct ConnectOptions {
     /// Lets mysql_clear_password send the password without TLS (MySQL's `enable-cleartext-plugin`);
     /// over TLS it is always allowed.
     pub allow_cleartext_password: bool,
+    /// Lets caching_sha2_password and sha256_password ask the server for its RSA public key over
+    /// plain TCP (MySQL's `get-server-public-key`). Off by default: a man in the middle could
+    /// answer with its own key, so full authentication without TLS and without `server_public_key`
+    /// is refused instead.
+    pub get_server_public_key: bool,
     /// PEM text of the server's RSA public key (MySQL's `--server-public-key-path`): caching_sha2_password
     /// and sha256_password then encrypt the password with it instead of asking the server for its key.
     pub server_public_key: Option<String>,
@@ -104,6 +111,7 @@ impl Default for ConnectOptions {
             autocommit: Some(false),
             local_infile: false,
             allow_cleartext_password: false,
+            get_server_public_key: false,
             server_public_key: None,
             max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
         }
@@ -133,10 +141,51 @@ impl fmt::Debug for ConnectOptions {
             .field("autocommit", &self.autocommit)
             .field("local_infile", &self.local_infile)
             .field("allow_cleartext_password", &self.allow_cleartext_password)
+            .field("get_server_public_key", &self.get_server_public_key)
             .field("server_public_key", &self.server_public_key.as_ref().map(|_| "<pem>"))
             .field("max_result_bytes", &self.max_result_bytes)
             .finish()
     }
+}
+
+impl ConnectOptions {
+    /// Refuses values that cannot travel in the field that carries them, before anything is sent:
+    /// a NUL would end the NUL-terminated user name or database of HandshakeResponse41 early and
+    /// let the rest be read as further fields; a NUL in a statement, a charset name or a file
+    /// name would be cut short by the server or the host; a control character in the host would
+    /// make name lookup and certificate checks see different names. Run by the URL parser and by
+    /// `connect`, so options from a URL, an option file or a WIT caller all pass through it.
+    /// Errors name the field, never its value. The password is checked by the plugin that would
+    /// send it: one that hashes it takes any byte.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.host.bytes().any(|b| b.is_ascii_control()) {
+            return Err(Error::Programming("host contains a control character or NUL byte".into()));
+        }
+        no_nul("user", &self.user)?;
+        let optional = [
+            ("db", &self.db),
+            ("sql_mode", &self.sql_mode),
+            ("init_command", &self.init_command),
+            ("read_default_file", &self.read_default_file),
+            ("read_default_group", &self.read_default_group),
+            ("unix_socket", &self.unix_socket),
+            ("compress", &self.compress),
+        ];
+        for (field, value) in optional {
+            if let Some(value) = value {
+                no_nul(field, value)?;
+            }
+        }
+        no_nul("charset", &self.charset)
+    }
+}
+
+/// Refuses a NUL byte in `value`, naming `field`.
+pub(crate) fn no_nul(field: &str, value: &str) -> Result<(), Error> {
+    if value.contains('\0') {
+        return Err(Error::Programming(format!("{field} contains a NUL byte, which cannot be sent to the server")));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -157,5 +206,46 @@ mod tests {
             assert!(text.contains("<redacted>"));
             assert!(!text.contains("MIIBIjAN"), "{text}");
         }
+    }
+
+    #[test]
+    fn validate_refuses_nul_in_every_field_that_cannot_carry_it() {
+        assert_eq!(ConnectOptions::default().validate(), Ok(()));
+        let cases: Vec<(&str, ConnectOptions)> = vec![
+            ("user", ConnectOptions { user: "root\0\x05AAAAAevil_db\0evil_plugin".into(), ..Default::default() }),
+            ("user", ConnectOptions { user: "root\0\0".into(), ..Default::default() }),
+            ("db", ConnectOptions { db: Some("real\0db".into()), ..Default::default() }),
+            ("charset", ConnectOptions { charset: "utf8mb4\0".into(), ..Default::default() }),
+            ("sql_mode", ConnectOptions { sql_mode: Some("ANSI\0".into()), ..Default::default() }),
+            ("init_command", ConnectOptions { init_command: Some("SET @a=1\0".into()), ..Default::default() }),
+            ("read_default_file", ConnectOptions { read_default_file: Some("/a\0b".into()), ..Default::default() }),
+            ("read_default_group", ConnectOptions { read_default_group: Some("g\0".into()), ..Default::default() }),
+            ("unix_socket", ConnectOptions { unix_socket: Some("/s\0".into()), ..Default::default() }),
+            ("compress", ConnectOptions { compress: Some("zlib\0".into()), ..Default::default() }),
+            ("host", ConnectOptions { host: "db.example\0.evil".into(), ..Default::default() }),
+            ("host", ConnectOptions { host: "db\r\nexample".into(), ..Default::default() }),
+        ];
+        for (field, o) in cases {
+            match o.validate() {
+                Err(Error::Programming(m)) => assert!(m.starts_with(field), "{field}: {m}"),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+        // The password is the plugins' business; UTF-8 and bytes other than NUL are fine anywhere.
+        let fine = ConnectOptions {
+            user: "żółw \u{1b}".into(),
+            passwd: "pa\0ss".into(),
+            db: Some("db-ü".into()),
+            host: "::1".into(),
+            ..Default::default()
+        };
+        assert_eq!(fine.validate(), Ok(()));
+    }
+
+    #[test]
+    fn get_server_public_key_is_off_by_default_and_shown() {
+        let o = ConnectOptions::default();
+        assert!(!o.get_server_public_key);
+        assert!(format!("{o:?}").contains("get_server_public_key: false"));
     }
 }

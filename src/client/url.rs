@@ -29,10 +29,12 @@ const MAX_QUOTED_KEY_LEN: usize = 64;
 /// Query keys: `charset`, `connect_timeout` (seconds), `sql_mode`, `init_command`,
 /// `autocommit` and `local_infile` (`true`/`false`), `compress` (`zlib` or `zstd`),
 /// `client_flag` (a number), `ssl` (`true`, `false`, `verify_ca`, `verify_identity`),
-/// `allow_cleartext_password` (`true`/`false`), `server_public_key` (PEM text, percent-encoded,
-/// `+` as `%2B`) and `max_result_bytes` (bytes, with an optional `K`, `M` or `G` suffix as in
-/// my.cnf, e.g. `64M`).
-/// An unknown key or an invalid value is an [`Error::Programming`].
+/// `allow_cleartext_password` and `get_server_public_key` (`true`/`false`), `server_public_key`
+/// (PEM text, percent-encoded, `+` as `%2B`) and `max_result_bytes` (bytes, with an optional `K`,
+/// `M` or `G` suffix as in my.cnf, e.g. `64M`).
+/// An unknown key or an invalid value is an [`Error::Programming`], and so is a value that cannot
+/// be sent in its field (a `%00` in the user name, database or a query value: see
+/// [`ConnectOptions::validate`]).
 pub fn parse_url(url: &str) -> Result<ConnectOptions, Error> {
     let (scheme, rest) =
         url.split_once("://").ok_or_else(|| invalid("the URL must start with mysql:// or mariadb://"))?;
@@ -94,6 +96,7 @@ pub fn parse_url(url: &str) -> Result<ConnectOptions, Error> {
         let value = percent_decode(raw_value, true, "query parameter value")?;
         apply_query_param(&mut opts, &key, value)?;
     }
+    opts.validate()?;
     Ok(opts)
 }
 
@@ -121,14 +124,17 @@ pub struct Explicit {
 /// Pairs are applied in order, so a later pair wins over an earlier one; a field the caller set
 /// explicitly (per `explicit`) is left alone. Keys used: `user`, `password`/`passwd`, `host`,
 /// `port`, `database`/`db`, `default-character-set` (→ `charset`), `socket` (→ `unix_socket`),
-/// `init-command` and `sql-mode`. The last three only fill fields that are still unset, because
-/// [`ConnectOptions`] cannot tell an explicit value from a default there. Keys may use `-` or
-/// `_`. Other keys (`compress`, `ssl-*`, server options) are ignored, and so is a `port` that is
-/// not a number from 1 to 65535, since this function cannot fail.
+/// `init-command`, `sql-mode` and `get-server-public-key`. The last four only fill fields that
+/// are still unset (or off), because [`ConnectOptions`] cannot tell an explicit value from a
+/// default there. Keys may use `-` or `_`. Other keys (`compress`, `ssl-*`, server options) are
+/// ignored, and so is a `port` that is not a number from 1 to 65535 and a
+/// `get-server-public-key` that is not a boolean, since this function cannot fail. Values are
+/// not checked here: [`ConnectOptions::validate`] refuses those that cannot be sent, at connect.
 pub fn apply_option_file(opts: &mut ConnectOptions, pairs: &[(String, String)], explicit: &Explicit) {
     let mut socket = None;
     let mut init_command = None;
     let mut sql_mode = None;
+    let mut get_server_public_key = None;
     for (key, value) in pairs {
         match key.to_ascii_lowercase().replace('-', "_").as_str() {
             "user" if !explicit.user => opts.user.clone_from(value),
@@ -146,8 +152,17 @@ pub fn apply_option_file(opts: &mut ConnectOptions, pairs: &[(String, String)], 
             "socket" => socket = Some(value),
             "init_command" => init_command = Some(value),
             "sql_mode" => sql_mode = Some(value),
+            // A bare key turns the option on, as in MySQL's option files.
+            "get_server_public_key" => match value.trim().to_ascii_lowercase().as_str() {
+                "" | "1" | "true" | "on" | "yes" => get_server_public_key = Some(true),
+                "0" | "false" | "off" | "no" => get_server_public_key = Some(false),
+                _ => {}
+            },
             _ => {}
         }
+    }
+    if !opts.get_server_public_key {
+        opts.get_server_public_key = get_server_public_key.unwrap_or(false);
     }
     if opts.unix_socket.is_none() {
         opts.unix_socket = socket.cloned();
@@ -175,6 +190,7 @@ fn apply_query_param(opts: &mut ConnectOptions, key: &str, value: String) -> Res
         "autocommit" => opts.autocommit = Some(parse_bool(key, &value)?),
         "local_infile" => opts.local_infile = parse_bool(key, &value)?,
         "allow_cleartext_password" => opts.allow_cleartext_password = parse_bool(key, &value)?,
+        "get_server_public_key" => opts.get_server_public_key = parse_bool(key, &value)?,
         // Checked at connect, with the other connection-time checks.
         "server_public_key" => opts.server_public_key = Some(value),
         "max_result_bytes" => opts.max_result_bytes = parse_size(&value)?,
@@ -332,7 +348,7 @@ mod tests {
             "mysql://app:s3cret@db.example.com:3307/shop?charset=latin1&connect_timeout=2.5\
              &sql_mode=ANSI_QUOTES&init_command=SET%20%40x%3D1&autocommit=true&compress=zlib\
              &local_infile=true&client_flag=65536&ssl=verify_identity&allow_cleartext_password=yes\
-             &server_public_key=-----BEGIN%20PUBLIC%20KEY-----%0AMIIB%0A-----END%20PUBLIC%20KEY-----%0A",
+             &get_server_public_key=on&server_public_key=-----BEGIN%20PUBLIC%20KEY-----%0AMIIB%0A-----END%20PUBLIC%20KEY-----%0A",
         )
         .unwrap();
         assert_eq!(opts.user, "app");
@@ -349,6 +365,7 @@ mod tests {
         assert!(opts.local_infile);
         assert_eq!(opts.client_flag, 65536);
         assert!(opts.allow_cleartext_password);
+        assert!(opts.get_server_public_key);
         assert_eq!(
             opts.server_public_key.as_deref(),
             Some("-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n")
@@ -385,6 +402,7 @@ mod tests {
         assert_eq!(opts.connect_timeout, defaults.connect_timeout);
         assert_eq!(opts.ssl, None);
         assert!(!opts.allow_cleartext_password);
+        assert!(!opts.get_server_public_key);
         assert_eq!(opts.server_public_key, None);
 
         let opts = parse_url("MySQL:///").unwrap();
@@ -599,5 +617,63 @@ mod tests {
         assert_eq!(opts.host, "db.local");
         assert_eq!(opts.port, 3311);
         assert_eq!(opts.db.as_deref(), Some("app"));
+    }
+
+    #[test]
+    fn percent_encoded_nul_is_refused_where_it_cannot_travel() {
+        let cases = [
+            ("mysql://root%00%05AAAAAevil_db%00evil_plugin@host/realdb", "user"),
+            ("mysql://root%00%00@host/", "user"),
+            ("mysql://root@host/real%00db", "db"),
+            ("mysql://root@host/db?charset=utf8mb4%00", "charset"),
+            ("mysql://root@host/db?sql_mode=ANSI%00", "sql_mode"),
+            ("mysql://root@host/db?init_command=SET+%40a%3D1%00DROP", "init_command"),
+        ];
+        for (url, field) in cases {
+            match parse_url(url) {
+                Err(Error::Programming(m)) => {
+                    assert!(m.starts_with(field) && m.contains("NUL"), "{url}: {m}");
+                    assert!(!m.contains("evil"), "{m}");
+                }
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+        // Other parameters refuse a NUL through their own checks.
+        for url in ["mysql://h/?compress=zlib%00", "mysql://h/?autocommit=1%00", "mysql://h/?connect_timeout=1%00"] {
+            assert!(matches!(parse_url(url), Err(Error::Programming(_))), "{url}");
+        }
+        // Raw control characters in the host, which is not percent-decoded.
+        assert!(matches!(parse_url("mysql://root@db\texample/x"), Err(Error::Programming(_))));
+        // The password is checked by the plugin that would send it: native_password hashes any byte.
+        assert_eq!(parse_url("mysql://root:pa%00ss@host/").unwrap().passwd, "pa\0ss");
+    }
+
+    #[test]
+    fn option_file_get_server_public_key() {
+        let mut opts = ConnectOptions::default();
+        apply_option_file(&mut opts, &pairs(&[("get-server-public-key", "")]), &Explicit::default());
+        assert!(opts.get_server_public_key, "a bare key turns it on");
+        let mut opts = ConnectOptions::default();
+        let file = pairs(&[("get_server_public_key", "1"), ("get_server_public_key", "0")]);
+        apply_option_file(&mut opts, &file, &Explicit::default());
+        assert!(!opts.get_server_public_key, "the last occurrence wins");
+        let mut opts = ConnectOptions { get_server_public_key: true, ..ConnectOptions::default() };
+        apply_option_file(&mut opts, &pairs(&[("get-server-public-key", "off")]), &Explicit::default());
+        assert!(opts.get_server_public_key, "the caller's choice wins over the file");
+        let mut opts = ConnectOptions::default();
+        apply_option_file(&mut opts, &pairs(&[("get-server-public-key", "maybe")]), &Explicit::default());
+        assert!(!opts.get_server_public_key);
+    }
+
+    #[test]
+    fn option_file_values_with_nul_are_refused_at_validation() {
+        let text = "[client]\nuser=root\0evil\ndatabase=db\0x\n";
+        let file = crate::protocol::option_file::parse_option_file(text, &["client"]);
+        let mut opts = ConnectOptions::default();
+        apply_option_file(&mut opts, &file, &Explicit::default());
+        match opts.validate() {
+            Err(Error::Programming(m)) => assert!(m.starts_with("user") && !m.contains("evil"), "{m}"),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -168,6 +168,7 @@ pub fn options_in(o: wit::ConnectOptions) -> Result<ConnectOptions, Error> {
         autocommit: o.autocommit,
         local_infile: o.local_infile,
         allow_cleartext_password: o.allow_cleartext_password,
+        get_server_public_key: o.get_server_public_key,
         server_public_key: o.server_public_key,
         max_result_bytes: o.max_result_bytes,
     })
@@ -201,6 +202,7 @@ pub fn options_out(o: &ConnectOptions) -> wit::ConnectOptions {
         autocommit: o.autocommit,
         local_infile: o.local_infile,
         allow_cleartext_password: o.allow_cleartext_password,
+        get_server_public_key: o.get_server_public_key,
         server_public_key: o.server_public_key.clone(),
         max_result_bytes: o.max_result_bytes,
     }

@@ -2,7 +2,7 @@
 
 use super::buf::{put_lenenc_bytes, put_lenenc_int, Reader};
 use super::constants::capability::*;
-use crate::error::ProtocolError;
+use crate::error::{Error, ProtocolError};
 
 /// MariaDB sends its extended capabilities in the last 4 of the 10 reserved bytes, when it
 /// clears CLIENT_LONG_PASSWORD (which it calls CLIENT_MYSQL) from the classic set.
@@ -96,27 +96,45 @@ pub struct HandshakeResponse41<'a> {
 }
 
 impl HandshakeResponse41<'_> {
-    pub fn write(&self, out: &mut Vec<u8>) {
+    /// Appends the packet to `out`. A field that cannot be written as it is (a NUL inside a
+    /// NUL-terminated string, which the server would read as the end of the field and the rest as
+    /// the next fields; an auth response too long for its one-byte length) is an error, and
+    /// nothing is appended: the packet is never sent altered.
+    pub fn write(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        nul_terminable("user name", self.username)?;
+        if self.capabilities & CLIENT_CONNECT_WITH_DB != 0 {
+            nul_terminable("database name", self.database.unwrap_or(""))?;
+        }
+        if self.capabilities & CLIENT_PLUGIN_AUTH != 0 {
+            nul_terminable("authentication plugin name", self.auth_plugin_name)?;
+        }
+        let short_auth_len = match self.capabilities & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA {
+            0 => Some(u8::try_from(self.auth_response.len()).map_err(|_| {
+                Error::Interface(
+                    "the authentication response is longer than 255 bytes, and the server does not \
+                     accept a longer one in the handshake"
+                        .into(),
+                )
+            })?),
+            _ => None,
+        };
         out.extend_from_slice(&self.capabilities.to_le_bytes());
         out.extend_from_slice(&self.max_packet_size.to_le_bytes());
         out.push(self.collation);
         out.extend_from_slice(&[0u8; 23]);
-        out.extend_from_slice(self.username.as_bytes());
-        out.push(0);
-        if self.capabilities & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA != 0 {
-            put_lenenc_bytes(out, self.auth_response);
-        } else {
-            // Without the lenenc capability the length is one byte; all our responses fit.
-            out.push(self.auth_response.len().min(255) as u8);
-            out.extend_from_slice(&self.auth_response[..self.auth_response.len().min(255)]);
+        put_nul_terminated(out, self.username);
+        match short_auth_len {
+            None => put_lenenc_bytes(out, self.auth_response),
+            Some(len) => {
+                out.push(len);
+                out.extend_from_slice(self.auth_response);
+            }
         }
         if self.capabilities & CLIENT_CONNECT_WITH_DB != 0 {
-            out.extend_from_slice(self.database.unwrap_or("").as_bytes());
-            out.push(0);
+            put_nul_terminated(out, self.database.unwrap_or(""));
         }
         if self.capabilities & CLIENT_PLUGIN_AUTH != 0 {
-            out.extend_from_slice(self.auth_plugin_name.as_bytes());
-            out.push(0);
+            put_nul_terminated(out, self.auth_plugin_name);
         }
         if self.capabilities & CLIENT_CONNECT_ATTRS != 0 {
             let mut attrs = Vec::new();
@@ -130,7 +148,25 @@ impl HandshakeResponse41<'_> {
         if self.capabilities & CLIENT_ZSTD_COMPRESSION_ALGORITHM != 0 {
             out.push(self.zstd_compression_level);
         }
+        Ok(())
     }
+}
+
+/// Refuses a NUL inside a string the packet carries NUL-terminated, naming the field only (a user
+/// name or database may be a secret's neighbour in a connection string).
+fn nul_terminable(field: &str, value: &str) -> Result<(), Error> {
+    if value.contains('\0') {
+        return Err(Error::Programming(format!(
+            "the {field} contains a NUL byte, which cannot be sent in the handshake"
+        )));
+    }
+    Ok(())
+}
+
+/// Appends `value` and its terminating NUL; `value` was checked by [`nul_terminable`].
+fn put_nul_terminated(out: &mut Vec<u8>, value: &str) {
+    out.extend_from_slice(value.as_bytes());
+    out.push(0);
 }
 
 /// The SSLRequest packet: the first 32 bytes of HandshakeResponse41, sent before TLS starts.
@@ -196,7 +232,7 @@ mWKP3MiGgREA\x00mysql_native_password\x00";
             zstd_compression_level: 0,
         };
         let mut out = Vec::new();
-        resp.write(&mut out);
+        resp.write(&mut out).unwrap();
         assert_eq!(&out[..4], &caps.to_le_bytes());
         assert_eq!(out[8], 45);
         assert_eq!(&out[32..37], b"root\x00");
@@ -224,12 +260,73 @@ mWKP3MiGgREA\x00mysql_native_password\x00";
             zstd_compression_level: 7,
         };
         let mut out = Vec::new();
-        resp.write(&mut out);
+        resp.write(&mut out).unwrap();
         assert_eq!(&out[32..], b"u\x00\x00p\x00\x04\x01k\x01v\x07");
         // Without the capability the byte is not sent, whatever the level.
         resp.capabilities &= !CLIENT_ZSTD_COMPRESSION_ALGORITHM;
         out.clear();
-        resp.write(&mut out);
+        resp.write(&mut out).unwrap();
         assert_eq!(&out[32..], b"u\x00\x00p\x00\x04\x01k\x01v");
+    }
+
+    fn response<'a>(username: &'a str, database: Option<&'a str>, plugin: &'a str) -> HandshakeResponse41<'a> {
+        HandshakeResponse41 {
+            capabilities: CLIENT_PROTOCOL_41
+                | CLIENT_SECURE_CONNECTION
+                | CLIENT_PLUGIN_AUTH
+                | CLIENT_CONNECT_WITH_DB
+                | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA,
+            max_packet_size: 1 << 24,
+            collation: 45,
+            username,
+            auth_response: b"AAAAA",
+            database,
+            auth_plugin_name: plugin,
+            connect_attrs: &[],
+            zstd_compression_level: 0,
+        }
+    }
+
+    #[test]
+    fn a_nul_inside_a_nul_terminated_field_is_refused_and_nothing_written() {
+        // The user name of mysql://root%00%05AAAAAevil_db%00evil_plugin@host/realdb, which would
+        // otherwise be read as user root, auth response AAAAA, database evil_db, plugin evil_plugin.
+        let injected = "root\x00\x05AAAAAevil_db\x00evil_plugin";
+        let cases = [
+            (response(injected, Some("realdb"), "mysql_native_password"), "user name"),
+            (response("root\x00\x00", None, "mysql_native_password"), "user name"),
+            (response("root", Some("real\x00db"), "mysql_native_password"), "database name"),
+            (response("root", Some("realdb"), "evil\x00plugin"), "authentication plugin name"),
+        ];
+        for (resp, field) in cases {
+            let mut out = b"kept".to_vec();
+            match resp.write(&mut out) {
+                Err(Error::Programming(m)) => assert!(m.contains(field) && !m.contains("root"), "{m}"),
+                other => panic!("{field}: {other:?}"),
+            }
+            assert_eq!(out, b"kept", "{field}: nothing appended");
+        }
+        // Without CLIENT_CONNECT_WITH_DB the database is not sent, so it is not checked either.
+        let mut resp = response("root", Some("real\x00db"), "mysql_native_password");
+        resp.capabilities &= !CLIENT_CONNECT_WITH_DB;
+        let mut out = Vec::new();
+        resp.write(&mut out).unwrap();
+        assert_eq!(&out[32..], b"root\x00\x05AAAAAmysql_native_password\x00");
+    }
+
+    #[test]
+    fn a_long_auth_response_without_lenenc_is_refused_not_cut() {
+        let long = [7u8; 256];
+        let mut resp = response("u", None, "p");
+        resp.capabilities &= !(CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | CLIENT_CONNECT_WITH_DB);
+        resp.auth_response = &long[..255];
+        let mut out = Vec::new();
+        resp.write(&mut out).unwrap();
+        assert_eq!(out.len(), 32 + 2 + 1 + 255 + 2);
+        assert_eq!(out[34], 255);
+        resp.auth_response = &long;
+        let mut out = Vec::new();
+        assert!(matches!(resp.write(&mut out), Err(Error::Interface(_))));
+        assert!(out.is_empty());
     }
 }

@@ -12,7 +12,9 @@
 //! - the escapes `\n \t \r \b \s \\ \' \"` are processed in every value, quoted or not
 //!   (an unknown escape keeps its backslash, so `C:\temp` still needs `C:\\temp` or `C:/temp`);
 //! - `!include` and `!includedir` are skipped: reading other files is the caller's business;
-//! - the `loose-` prefix, which only tells the client not to fail on unknown options, is dropped.
+//! - the `loose-` prefix, which only tells the client not to fail on unknown options, is dropped;
+//! - a NUL byte is kept in its value, where MySQL's C reader would silently cut the line: values
+//!   that cannot be sent are then refused by `ConnectOptions::validate` at connect, not shortened.
 
 /// Reads the options of the named groups of a `my.cnf` text, in file order.
 ///
@@ -266,5 +268,11 @@ empty_value =
     fn non_ascii_values_survive() {
         let text = "[client]\npassword=\"pässwörd ✓\" # ü\n";
         assert_eq!(parse_option_file(text, &["client"]), pairs(&[("password", "pässwörd ✓")]));
+    }
+
+    #[test]
+    fn a_nul_is_kept_not_cut() {
+        let text = "[client]\nuser=root\0evil\npassword='a\0b'\n";
+        assert_eq!(parse_option_file(text, &["client"]), pairs(&[("user", "root\0evil"), ("password", "a\0b")]));
     }
 }

@@ -1,12 +1,13 @@
 //! caching_sha2_password (MySQL 8's default): a SHA-256 scramble, then either the server's
 //! "fast auth success" or, when its cache is cold, the password itself: in clear text inside TLS,
-//! RSA-encrypted over plain TCP.
+//! RSA-encrypted over plain TCP (under the caller's key, or the server's when the caller allows
+//! asking for it; otherwise refused without a request).
 
 use sha2::{Digest, Sha256};
 
 use super::context::PasswordProtection;
 use super::rsa_password::{encrypt_password, parse_public_key};
-use super::{unexpected_more_data, with_nul, AuthPlugin, AuthStep, FillRandom};
+use super::{no_public_key, sendable_password, unexpected_more_data, with_nul, AuthPlugin, AuthStep, FillRandom};
 use crate::error::Error;
 
 /// The plugin's name on the wire.
@@ -64,17 +65,22 @@ impl AuthPlugin for CachingSha2Password {
             }
             (State::ScrambleSent, [PERFORM_FULL_AUTHENTICATION]) => match &self.protection {
                 PasswordProtection::Tls => {
+                    let password = with_nul(&self.password, NAME)?;
                     self.state = State::Done;
-                    Ok(AuthStep::Send(with_nul(&self.password)))
+                    Ok(AuthStep::Send(password))
                 }
                 PasswordProtection::CallerKey(key) => {
+                    sendable_password(&self.password, NAME)?;
                     self.state = State::Done;
                     Ok(AuthStep::Send(encrypt_password(&self.password, &self.nonce, key.rsa(), self.random)?))
                 }
                 PasswordProtection::RequestServerKey => {
+                    // Refused before the key is asked for: it could not be used.
+                    sendable_password(&self.password, NAME)?;
                     self.state = State::KeyRequested;
                     Ok(AuthStep::Send(vec![REQUEST_PUBLIC_KEY]))
                 }
+                PasswordProtection::Refuse => Err(no_public_key(NAME)),
             },
             (State::KeyRequested, pem) => {
                 let key = parse_public_key(pem)?;
@@ -129,6 +135,36 @@ mod tests {
 
     fn plugin(password: &[u8]) -> CachingSha2Password {
         CachingSha2Password::new(password.to_vec(), fixed_random, PasswordProtection::RequestServerKey)
+    }
+
+    #[test]
+    fn full_auth_without_tls_key_or_consent_is_refused_and_asks_nothing() {
+        let mut p = CachingSha2Password::new(b"secret".to_vec(), fixed_random, PasswordProtection::Refuse);
+        // The scramble goes as usual, and the fast path still works.
+        assert_eq!(p.start(NONCE).unwrap(), scramble(b"secret", NONCE));
+        match p.on_more_data(&[PERFORM_FULL_AUTHENTICATION]) {
+            Err(Error::NotSupported(m)) => {
+                assert!(m.contains("get_server_public_key") && m.contains(NAME), "{m}");
+                assert!(!m.contains("secret"), "{m}");
+            }
+            other => panic!("no request byte, no password: {other:?}"),
+        }
+        // Nothing was asked, so a key arriving anyway is not read.
+        assert!(p.on_more_data(PUBLIC_PEM.as_bytes()).is_err());
+        let mut fast = CachingSha2Password::new(b"secret".to_vec(), fixed_random, PasswordProtection::Refuse);
+        fast.start(NONCE).unwrap();
+        assert_eq!(fast.on_more_data(&[FAST_AUTH_SUCCESS]).unwrap(), AuthStep::Wait);
+    }
+
+    #[test]
+    fn with_consent_the_key_request_is_the_single_byte_0x02() {
+        let mut p = plugin(b"secret");
+        p.start(NONCE).unwrap();
+        assert_eq!(p.on_more_data(&[PERFORM_FULL_AUTHENTICATION]).unwrap(), AuthStep::Send(b"\x02".to_vec()));
+        // A password that cannot be sent is refused before the key is asked for.
+        let mut nul = plugin(b"sec\0ret");
+        nul.start(NONCE).unwrap();
+        assert!(matches!(nul.on_more_data(&[PERFORM_FULL_AUTHENTICATION]), Err(Error::Programming(_))));
     }
 
     #[test]

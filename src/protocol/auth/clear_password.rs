@@ -25,7 +25,7 @@ impl AuthPlugin for ClearPassword {
     }
 
     fn start(&mut self, _nonce: &[u8]) -> Result<Vec<u8>, Error> {
-        Ok(with_nul(&self.password))
+        with_nul(&self.password, NAME)
     }
 
     fn on_more_data(&mut self, _data: &[u8]) -> Result<AuthStep, Error> {
@@ -44,5 +44,6 @@ mod tests {
         assert_eq!(p.start(b"01234567890123456789\0").unwrap(), b"p\xc3\xa4ssw\xc3\xb6rd\0");
         assert_eq!(ClearPassword::new(Vec::new()).start(b"").unwrap(), b"\0");
         assert!(p.on_more_data(b"").is_err());
+        assert!(matches!(ClearPassword::new(b"a\0b".to_vec()).start(b""), Err(Error::Programming(_))));
     }
 }

@@ -10,6 +10,9 @@ pub struct AuthContext {
     /// The caller lets mysql_clear_password send the password without TLS (MySQL's
     /// `enable-cleartext-plugin`).
     pub allow_cleartext_password: bool,
+    /// The caller lets caching_sha2_password and sha256_password ask the server for its RSA public
+    /// key over plain TCP (MySQL's `get-server-public-key`).
+    pub get_server_public_key: bool,
     /// The server's RSA public key as the caller gave it (MySQL's `--server-public-key-path`):
     /// used instead of asking the server for its key.
     pub server_public_key: Option<ServerPublicKey>,
@@ -22,17 +25,22 @@ pub enum PasswordProtection {
     Tls,
     /// RSA-OAEP under the key the caller gave; nothing is asked of the server.
     CallerKey(ServerPublicKey),
-    /// RSA-OAEP under the key the server sends when asked.
+    /// RSA-OAEP under the key the server sends when asked (the caller allowed asking).
     RequestServerKey,
+    /// No TLS, no key from the caller, and no consent to ask the server: the password cannot be
+    /// sent, and full authentication fails without a byte of it, or a key request, going out.
+    Refuse,
 }
 
 impl AuthContext {
-    /// TLS wins over RSA (the key is then not needed), and a caller's key over asking the server.
+    /// TLS wins over RSA (the key is then not needed), and a caller's key over asking the server,
+    /// which is done only when the caller allowed it.
     pub fn password_protection(&self) -> PasswordProtection {
         match (&self.server_public_key, self.secure_transport) {
             (_, true) => PasswordProtection::Tls,
             (Some(key), false) => PasswordProtection::CallerKey(key.clone()),
-            (None, false) => PasswordProtection::RequestServerKey,
+            (None, false) if self.get_server_public_key => PasswordProtection::RequestServerKey,
+            (None, false) => PasswordProtection::Refuse,
         }
     }
 
@@ -48,13 +56,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tls_then_caller_key_then_request() {
+    fn tls_then_caller_key_then_request_if_allowed() {
         let key = ServerPublicKey::from_pem(PUBLIC_PEM).unwrap();
         let with_key = AuthContext { server_public_key: Some(key.clone()), ..AuthContext::default() };
         assert_eq!(with_key.password_protection(), PasswordProtection::CallerKey(key.clone()));
         let tls = AuthContext { secure_transport: true, ..with_key.clone() };
         assert_eq!(tls.password_protection(), PasswordProtection::Tls);
-        assert_eq!(AuthContext::default().password_protection(), PasswordProtection::RequestServerKey);
+        let asking = AuthContext { get_server_public_key: true, ..AuthContext::default() };
+        assert_eq!(asking.password_protection(), PasswordProtection::RequestServerKey);
+        let asking_with_key = AuthContext { get_server_public_key: true, ..with_key };
+        assert_eq!(asking_with_key.password_protection(), PasswordProtection::CallerKey(key));
+        let asking_over_tls = AuthContext { secure_transport: true, ..asking };
+        assert_eq!(asking_over_tls.password_protection(), PasswordProtection::Tls);
+        assert_eq!(AuthContext::default().password_protection(), PasswordProtection::Refuse);
     }
 
     #[test]

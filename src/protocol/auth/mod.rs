@@ -68,12 +68,37 @@ pub fn plugin_for(name: &str, password: &str, context: &AuthContext) -> Result<B
     })
 }
 
-/// The password as the plugins that send it itself do: NUL-terminated.
-pub(crate) fn with_nul(password: &[u8]) -> Vec<u8> {
+/// The password as the plugins that send it itself do: NUL-terminated, so one containing a NUL
+/// is refused (the server would read a shorter password).
+pub(crate) fn with_nul(password: &[u8], plugin: &str) -> Result<Vec<u8>, Error> {
+    sendable_password(password, plugin)?;
     let mut bytes = Vec::with_capacity(password.len() + 1);
     bytes.extend_from_slice(password);
     bytes.push(0);
-    bytes
+    Ok(bytes)
+}
+
+/// Refuses a password that `plugin` would have to send NUL-terminated (in clear inside TLS, or
+/// RSA-encrypted) when it contains a NUL. Plugins that hash the password take any byte.
+pub(crate) fn sendable_password(password: &[u8], plugin: &str) -> Result<(), Error> {
+    if password.contains(&0) {
+        return Err(Error::Programming(format!(
+            "the password contains a NUL byte, which {plugin} cannot send: it sends the password \
+             NUL-terminated (mysql_native_password, client_ed25519 and parsec take any byte)"
+        )));
+    }
+    Ok(())
+}
+
+/// The refusal of full authentication over plain TCP when the caller gave no key and did not
+/// allow asking the server for one (MySQL's client refuses the same way).
+pub(crate) fn no_public_key(plugin: &str) -> Error {
+    Error::NotSupported(format!(
+        "authentication plugin '{plugin}' needs the password itself, which over plain TCP is \
+         encrypted with the server's RSA public key: use ssl, give server_public_key, or set \
+         get_server_public_key (MySQL's get-server-public-key) to let the server send its key, \
+         which a man in the middle could replace with its own"
+    ))
 }
 
 /// The error for an AuthMoreData packet a plugin does not expect at this point.
@@ -133,6 +158,30 @@ mod tests {
             assert_eq!(p.name(), "mysql_clear_password");
             assert_eq!(p.start(b"").unwrap(), b"pw\0");
         }
+    }
+
+    #[test]
+    fn a_nul_in_the_password_is_refused_only_where_it_travels_nul_terminated() {
+        // 32 bytes, as client_ed25519 and parsec get them after a switch.
+        let nonce = b"0123456789abcdef0123456789abcdef";
+        let tls = AuthContext { secure_transport: true, allow_cleartext_password: true, ..AuthContext::default() };
+        // Hashed or signed: any byte.
+        for name in ["mysql_native_password", "client_ed25519", "parsec", "caching_sha2_password"] {
+            let mut p = plugin_for(name, "pa\0ss", &tls).unwrap();
+            assert!(p.start(nonce).is_ok(), "{name}");
+        }
+        // Sent itself: refused, and the error does not show it.
+        let mut clear = plugin_for("mysql_clear_password", "Sekrit\0pw", &tls).unwrap();
+        let mut sha256 = plugin_for("sha256_password", "Sekrit\0pw", &tls).unwrap();
+        for e in [clear.start(nonce).unwrap_err(), sha256.start(nonce).unwrap_err()] {
+            match e {
+                Error::Programming(m) => assert!(m.contains("NUL") && !m.contains("Sekrit"), "{m}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        let mut caching = plugin_for("caching_sha2_password", "Sekrit\0pw", &tls).unwrap();
+        caching.start(nonce).unwrap();
+        assert!(matches!(caching.on_more_data(&[0x04]), Err(Error::Programming(_))));
     }
 
     #[test]

@@ -57,8 +57,7 @@ pub(super) fn xor_with_nonce(password: &[u8], nonce: &[u8]) -> Result<Vec<u8>, E
     if nonce.is_empty() {
         return Err(ProtocolError::InvalidValue("empty authentication nonce").into());
     }
-    let mut plain = password.to_vec();
-    plain.push(0);
+    let mut plain = super::with_nul(password, "RSA password encryption")?;
     for (byte, key) in plain.iter_mut().zip(nonce.iter().cycle()) {
         *byte ^= key;
     }
@@ -137,6 +136,7 @@ pub(super) mod tests {
     fn xor_cycles_through_the_nonce() {
         assert_eq!(xor_with_nonce(b"abc", b"\x01\x02").unwrap(), vec![b'a' ^ 1, b'b' ^ 2, b'c' ^ 1, 2]);
         assert!(xor_with_nonce(b"abc", b"").is_err());
+        assert!(matches!(xor_with_nonce(b"a\0c", b"\x01"), Err(Error::Programming(_))));
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! sha256_password (MySQL 5.6+): the password itself, NUL-terminated, inside TLS; without TLS,
-//! encrypted with the server's RSA public key (the caller's copy, or asked of the server). An
-//! empty password is a single NUL either way.
+//! encrypted with the server's RSA public key (the caller's copy, or asked of the server when the
+//! caller allows it; otherwise refused before anything is sent). An empty password is a single
+//! NUL either way.
 
 use super::context::PasswordProtection;
 use super::rsa_password::{encrypt_password, parse_public_key};
-use super::{unexpected_more_data, with_nul, AuthPlugin, AuthStep, FillRandom};
+use super::{no_public_key, sendable_password, unexpected_more_data, with_nul, AuthPlugin, AuthStep, FillRandom};
 use crate::error::Error;
 
 /// The plugin's name on the wire.
@@ -39,12 +40,17 @@ impl AuthPlugin for Sha256Password {
             return Ok(vec![0]);
         }
         match &self.protection {
-            PasswordProtection::Tls => Ok(with_nul(&self.password)),
-            PasswordProtection::CallerKey(key) => encrypt_password(&self.password, &self.nonce, key.rsa(), self.random),
+            PasswordProtection::Tls => with_nul(&self.password, NAME),
+            PasswordProtection::CallerKey(key) => {
+                sendable_password(&self.password, NAME)?;
+                encrypt_password(&self.password, &self.nonce, key.rsa(), self.random)
+            }
             PasswordProtection::RequestServerKey => {
+                sendable_password(&self.password, NAME)?;
                 self.key_requested = true;
                 Ok(vec![REQUEST_PUBLIC_KEY])
             }
+            PasswordProtection::Refuse => Err(no_public_key(NAME)),
         }
     }
 
@@ -79,9 +85,12 @@ mod tests {
     #[test]
     fn empty_password_is_a_nul() {
         let key = ServerPublicKey::from_pem(PUBLIC_PEM).unwrap();
-        for protection in
-            [PasswordProtection::RequestServerKey, PasswordProtection::Tls, PasswordProtection::CallerKey(key)]
-        {
+        for protection in [
+            PasswordProtection::RequestServerKey,
+            PasswordProtection::Tls,
+            PasswordProtection::CallerKey(key),
+            PasswordProtection::Refuse,
+        ] {
             let mut p = Sha256Password::new(Vec::new(), fixed_random, protection);
             assert_eq!(p.start(NONCE).unwrap(), vec![0]);
             assert!(p.on_more_data(PUBLIC_PEM.as_bytes()).is_err());
@@ -98,6 +107,19 @@ mod tests {
         assert_eq!(decrypt(&sealed), xor_with_nonce(b"secret", NONCE).unwrap());
         // The exchange is over: more data is a protocol error.
         assert!(p.on_more_data(PUBLIC_PEM.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn without_tls_key_or_consent_nothing_is_sent_not_even_the_request() {
+        let mut p = Sha256Password::new(b"secret".to_vec(), fixed_random, PasswordProtection::Refuse);
+        match p.start(NONCE) {
+            Err(Error::NotSupported(m)) => assert!(m.contains("get_server_public_key") && m.contains(NAME), "{m}"),
+            other => panic!("no 0x01 request: {other:?}"),
+        }
+        assert!(p.on_more_data(PUBLIC_PEM.as_bytes()).is_err(), "no key was asked for");
+        // With consent, the request is the single byte 0x01; a password with a NUL is refused first.
+        assert_eq!(requesting(b"secret").start(NONCE).unwrap(), b"\x01");
+        assert!(matches!(requesting(b"sec\0ret").start(NONCE), Err(Error::Programming(_))));
     }
 
     #[test]
