@@ -70,6 +70,8 @@ impl Cursor {
     }
 
     /// Counts this cursor's rows in `budget` as well (for `gather`).
+    // gather lives in the component layer, which only the wasm32 build has.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn share_budget(&mut self, budget: SharedBudget) {
         self.shared = Some(budget);
     }
