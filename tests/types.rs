@@ -805,7 +805,7 @@ fn scripted_out_of_range_value_is_a_data_error_and_the_connection_stays_usable()
     let peer = std::thread::spawn(move || {
         let (mut stream, _) = listener.accept().unwrap();
         stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
-        let recv = move |stream: &mut std::net::TcpStream| {
+        let recv = |stream: &mut std::net::TcpStream| {
             let mut header = [0u8; 4];
             stream.read_exact(&mut header).ok()?;
             let mut payload = vec![0; u32::from_le_bytes([header[0], header[1], header[2], 0]) as usize];
@@ -847,17 +847,15 @@ fn scripted_out_of_range_value_is_a_data_error_and_the_connection_stays_usable()
     // The rest of each refused result was drained: the next statement gets its own rows.
     s.execute(cur, "SELECT d", None).unwrap().expect("the connection is still usable");
     let all = s.fetchall(cur).unwrap().unwrap();
-    let got: Vec<Option<f64>> = all
+    let got: Vec<String> = all
         .iter()
         .map(|r| match r[0] {
-            Value::Double(d) => Some(d),
-            Value::Null => None,
-            ref other => panic!("not a double: {other:?}"),
+            Value::Double(d) => format!("{d}"),
+            Value::Null => "NULL".into(),
+            ref other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(got.len(), 5, "{got:?}");
-    assert_eq!((got[0], got[1], got[3], got[4]), (Some(f64::INFINITY), Some(f64::NEG_INFINITY), None, Some(1.5)));
-    assert!(got[2].is_some_and(f64::is_nan), "{got:?}");
+    assert_eq!(got, ["inf", "-inf", "NaN", "NULL", "1.5"]);
     s.close(c).unwrap().unwrap();
     let queries = peer.join().unwrap();
     assert_eq!(queries, [&b"\x03SELECT t"[..], b"\x03SELECT h", b"\x03SELECT d", b"\x01"]);

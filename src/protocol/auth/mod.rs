@@ -64,8 +64,21 @@ pub fn plugin_for(name: &str, password: &str, context: &AuthContext) -> Result<B
                     .into(),
             ))
         }
-        other => return Err(Error::NotSupported(format!("authentication plugin '{other}'"))),
+        other => return Err(Error::NotSupported(format!("authentication plugin '{}'", shown_name(other)))),
     })
+}
+
+/// Longest part of a plugin name the server sent that is quoted back in an error.
+const MAX_SHOWN_NAME: usize = 64;
+
+/// A plugin name from the server as an error quotes it: control characters escaped, cut short,
+/// so a hostile server cannot put terminal escapes or a megabyte line into the caller's logs.
+fn shown_name(name: &str) -> String {
+    let mut shown: String = name.chars().take(MAX_SHOWN_NAME).flat_map(char::escape_debug).collect();
+    if name.chars().nth(MAX_SHOWN_NAME).is_some() {
+        shown.push_str("...");
+    }
+    shown
 }
 
 /// The password as the plugins that send it itself do: NUL-terminated, so one containing a NUL
@@ -139,6 +152,20 @@ mod tests {
         match plugin_for("auth_gssapi_client", "pw", &plain).err() {
             Some(Error::NotSupported(m)) => assert!(m.contains("auth_gssapi_client"), "{m}"),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_plugin_names_from_the_server_are_escaped_and_cut() {
+        let long = "x".repeat(1 << 20);
+        for (name, shown) in [("evil\x1b[2J\x07", "'evil\\u{1b}[2J\\u{7}'"), (long.as_str(), "xxx...'")] {
+            match plugin_for(name, "pw", &AuthContext::default()).err() {
+                Some(Error::NotSupported(m)) => {
+                    assert!(m.contains(shown) && m.len() < 200, "{m}");
+                    assert!(!m.chars().any(|c| c.is_control()), "{m}");
+                }
+                other => panic!("{other:?}"),
+            }
         }
     }
 
