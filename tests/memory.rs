@@ -175,7 +175,9 @@ fn all_null_columns_under_the_default_cap_fail_cleanly_before_the_hosts_limit() 
     let e = exec_err(&mut s, cur, &nulls(300_000));
     assert_kind(&e, ErrorKind::Operational, Some(CR_OUT_OF_MEMORY));
     assert_eq!(s.refused_growths(), 0, "the store limiter never had to refuse");
-    assert!(s.peak_memory() < DEFAULT_MEMORY_LIMIT, "peak {}", s.peak_memory());
+    // The cap (256 MiB) plus buffers, far from the host's 1 GiB and wasm32's 4 GiB.
+    assert!(s.peak_memory() < 320 << 20, "peak {}", s.peak_memory());
+    assert!(s.peak_memory() < DEFAULT_MEMORY_LIMIT);
     assert_eq!(s.execute(cur, "SELECT 1", None).unwrap(), Ok(1));
     assert_eq!(s.fetchall(cur).unwrap(), Ok(one()));
 }
