@@ -14,9 +14,17 @@ use crate::protocol::value::{row_memory_size, Value};
 pub type Row = Vec<Value>;
 
 /// Decoded bytes held by several cursors together, counted against `max_result_bytes` besides
-/// each cursor's own rows: a pool's `gather` returns every task's rows at once.
+/// each cursor's own rows: for work whose results are kept together, as a pool's `gather`
+/// returns every task's rows at once. Clones share the count.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct SharedBudget(Rc<Cell<u64>>);
+pub struct SharedBudget(Rc<Cell<u64>>);
+
+impl SharedBudget {
+    /// The bytes counted so far.
+    pub fn used(&self) -> u64 {
+        self.0.get()
+    }
+}
 
 /// Executes statements on a connection and fetches their rows.
 ///
@@ -45,6 +53,8 @@ pub struct Cursor {
     /// Whether rows are handed out as dict rows.
     dict: bool,
     shared: Option<SharedBudget>,
+    /// What this cursor has added to `shared` so far.
+    shared_charged: u64,
 }
 
 impl Cursor {
@@ -66,14 +76,22 @@ impl Cursor {
             row_overhead: 0,
             dict: false,
             shared: None,
+            shared_charged: 0,
         }
     }
 
-    /// Counts this cursor's rows in `budget` as well (for `gather`).
-    // gather lives in the component layer, which only the wasm32 build has.
-    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-    pub(crate) fn share_budget(&mut self, budget: SharedBudget) {
+    /// Counts this cursor's rows in `budget` as well: results over `max_result_bytes` in total,
+    /// across every cursor sharing it, fail like a single result over it.
+    pub fn share_budget(&mut self, budget: SharedBudget) {
         self.shared = Some(budget);
+    }
+
+    /// Takes back from the shared budget everything this cursor added: its rows are not returned.
+    pub fn release_shared_budget(&mut self) {
+        if let Some(b) = &self.shared {
+            b.0.set(b.0.get().saturating_sub(self.shared_charged));
+        }
+        self.shared_charged = 0;
     }
 
     /// Counts a row the cursor is about to hold; an error once the rows held exceed `limit`.
@@ -84,6 +102,9 @@ impl Cursor {
             b.0.set(b.0.get().saturating_add(size));
             b.0.get()
         });
+        if self.shared.is_some() {
+            self.shared_charged = self.shared_charged.saturating_add(size);
+        }
         if self.held > limit || shared > limit {
             return Err(Error::ResultTooLarge { limit });
         }
@@ -97,6 +118,7 @@ impl Cursor {
         self.reset();
         if let Some(b) = &self.shared {
             b.0.set(b.0.get().saturating_sub(freed));
+            self.shared_charged = self.shared_charged.saturating_sub(freed);
         }
         c.discard_rows(self.result_id).await?;
         Err(e)

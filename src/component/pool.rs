@@ -182,8 +182,20 @@ impl wit::GuestPool for PoolResource {
                 let mut results = Vec::with_capacity(task.len());
                 for statement in task {
                     let params = statement.params.map(params_in);
-                    cursor.execute(&statement.query, params.as_ref()).await?;
-                    let rows = if cursor.description().is_some() { cursor.fetchall().await? } else { Vec::new() };
+                    let executed = cursor.execute(&statement.query, params.as_ref()).await;
+                    let rows = match executed {
+                        Ok(_) if cursor.description().is_some() => cursor.fetchall().await,
+                        Ok(_) => Ok(Vec::new()),
+                        Err(e) => Err(e),
+                    };
+                    let rows = match rows {
+                        Ok(rows) => rows,
+                        Err(e) => {
+                            // A failed task returns no rows: they no longer count against the others.
+                            cursor.release_shared_budget();
+                            return Err(e);
+                        }
+                    };
                     results.push(wit::StatementResult {
                         rows: rows.into_iter().map(|r| r.into_iter().map(value_out).collect()).collect(),
                         rowcount: cursor.rowcount(),
