@@ -843,6 +843,8 @@ fn scripted_out_of_range_value_is_a_data_error_and_the_connection_stays_usable()
         let e = exec_err(&mut s, cur, sql);
         assert_kind(&e, host_test::driver::ErrorKind::Data, None);
         assert!(e.message.contains("out of range"), "{e:?}");
+        // The row read before the refused one is not handed out as if the result were complete.
+        assert_eq!(s.fetchall(cur).unwrap().unwrap(), Vec::<Vec<Value>>::new(), "{sql}");
     }
     // The rest of each refused result was drained: the next statement gets its own rows.
     s.execute(cur, "SELECT d", None).unwrap().expect("the connection is still usable");

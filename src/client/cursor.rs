@@ -114,14 +114,22 @@ impl Cursor {
     /// Gives up the current result after it outgrew `max_result_bytes`: drops the rows held and
     /// reads the rest of it off the wire, so the connection can run its next command.
     async fn abandon_result(&mut self, c: &mut Conn, e: Error) -> Result<(), Error> {
+        self.release_rows();
+        // A broken connection has nothing left to read; its error is the one to report.
+        if !e.is_fatal() {
+            c.discard_rows(self.result_id).await?;
+        }
+        Err(e)
+    }
+
+    /// Drops the rows held of the current result and gives their bytes back to a shared budget.
+    fn release_rows(&mut self) {
         let freed = self.held;
         self.reset();
         if let Some(b) = &self.shared {
             b.0.set(b.0.get().saturating_sub(freed));
             self.shared_charged = self.shared_charged.saturating_sub(freed);
         }
-        c.discard_rows(self.result_id).await?;
-        Err(e)
     }
 
     /// The connection this cursor runs on.
@@ -195,7 +203,15 @@ impl Cursor {
                     return Ok(0);
                 }
                 let limit = c.options.max_result_bytes;
-                while let Some(row) = c.read_row(self.result_id, &meta.columns).await? {
+                // A result that fails partway (a value outside its type, an error from the server
+                // mid-result, the memory cap) is dropped whole: no caller sees a truncated result
+                // as if it were complete.
+                loop {
+                    let row = match c.read_row(self.result_id, &meta.columns).await {
+                        Ok(Some(row)) => row,
+                        Ok(None) => break,
+                        Err(e) => return self.abandon_result(c, e).await.map(|()| 0),
+                    };
                     if let Err(e) = self.charge(&row, limit) {
                         return self.abandon_result(c, e).await.map(|()| 0);
                     }
@@ -330,7 +346,7 @@ impl Cursor {
                     break;
                 }
                 Err(e) => {
-                    r = Err(e);
+                    r = self.abandon_result(&mut c, e).await;
                     break;
                 }
             }
