@@ -17,6 +17,7 @@ use serde_json::{json, Value as Json};
 const SQL_ERROR: i32 = 1;
 const USAGE_ERROR: i32 = 2;
 const CLIENT_ERROR: i32 = 3;
+const GUEST_TRAP: i32 = 4;
 
 /// Runs the built `host-test` binary with `args`.
 fn run(args: &[&str]) -> Output {
@@ -343,6 +344,26 @@ fn refused_connection_prints_its_client_error_code() {
         err.starts_with(&format!("ERROR 2003 (HY000): Can't connect to MySQL server on '127.0.0.1:{port}'")),
         "{err}"
     );
+}
+
+/// A real guest trap: the host refuses to grow the instance's memory past `--max-memory`, with the
+/// component's own result cap raised out of the way, and the guest's allocator aborts.
+#[test]
+fn a_guest_trap_has_its_own_exit_status() {
+    let url = format!("{}?max_result_bytes=1G", server().url("test"));
+    let nulls = format!("SELECT {} FROM seq_1_to_100000", vec!["NULL"; 64].join(","));
+    let o = run(&["query", "--max-memory", "64M", "--url", &url, "SELECT 1 AS before_the_trap", &nulls, "SELECT 2"]);
+    assert_eq!(o.status.code(), Some(GUEST_TRAP), "{}", stderr(&o));
+    let err = stderr(&o);
+    let line = err.lines().find(|l| l.starts_with("ERROR")).unwrap_or_else(|| panic!("{err}"));
+    assert!(line.starts_with("ERROR: the component trapped (wasm trap: "), "{err}");
+    assert!(line.ends_with("the instance is lost"), "{err}");
+    assert!(stdout(&o).contains("before_the_trap"), "{}", stdout(&o));
+    // With the component's cap under the host's limit, the same statement is a client error.
+    let url = format!("{}?max_result_bytes=16M", server().url("test"));
+    let o = run(&["query", "--max-memory", "64M", "--url", &url, &nulls]);
+    assert_eq!(o.status.code(), Some(CLIENT_ERROR), "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("ERROR 2008 (HY000): "), "{}", stderr(&o));
 }
 
 /// Everything a terminal would act on: C0 controls other than the line feeds between lines, DEL,

@@ -29,6 +29,8 @@ options:
   --json                one JSON object per result set (non-finite floats as \"Infinity\",
                         \"-Infinity\", \"NaN\"; null is SQL NULL)
   --dict                one {column: value} line per row
+  --max-memory SIZE     the most linear memory the component instance may grow to (bytes, or with
+                        a K, M or G suffix; default 1G); growth past it makes the guest trap
   --single-transaction  run every statement in one transaction: COMMIT after the last one; at the
                         first error, stop and ROLLBACK (statements that commit implicitly, such as
                         DDL, cannot be rolled back)
@@ -123,6 +125,8 @@ struct QueryArgs {
     dict: bool,
     json: bool,
     single_transaction: bool,
+    /// `--max-memory`; None keeps the sandbox's default.
+    max_memory: Option<usize>,
     statements: Vec<String>,
 }
 
@@ -138,6 +142,7 @@ impl QueryArgs {
                 "--dict" => q.dict = true,
                 "--json" => q.json = true,
                 "--single-transaction" => q.single_transaction = true,
+                "--max-memory" => q.max_memory = Some(parse_size(it.next().ok_or("--max-memory needs a value")?)?),
                 "--help" | "-h" => return Ok(None),
                 "--" => q.statements.extend(it.by_ref().cloned()),
                 s if s.starts_with("--url=") => url = Some(s["--url=".len()..].to_string()),
@@ -151,6 +156,19 @@ impl QueryArgs {
         }
         Ok(Some(q))
     }
+}
+
+/// A size in bytes: digits, optionally followed by K, M or G (powers of 1024).
+fn parse_size(text: &str) -> Result<usize, String> {
+    let (digits, shift) = match text.as_bytes().last() {
+        Some(b'K' | b'k') => (&text[..text.len() - 1], 10),
+        Some(b'M' | b'm') => (&text[..text.len() - 1], 20),
+        Some(b'G' | b'g') => (&text[..text.len() - 1], 30),
+        _ => (text, 0),
+    };
+    digits.parse::<usize>().ok().and_then(|n| n.checked_mul(1 << shift)).filter(|&n| n > 0).ok_or_else(|| {
+        format!("--max-memory takes a size in bytes such as 65536, 512K or 64M, not '{}'", render::terminal(text))
+    })
 }
 
 /// Whether the query string of `url` names `key` (so the user chose its value).
@@ -175,7 +193,11 @@ fn run_query(q: &QueryArgs) -> Status {
             return Status::LoadError;
         }
     };
-    let mut s = match host.instantiate(&Sandbox { any_address: true, ..Sandbox::default() }) {
+    let mut sandbox = Sandbox { any_address: true, ..Sandbox::default() };
+    if let Some(limit) = q.max_memory {
+        sandbox.memory_limit = Some(limit);
+    }
+    let mut s = match host.instantiate(&sandbox) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("ERROR: cannot instantiate the component: {}", render::terminal(&format!("{e:#}")));
@@ -257,9 +279,10 @@ fn run_session(s: &mut Session, q: &QueryArgs) -> wasmtime::Result<Status> {
 /// Runs one statement and prints each of its result sets.
 fn run_statement(s: &mut Session, conn: Conn, sql: &str, q: &QueryArgs) -> wasmtime::Result<Result<(), DbError>> {
     let cur = s.cursor(conn)?;
-    let outcome = print_results(s, conn, cur, sql, q);
+    // After a trap the instance can do nothing more, dropping the cursor included: report the trap.
+    let outcome = print_results(s, conn, cur, sql, q)?;
     s.drop_cursor(cur)?;
-    outcome
+    Ok(outcome)
 }
 
 fn print_results(
@@ -339,6 +362,7 @@ mod tests {
                 dict: false,
                 json: true,
                 single_transaction: true,
+                max_memory: None,
                 statements: strings(&["SELECT 1", "--x"]),
             }
         );
@@ -347,6 +371,19 @@ mod tests {
         assert_eq!(QueryArgs::parse(&strings(&["SELECT 1"])), Err("--url is required".into()));
         assert_eq!(QueryArgs::parse(&strings(&["--url", "u"])), Err("no SQL given".into()));
         assert_eq!(QueryArgs::parse(&strings(&["--url", "u", "--\u{1b}x"])), Err("unknown option '--\\x1bx'".into()));
+    }
+
+    #[test]
+    fn memory_sizes() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("512K"), Ok(512 << 10));
+        assert_eq!(parse_size("64m"), Ok(64 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        for bad in ["", "0", "M", "-1M", "1T", "1.5G", "99999999999999999999G"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+        let q = QueryArgs::parse(&strings(&["--max-memory", "8M", "--url", "u", "DO 1"])).unwrap().unwrap();
+        assert_eq!(q.max_memory, Some(8 << 20));
     }
 
     #[test]
