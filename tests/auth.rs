@@ -908,12 +908,13 @@ fn tls_server_config() -> Arc<rustls::ServerConfig> {
         .get_or_init(|| {
             let chain = CertificateDer::pem_slice_iter(pki().server_cert.as_bytes()).collect::<Result<Vec<_>, _>>();
             let key = PrivateKeyDer::from_pem_slice(pki().server_key.as_bytes()).unwrap();
-            let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls_rustcrypto::provider()))
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_no_client_auth()
-                .with_single_cert(chain.unwrap(), key)
-                .unwrap();
+            let config =
+                rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                    .with_safe_default_protocol_versions()
+                    .unwrap()
+                    .with_no_client_auth()
+                    .with_single_cert(chain.unwrap(), key)
+                    .unwrap();
             Arc::new(config)
         })
         .clone()

@@ -1,4 +1,4 @@
-//! TLS over any transport: rustls with a pure-Rust crypto provider, driven over our async stream.
+//! TLS over any transport: rustls with the ring crypto provider, driven over our async stream.
 //!
 //! rustls' `ClientConnection` is synchronous (bytes in, bytes out); [`TlsStream`] feeds it from the
 //! inner transport and drains its records back out, so TLS works on any WASI host without host help.
@@ -186,7 +186,7 @@ fn tls_error(e: io::Error) -> Error {
 }
 
 fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls_rustcrypto::provider())
+    Arc::new(rustls::crypto::ring::default_provider())
 }
 
 /// The rustls configuration for `ssl`: trusted roots, how much to verify, and the client certificate.
