@@ -66,7 +66,7 @@ pub struct DictCursorResource {
 fn cursor_statement_timeout(seconds: Option<f64>) -> Result<Option<Option<std::time::Duration>>, crate::Error> {
     match seconds {
         None => Ok(None),
-        Some(s) if s == 0.0 => Ok(Some(None)),
+        Some(0.0) => Ok(Some(None)),
         Some(s) => convert::timeout_in("statement-timeout", Some(s)).map(Some),
     }
 }
