@@ -31,6 +31,44 @@ pub mod client_code {
     pub const CR_AUTH_PLUGIN_CANNOT_LOAD: u16 = 2059;
 }
 
+/// Server error codes (`ER_*`) the client itself reports.
+pub mod server_code {
+    /// "Query execution was interrupted": what a statement stopped by `KILL QUERY` ends with.
+    pub const ER_QUERY_INTERRUPTED: u16 = 1317;
+}
+
+/// Which deadline passed: each timeout option, and the pool's waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timeout {
+    /// `connect_timeout`: TCP connect, TLS, handshake, authentication and the statements run
+    /// right after (sql_mode, init_command, autocommit).
+    Connect,
+    /// `read_timeout`: the server sent nothing for that long while a reply was due.
+    Read,
+    /// `write_timeout`: the server took no bytes for that long while a command was being sent.
+    Write,
+    /// `statement_timeout`: the statement ran longer and was stopped with `KILL QUERY`.
+    Statement,
+    /// A pool's `acquire_timeout`.
+    PoolAcquire,
+    /// Every connection of a pool is lent out and nothing running could return one.
+    PoolExhausted,
+}
+
+impl Timeout {
+    /// The option that expired, as cymysql and PyMySQL name it.
+    pub fn option_name(self) -> &'static str {
+        match self {
+            Timeout::Connect => "connect_timeout",
+            Timeout::Read => "read_timeout",
+            Timeout::Write => "write_timeout",
+            Timeout::Statement => "statement_timeout",
+            Timeout::PoolAcquire => "pool acquire_timeout",
+            Timeout::PoolExhausted => "pool exhausted: every connection is lent out",
+        }
+    }
+}
+
 /// Bytes from the server that do not follow the protocol.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProtocolError {
@@ -96,8 +134,13 @@ pub enum Error {
     Closed,
     /// The cursor was closed by the caller.
     CursorClosed,
-    /// A deadline passed (connect_timeout, pool acquire).
-    Timeout(&'static str),
+    /// A deadline passed. After `Read`, `Write` and `Connect` the connection is broken; after
+    /// `Statement` the server interrupted the statement and the connection is usable.
+    Timeout(Timeout),
+    /// The operation waits on nothing that can ever complete (no socket, no timer): waiting
+    /// would never end, e.g. a pool without acquire_timeout whose connections are all lent out
+    /// to the caller that is now blocked.
+    WaitsOnNothing,
     /// A feature the server or this build does not provide.
     NotSupported(String),
     /// The caller misused the API (wrong parameter count, unknown charset, ...).
@@ -119,6 +162,7 @@ impl Error {
             Error::Protocol(_) => ErrorKind::Operational,
             Error::Connect { .. } | Error::UnknownHost(_) => ErrorKind::Operational,
             Error::ConnectionLost(_) | Error::Broken | Error::Timeout(_) => ErrorKind::Operational,
+            Error::WaitsOnNothing => ErrorKind::Interface,
             Error::Tls(_) | Error::ResultTooLarge { .. } => ErrorKind::Operational,
             Error::Closed | Error::CursorClosed | Error::Interface(_) => ErrorKind::Interface,
             Error::NotSupported(_) => ErrorKind::NotSupported,
@@ -140,7 +184,14 @@ impl Error {
             Error::ConnectionLost(_) => Some(CR_SERVER_LOST),
             Error::Tls(_) => Some(CR_SSL_CONNECTION_ERROR),
             Error::Broken => Some(CR_SERVER_GONE_ERROR),
-            Error::Timeout(_) => Some(CR_SERVER_LOST),
+            // As PyMySQL: a failure anywhere in connect is "can't connect", a read that times out
+            // is a lost connection, a write that does is a server gone away.
+            Error::Timeout(Timeout::Connect) => Some(CR_CONN_HOST_ERROR),
+            Error::Timeout(Timeout::Read) => Some(CR_SERVER_LOST),
+            Error::Timeout(Timeout::Write) => Some(CR_SERVER_GONE_ERROR),
+            Error::Timeout(Timeout::Statement) => Some(server_code::ER_QUERY_INTERRUPTED),
+            Error::Timeout(Timeout::PoolAcquire | Timeout::PoolExhausted) => None,
+            Error::WaitsOnNothing => None,
             Error::NotSupported(_) => Some(CR_NOT_IMPLEMENTED),
             Error::ResultTooLarge { .. } => Some(CR_OUT_OF_MEMORY),
             Error::Closed | Error::CursorClosed => None,
@@ -152,6 +203,8 @@ impl Error {
     pub fn sqlstate(&self) -> Option<&str> {
         match self {
             Error::Server { sqlstate, .. } if !sqlstate.is_empty() => Some(sqlstate),
+            // The server's own SQLSTATE for ER_QUERY_INTERRUPTED.
+            Error::Timeout(Timeout::Statement) => Some("70100"),
             _ => None,
         }
     }
@@ -160,7 +213,11 @@ impl Error {
     pub fn is_fatal(&self) -> bool {
         matches!(
             self,
-            Error::Protocol(_) | Error::ConnectionLost(_) | Error::Broken | Error::Closed | Error::Timeout(_)
+            Error::Protocol(_)
+                | Error::ConnectionLost(_)
+                | Error::Broken
+                | Error::Closed
+                | Error::Timeout(Timeout::Connect | Timeout::Read | Timeout::Write)
         )
     }
 }
@@ -185,7 +242,16 @@ impl fmt::Display for Error {
             Error::Broken => write!(f, "MySQL server has gone away (connection is broken)"),
             Error::Closed => write!(f, "connection already closed"),
             Error::CursorClosed => write!(f, "cursor closed"),
-            Error::Timeout(what) => write!(f, "timed out: {what}"),
+            Error::Timeout(Timeout::Read) => {
+                write!(f, "Lost connection to MySQL server during query (read_timeout expired)")
+            }
+            Error::Timeout(Timeout::Write) => write!(f, "MySQL server has gone away (write_timeout expired)"),
+            Error::Timeout(Timeout::Connect) => write!(f, "Can't connect to MySQL server (connect_timeout expired)"),
+            Error::Timeout(Timeout::Statement) => {
+                write!(f, "Query execution was interrupted (statement_timeout expired; KILL QUERY sent)")
+            }
+            Error::Timeout(t) => write!(f, "timed out: {}", t.option_name()),
+            Error::WaitsOnNothing => f.write_str("the operation waits on nothing that can complete"),
             Error::NotSupported(what) => write!(f, "not supported: {what}"),
             Error::Programming(what) | Error::Data(what) | Error::Interface(what) => f.write_str(what),
             Error::ResultTooLarge { limit } => write!(
@@ -248,5 +314,22 @@ mod tests {
         assert!(e.to_string().contains("1048576"), "{e}");
         let e = Error::Protocol(ProtocolError::PacketTooLarge { limit: 1 << 24 });
         assert_eq!((e.kind(), e.code(), e.is_fatal()), (ErrorKind::Operational, Some(2020), true));
+    }
+
+    #[test]
+    fn timeouts_say_what_expired() {
+        let read = Error::Timeout(Timeout::Read);
+        assert_eq!((read.kind(), read.code()), (ErrorKind::Operational, Some(2013)));
+        assert!(read.is_fatal());
+        assert!(read.to_string().contains("read_timeout"));
+        assert_eq!(Error::Timeout(Timeout::Write).code(), Some(2006));
+        assert_eq!(Error::Timeout(Timeout::Connect).code(), Some(2003));
+        assert!(Error::Timeout(Timeout::Connect).to_string().contains("connect_timeout"));
+        let statement = Error::Timeout(Timeout::Statement);
+        assert_eq!(
+            (statement.kind(), statement.code(), statement.sqlstate()),
+            (ErrorKind::Operational, Some(1317), Some("70100"))
+        );
+        assert!(!statement.is_fatal(), "the server ended the statement: the connection goes on");
     }
 }

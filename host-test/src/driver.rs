@@ -420,6 +420,12 @@ impl Session {
         block_on(api.cursor().call_set_arraysize(&mut self.store, cur.0, n))
     }
 
+    /// Sets (seconds, 0 for no limit) or clears the cursor's own statement timeout.
+    pub fn set_statement_timeout(&mut self, cur: Cur, seconds: Option<f64>) -> Call<()> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.cursor().call_set_statement_timeout(&mut self.store, cur.0, seconds))
+    }
+
     pub fn close_cursor(&mut self, cur: Cur) -> Call<()> {
         let api = self.driver.cymysql_aio_connection();
         block_on(api.cursor().call_close(&mut self.store, cur.0))

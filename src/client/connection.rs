@@ -2,16 +2,18 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use futures::future::{select, Either};
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 use futures::lock::{Mutex, MutexGuard};
 
 use super::options::{ConnectOptions, SslOptions};
 #[cfg(feature = "tls")]
 use super::tls::TlsStream;
-use super::transport::{with_timeout, Runtime, Transport};
-use crate::error::{Error, ProtocolError};
+use super::transport::{with_timeout, LocalFuture, Runtime, Transport};
+use crate::error::{Error, ProtocolError, Timeout};
 use crate::protocol::auth::{plugin_for, AuthContext, AuthStep, ServerPublicKey};
 use crate::protocol::buf::Reader;
 use crate::protocol::charset::{charset_by_name, Charset};
@@ -40,6 +42,12 @@ fn receive_limit(max_result_bytes: u64) -> usize {
 const READ_CHUNK: usize = 64 * 1024;
 /// LOCAL INFILE data is sent in packets of this size.
 const MAX_PACKET_PAYLOAD_CHUNK: usize = 1 << 20;
+/// Results a set-up statement (sql_mode, init_command, autocommit) may return: a server whose
+/// more-results flag never clears must not keep connect busy for ever.
+const MAX_SETUP_RESULTS: usize = 64;
+/// Least time a killed statement gets to report its interruption before the connection is
+/// given up (the statement's own limit, when longer).
+const MIN_KILL_GRACE: Duration = Duration::from_secs(2);
 
 /// Capabilities we ask for whenever the server offers them.
 const CLIENT_CAPABILITIES: u32 = CLIENT_LONG_PASSWORD
@@ -60,6 +68,24 @@ struct Compression {
     codec: CompressedCodec,
     plain: BytesMut,
     envelopes: Vec<u8>,
+}
+
+/// The statement timeout of the command on the wire: when it expires, and whether `KILL QUERY`
+/// was sent (the deadline is then the end of the grace for the server's reply).
+#[derive(Debug, Clone, Copy)]
+struct StatementClock {
+    deadline: Duration,
+    limit: Duration,
+    killed: bool,
+}
+
+/// Which deadline bounds a wait on the transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expiry {
+    /// The wait fails with this timeout (and the connection breaks).
+    Fail(Timeout),
+    /// The running statement is over its time: kill it, then go on reading its reply.
+    KillStatement,
 }
 
 /// A result set's columns and whether it is still being read from the wire.
@@ -127,6 +153,10 @@ pub(crate) struct Conn {
     compression: Option<Compression>,
     /// The last result set's column definitions, reused when the next result's are the same.
     column_cache: ColumnCache,
+    /// While connecting: when connect_timeout expires (on the runtime's clock).
+    connect_deadline: Option<Duration>,
+    /// While a statement with a statement timeout runs.
+    statement_clock: Option<StatementClock>,
 }
 
 /// A connection to a MySQL or MariaDB server (cymysql's `Connection`).
@@ -395,7 +425,10 @@ impl Conn {
         let server_public_key = options.server_public_key.as_deref().map(ServerPublicKey::from_pem).transpose()?;
         let timeout = options.connect_timeout;
         let rt = runtime.clone();
-        let mut conn = with_timeout(rt.as_ref(), timeout, "connect_timeout", async {
+        let connect_deadline = timeout.map(|t| runtime.now().saturating_add(t));
+        // One deadline for all of connect, the set-up statements included; it is also checked
+        // before every read and write, so a server that keeps sending cannot outrun it.
+        with_timeout(rt.as_ref(), timeout, Timeout::Connect, async {
             let transport = runtime.connect(&options.host, options.port).await?;
             let mut conn = Conn {
                 transport: Some(transport),
@@ -421,6 +454,8 @@ impl Conn {
                 unsafe_charset: None,
                 compression: None,
                 column_cache: ColumnCache::default(),
+                connect_deadline,
+                statement_clock: None,
             };
             conn.handshake(server_public_key).await?;
             // Compression starts with the first command after the handshake's OK.
@@ -444,12 +479,12 @@ impl Conn {
                 });
                 conn.codec.skip_seq_check();
             }
+            conn.state = State::Ready;
+            conn.after_connect().await?;
+            conn.connect_deadline = None;
             Ok(conn)
         })
-        .await?;
-        conn.state = State::Ready;
-        conn.after_connect().await?;
-        Ok(conn)
+        .await
     }
 
     /// Replaces the plain transport with TLS over it, right after the SSLRequest.
@@ -595,18 +630,35 @@ impl Conn {
             let mut sql = String::from("SET sql_mode='");
             escape_string_into(&mut sql, &mode, self.escape_mode());
             sql.push('\'');
-            self.query_all(&sql).await?;
+            self.setup_query(&sql).await?;
         }
         if let Some(init) = self.options.init_command.clone() {
-            self.query_all(&init).await?;
-            self.query_all("COMMIT").await?;
+            self.setup_query(&init).await?;
+            self.setup_query("COMMIT").await?;
         }
         if let Some(on) = self.options.autocommit {
             if (self.status & SERVER_STATUS_AUTOCOMMIT != 0) != on {
-                self.query_all(if on { "SET AUTOCOMMIT = 1" } else { "SET AUTOCOMMIT = 0" }).await?;
+                self.setup_query(if on { "SET AUTOCOMMIT = 1" } else { "SET AUTOCOMMIT = 0" }).await?;
             }
         }
         Ok(())
+    }
+
+    /// Runs a statement of the session set-up, reading at most MAX_SETUP_RESULTS results.
+    async fn setup_query(&mut self, sql: &str) -> Result<(), Error> {
+        self.begin()?;
+        let r = async {
+            let (id, _) = self.start_query(sql).await?;
+            for _ in 0..MAX_SETUP_RESULTS {
+                if self.next_result(id).await?.is_none() {
+                    return Ok(());
+                }
+            }
+            self.mark_broken();
+            Err(ProtocolError::InvalidValue("more-results flag of a set-up statement that never clears").into())
+        }
+        .await;
+        self.end(r)
     }
 
     pub(crate) fn escape_mode(&self) -> EscapeMode {
@@ -627,7 +679,7 @@ impl Conn {
         }
     }
 
-    fn mark_broken(&mut self) {
+    pub(crate) fn mark_broken(&mut self) {
         self.state = State::Broken;
         self.transport = None;
         self.pending = Pending::Nothing;
@@ -643,11 +695,59 @@ impl Conn {
         r
     }
 
+    /// How long the next wait on the transport may last, and what happens when it does not end
+    /// in time; `None` waits as long as the network does. Fails if a deadline already passed.
+    fn wait_limit(&mut self, io: Option<Duration>, io_timeout: Timeout) -> Result<Option<(Duration, Expiry)>, Error> {
+        let now = self.runtime.now();
+        let mut limit = io.map(|d| (d, Expiry::Fail(io_timeout)));
+        let mut tighten = |deadline: Duration, expiry: Expiry| {
+            let left = deadline.saturating_sub(now);
+            if limit.is_none_or(|(d, _)| left < d) {
+                limit = Some((left, expiry));
+            }
+        };
+        if let Some(deadline) = self.connect_deadline {
+            tighten(deadline, Expiry::Fail(Timeout::Connect));
+        }
+        // Only a read waits on the statement: a write that stalls is the write timeout's business.
+        if let (Some(clock), Timeout::Read) = (self.statement_clock, io_timeout) {
+            tighten(clock.deadline, Expiry::KillStatement);
+        }
+        match limit {
+            Some((left, Expiry::Fail(t))) if left.is_zero() => Err(Error::Timeout(t)),
+            other => Ok(other),
+        }
+    }
+
     async fn fill(&mut self) -> Result<(), Error> {
-        let transport = self.transport.as_mut().ok_or(Error::Broken)?;
-        // Reading into a scratch buffer allocated once costs a copy of what arrived, where
-        // growing `rbuf` for each read would zero a whole chunk for a 50-byte reply.
-        let n = match transport.read(&mut self.scratch).await {
+        let read = loop {
+            let limit = self.wait_limit(self.options.read_timeout, Timeout::Read)?;
+            if let Some((left, Expiry::KillStatement)) = limit {
+                if left.is_zero() {
+                    self.kill_statement().await?;
+                    continue;
+                }
+            }
+            let runtime = self.runtime.clone();
+            let transport = self.transport.as_mut().ok_or(Error::Broken)?;
+            // Reading into a scratch buffer allocated once costs a copy of what arrived, where
+            // growing `rbuf` for each read would zero a whole chunk for a 50-byte reply.
+            let read = transport.read(&mut self.scratch);
+            let outcome = match limit {
+                None => Ok(read.await),
+                // A read dropped before it completes has taken no bytes, so giving up here loses nothing.
+                Some((left, expiry)) => match select(read, runtime.sleep(left)).await {
+                    Either::Left((r, _)) => Ok(r),
+                    Either::Right(_) => Err(expiry),
+                },
+            };
+            match outcome {
+                Ok(r) => break r,
+                Err(Expiry::Fail(t)) => return Err(Error::Timeout(t)),
+                Err(Expiry::KillStatement) => self.kill_statement().await?,
+            }
+        };
+        let n = match read {
             Ok(n) => n,
             Err(e) => return Err(Error::ConnectionLost(e.to_string())),
         };
@@ -715,6 +815,11 @@ impl Conn {
     }
 
     async fn flush_wbuf(&mut self) -> Result<(), Error> {
+        let limit = match self.wait_limit(self.options.write_timeout, Timeout::Write) {
+            Ok(limit) => limit,
+            Err(e) => return self.track(Err(e)),
+        };
+        let runtime = self.runtime.clone();
         let transport = self.transport.as_mut().ok_or(Error::Broken)?;
         let bytes = match self.compression.as_mut() {
             Some(z) => {
@@ -724,12 +829,29 @@ impl Conn {
             }
             None => &self.wbuf,
         };
-        let r = async {
+        let write = async {
             transport.write_all(bytes).await?;
             transport.flush().await
+        };
+        let r = match limit {
+            None => write.await.map_err(|e| Error::ConnectionLost(e.to_string())),
+            // Part of the command may be out: the connection breaks either way (the timeout is fatal).
+            Some((left, expiry)) => match select(std::pin::pin!(write), runtime.sleep(left)).await {
+                Either::Left((r, _)) => r.map_err(|e| Error::ConnectionLost(e.to_string())),
+                Either::Right(_) => Err(Error::Timeout(match expiry {
+                    Expiry::Fail(t) => t,
+                    Expiry::KillStatement => Timeout::Write,
+                })),
+            },
+        };
+        if let Err(Error::Timeout(_)) = r {
+            // A host may wait for a write in progress before it lets go of the stream (wasmtime
+            // 48 does, and a shutdown waits too): with a server that takes nothing that wait never
+            // ends. The stalled stream is left to the instance's end instead of blocking it now.
+            if let Some(stalled) = self.transport.take() {
+                std::mem::forget(stalled);
+            }
         }
-        .await
-        .map_err(|e| Error::ConnectionLost(e.to_string()));
         if let Some(z) = self.compression.as_mut() {
             // One large statement should not pin its envelopes' memory for the session's life.
             if z.envelopes.capacity() > 1 << 20 {
@@ -737,6 +859,53 @@ impl Conn {
             }
         }
         self.track(r)
+    }
+
+    /// Starts the statement timeout of the command about to be sent (inside `begin`/`end`).
+    pub(crate) fn start_statement_clock(&mut self, limit: Option<Duration>) {
+        self.statement_clock = limit.map(|limit| StatementClock {
+            deadline: self.runtime.now().saturating_add(limit),
+            limit,
+            killed: false,
+        });
+    }
+
+    /// Stops the statement timeout. Once `KILL QUERY` went out, the statement's outcome is the
+    /// timeout, whatever the server replied (as Connector/J does): ER_QUERY_INTERRUPTED, another
+    /// error, or a result made up by the interruption (a killed `SELECT SLEEP(5)` returns 1).
+    /// A fatal error (the connection lost meanwhile) is reported as it is.
+    pub(crate) fn stop_statement_clock<T>(&mut self, r: Result<T, Error>) -> Result<T, Error> {
+        let killed = self.statement_clock.take().is_some_and(|c| c.killed);
+        match r {
+            Err(e) if e.is_fatal() => Err(e),
+            _ if killed => Err(Error::Timeout(Timeout::Statement)),
+            other => other,
+        }
+    }
+
+    /// The running statement is over its time: `KILL QUERY` it from a second connection, then
+    /// give the server a grace period to report the interruption on this one. If the kill
+    /// cannot be sent, or the grace passes too, the connection is given up.
+    async fn kill_statement(&mut self) -> Result<(), Error> {
+        let Some(clock) = self.statement_clock.as_mut() else { return Ok(()) };
+        let grace = clock.limit.max(MIN_KILL_GRACE);
+        if clock.killed {
+            self.mark_broken();
+            return Err(Error::Timeout(Timeout::Statement));
+        }
+        clock.killed = true;
+        let killer = kill_query(self.options.clone(), self.runtime.clone(), self.thread_id, grace);
+        let sent = killer.await;
+        match (sent, self.statement_clock.as_mut()) {
+            (Ok(()), Some(clock)) => {
+                clock.deadline = self.runtime.now().saturating_add(grace);
+                Ok(())
+            }
+            _ => {
+                self.mark_broken();
+                Err(Error::Timeout(Timeout::Statement))
+            }
+        }
     }
 
     /// Starts the packet sequence of a new command (and the compressed one).
@@ -1113,6 +1282,39 @@ impl Conn {
     }
 }
 
+/// Sends `KILL QUERY thread_id` on a short-lived connection of its own (as mysql_async and
+/// Connector/J do), bounded by `limit`. Boxed: it opens a connection from inside a read of one.
+fn kill_query(
+    options: ConnectOptions,
+    runtime: Rc<dyn Runtime>,
+    thread_id: u32,
+    limit: Duration,
+) -> LocalFuture<'static, Result<(), Error>> {
+    Box::pin(async move {
+        // A bare session: nothing of the caller's set-up is needed to kill a statement.
+        let options = ConnectOptions {
+            db: None,
+            sql_mode: None,
+            init_command: None,
+            read_default_file: None,
+            autocommit: None,
+            compress: None,
+            statement_timeout: None,
+            local_infile: false,
+            client_flag: 0,
+            ..options
+        };
+        let rt = runtime.clone();
+        with_timeout(rt.as_ref(), Some(limit), Timeout::Statement, async move {
+            let mut conn = Conn::open(options, runtime).await?;
+            let r = conn.query_all(&format!("KILL QUERY {thread_id}")).await;
+            let _ = conn.close().await;
+            r
+        })
+        .await
+    })
+}
+
 /// Reads `read_default_file` and fills the options the caller left at their defaults.
 fn apply_default_file(options: &mut ConnectOptions, path: &str, runtime: &dyn Runtime) -> Result<(), Error> {
     let text = runtime.read_file(path)?;
@@ -1179,6 +1381,8 @@ mod tests {
     struct ScriptedRuntime {
         input: Rc<RefCell<Vec<u8>>>,
         written: Rc<RefCell<Vec<u8>>>,
+        /// Timers complete at once (every wait that has to wait times out); otherwise never.
+        timers_fire: bool,
     }
 
     impl Runtime for ScriptedRuntime {
@@ -1187,7 +1391,11 @@ mod tests {
             Box::pin(async move { Ok(Box::new(t) as Box<dyn Transport>) })
         }
         fn sleep(&self, _: Duration) -> LocalFuture<'static, ()> {
-            Box::pin(futures::future::pending())
+            if self.timers_fire {
+                Box::pin(futures::future::ready(()))
+            } else {
+                Box::pin(futures::future::pending())
+            }
         }
         fn now(&self) -> Duration {
             Duration::ZERO
@@ -1213,7 +1421,7 @@ mod tests {
         let written = Rc::new(RefCell::new(Vec::new()));
         input.borrow_mut().extend(packet(0, handshake));
         input.borrow_mut().extend(packet(2, b"\x00\x00\x00\x02\x00\x00\x00"));
-        let rt = Rc::new(ScriptedRuntime { input: input.clone(), written: written.clone() });
+        let rt = Rc::new(ScriptedRuntime { input: input.clone(), written: written.clone(), timers_fire: false });
         let options = ConnectOptions {
             autocommit: None,
             connect_timeout: None,
@@ -1350,6 +1558,71 @@ mod tests {
         input.borrow_mut().extend(packet(1, b"\x01"));
         let e = futures::executor::block_on(conn.ping(false)).unwrap_err();
         assert_eq!(e, Error::Broken);
+    }
+
+    /// Connects with `options` to a server that sends a handshake, accepts the login, then
+    /// sends `after_login`; timers complete at once.
+    fn connect_hurried(options: ConnectOptions, after_login: &[u8]) -> (Result<Connection, Error>, Bytes) {
+        let input = Rc::new(RefCell::new(Vec::new()));
+        let written = Rc::new(RefCell::new(Vec::new()));
+        input.borrow_mut().extend(packet(0, crate::protocol::handshake::tests::MARIADB_HANDSHAKE));
+        input.borrow_mut().extend(packet(2, b"\x00\x00\x00\x02\x00\x00\x00"));
+        input.borrow_mut().extend_from_slice(after_login);
+        let rt = Rc::new(ScriptedRuntime { input: input.clone(), written, timers_fire: true });
+        (futures::executor::block_on(Connection::connect(options, rt)), input)
+    }
+
+    #[test]
+    fn a_silent_server_is_a_read_timeout_that_breaks_the_session() {
+        let options = ConnectOptions {
+            autocommit: None,
+            read_timeout: Some(Duration::from_secs(1)),
+            ..ConnectOptions::default()
+        };
+        let (conn, _) = connect_hurried(options, b"");
+        let conn = conn.expect("every read of the login had its bytes ready");
+        let mut cursor = conn.cursor();
+        let e = futures::executor::block_on(cursor.execute("SELECT 1", None)).unwrap_err();
+        assert_eq!(e, Error::Timeout(Timeout::Read));
+        assert_eq!(e.code(), Some(2013));
+        assert!(!conn.is_usable(), "a reply may still come: the packet sequence is unknown");
+    }
+
+    #[test]
+    fn a_read_timeout_inside_a_packet_breaks_the_session() {
+        let options = ConnectOptions {
+            autocommit: None,
+            read_timeout: Some(Duration::from_secs(1)),
+            ..ConnectOptions::default()
+        };
+        let (conn, input) = connect_hurried(options, b"");
+        let conn = conn.unwrap();
+        // A result header, then half a column definition.
+        input.borrow_mut().extend(packet(1, b"\x01"));
+        input.borrow_mut().extend(&packet(2, b"\x03def\x00\x00\x00\x01a")[..8]);
+        let e = futures::executor::block_on(conn.cursor().execute("SELECT 1", None)).unwrap_err();
+        assert_eq!(e, Error::Timeout(Timeout::Read));
+        assert!(!conn.is_usable());
+    }
+
+    #[test]
+    fn connect_timeout_covers_the_statements_after_authentication() {
+        // The login is accepted with autocommit on; SET AUTOCOMMIT = 0 is never answered.
+        let options = ConnectOptions { connect_timeout: Some(Duration::from_secs(1)), ..ConnectOptions::default() };
+        let (conn, _) = connect_hurried(options, b"");
+        assert_eq!(conn.unwrap_err(), Error::Timeout(Timeout::Connect));
+    }
+
+    #[test]
+    fn a_more_results_flag_that_never_clears_does_not_keep_connect_busy() {
+        // Every reply to SET AUTOCOMMIT = 0 announces another (SERVER_MORE_RESULTS_EXISTS).
+        let mut replies = Vec::new();
+        for seq in 1..=200u8 {
+            replies.extend(packet(seq, b"\x00\x00\x00\x0a\x00\x00\x00"));
+        }
+        let options = ConnectOptions { connect_timeout: None, ..ConnectOptions::default() };
+        let (conn, _) = connect_hurried(options, &replies);
+        assert!(matches!(conn.unwrap_err(), Error::Protocol(ProtocolError::InvalidValue(_))));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::rc::Rc;
+use std::time::Duration;
 
 use super::connection::{Conn, Connection, StatementResult};
 use crate::error::Error;
@@ -55,6 +56,8 @@ pub struct Cursor {
     shared: Option<SharedBudget>,
     /// What this cursor has added to `shared` so far.
     shared_charged: u64,
+    /// This cursor's own statement timeout; `None` follows the connection's option.
+    statement_timeout: Option<Option<Duration>>,
 }
 
 impl Cursor {
@@ -77,6 +80,7 @@ impl Cursor {
             dict: false,
             shared: None,
             shared_charged: 0,
+            statement_timeout: None,
         }
     }
 
@@ -168,9 +172,14 @@ impl Cursor {
     async fn run(&mut self, c: &mut Conn, sql: &str) -> Result<u64, Error> {
         self.reset();
         self.executed = true;
-        let (id, result) = c.start_query(sql).await?;
-        self.result_id = id;
-        self.load(c, result).await
+        c.start_statement_clock(self.statement_timeout.unwrap_or(c.options.statement_timeout));
+        let r = async {
+            let (id, result) = c.start_query(sql).await?;
+            self.result_id = id;
+            self.load(c, result).await
+        }
+        .await;
+        c.stop_statement_clock(r)
     }
 
     fn reset(&mut self) {
@@ -422,6 +431,14 @@ impl Cursor {
 
     pub fn arraysize(&self) -> usize {
         self.arraysize
+    }
+
+    /// Overrides the connection's `statement_timeout` for this cursor (JDBC's `setQueryTimeout`):
+    /// `Some(Some(limit))` bounds each statement, `Some(None)` lets them run, `None` follows the
+    /// connection again. It covers `execute` (and each statement of `executemany`): the whole
+    /// result of a buffered cursor, the result header and columns of an unbuffered one.
+    pub fn set_statement_timeout(&mut self, limit: Option<Option<Duration>>) {
+        self.statement_timeout = limit;
     }
 
     pub fn set_arraysize(&mut self, n: usize) {

@@ -59,7 +59,18 @@ pub struct ConnectOptions {
     /// Extra `CLIENT_*` flags, e.g. CLIENT_MULTI_STATEMENTS.
     pub client_flag: u32,
     pub init_command: Option<String>,
+    /// Bounds all of connect: TCP, TLS, handshake, authentication and the set-up statements.
     pub connect_timeout: Option<Duration>,
+    /// Longest wait for the server's next bytes once a reply is due (PyMySQL's `read_timeout`);
+    /// `None` waits as long as the network does. Expiry breaks the connection.
+    pub read_timeout: Option<Duration>,
+    /// Longest wait for the server to take the next bytes of a command (PyMySQL's
+    /// `write_timeout`); `None` waits as long as the network does. Expiry breaks the connection.
+    pub write_timeout: Option<Duration>,
+    /// Longest run of one statement (JDBC's `setQueryTimeout`): on expiry the statement is
+    /// stopped with `KILL QUERY` from a second, short-lived connection, the call fails with
+    /// ER_QUERY_INTERRUPTED and the connection stays usable. `None` lets statements run.
+    pub statement_timeout: Option<Duration>,
     pub ssl: Option<SslOptions>,
     /// `"zlib"` or `"zstd"`.
     pub compress: Option<String>,
@@ -104,6 +115,9 @@ impl Default for ConnectOptions {
             client_flag: 0,
             init_command: None,
             connect_timeout: Some(Duration::from_secs(10)),
+            read_timeout: None,
+            write_timeout: None,
+            statement_timeout: None,
             ssl: None,
             compress: None,
             zstd_compression_level: 3,
@@ -134,6 +148,9 @@ impl fmt::Debug for ConnectOptions {
             .field("client_flag", &self.client_flag)
             .field("init_command", &self.init_command)
             .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("write_timeout", &self.write_timeout)
+            .field("statement_timeout", &self.statement_timeout)
             .field("ssl", &self.ssl)
             .field("compress", &self.compress)
             .field("zstd_compression_level", &self.zstd_compression_level)

@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::connection::Connection;
 use super::options::ConnectOptions;
 use super::transport::{with_timeout, Runtime};
-use crate::error::Error;
+use crate::error::{Error, Timeout};
 
 /// Settings of a pool beyond the connection options.
 #[derive(Debug, Clone, PartialEq)]
@@ -191,11 +191,11 @@ impl Pool {
     pub async fn acquire(&self) -> Result<PooledConnection, Error> {
         let rt = self.inner.runtime.clone();
         let deadline = self.inner.config.acquire_timeout;
-        let r = with_timeout(rt.as_ref(), deadline, "pool acquire_timeout", self.acquire_inner()).await;
+        let r = with_timeout(rt.as_ref(), deadline, Timeout::PoolAcquire, self.acquire_inner()).await;
         match r {
             Ok(conn) => Ok(PooledConnection { conn: Some(conn), pool: self.clone() }),
             Err(e) => {
-                if matches!(e, Error::Timeout(_)) {
+                if e == Error::Timeout(Timeout::PoolAcquire) {
                     self.inner.state.borrow_mut().counters.timed_out += 1;
                 }
                 Err(e)

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures::io::{AsyncRead, AsyncWrite};
 
-use crate::error::Error;
+use crate::error::{Error, Timeout};
 
 /// A connected, ordered byte stream to the server (TCP today; TLS or WASI 0.3 streams plug in here).
 pub trait Transport: AsyncRead + AsyncWrite + Unpin {}
@@ -42,7 +42,7 @@ pub trait Runtime {
 pub async fn with_timeout<T>(
     runtime: &dyn Runtime,
     limit: Option<Duration>,
-    what: &'static str,
+    what: Timeout,
     fut: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
     let Some(limit) = limit else { return fut.await };

@@ -26,7 +26,8 @@ const MAX_QUOTED_KEY_LEN: usize = 64;
 /// values are percent-decoded (`+` is a space in the query, as in HTML forms). Missing parts
 /// keep the values of [`ConnectOptions::default()`], except the user, which is empty.
 ///
-/// Query keys: `charset`, `connect_timeout` (seconds), `sql_mode`, `init_command`,
+/// Query keys: `charset`, `connect_timeout`, `read_timeout`, `write_timeout` and
+/// `statement_timeout` (seconds), `sql_mode`, `init_command`,
 /// `autocommit` and `local_infile` (`true`/`false`), `compress` (`zlib` or `zstd`),
 /// `client_flag` (a number), `ssl` (`true`, `false`, `verify_ca`, `verify_identity`),
 /// `allow_cleartext_password` and `get_server_public_key` (`true`/`false`), `server_public_key`
@@ -124,17 +125,21 @@ pub struct Explicit {
 /// Pairs are applied in order, so a later pair wins over an earlier one; a field the caller set
 /// explicitly (per `explicit`) is left alone. Keys used: `user`, `password`/`passwd`, `host`,
 /// `port`, `database`/`db`, `default-character-set` (→ `charset`), `socket` (→ `unix_socket`),
-/// `init-command`, `sql-mode` and `get-server-public-key`. The last four only fill fields that
-/// are still unset (or off), because [`ConnectOptions`] cannot tell an explicit value from a
-/// default there. Keys may use `-` or `_`. Other keys (`compress`, `ssl-*`, server options) are
-/// ignored, and so is a `port` that is not a number from 1 to 65535 and a
-/// `get-server-public-key` that is not a boolean, since this function cannot fail. Values are
-/// not checked here: [`ConnectOptions::validate`] refuses those that cannot be sent, at connect.
+/// `init-command`, `sql-mode`, `get-server-public-key`, and `read-timeout` / `write-timeout`
+/// (seconds, as MariaDB Connector/C reads them). The last five only fill fields that are still
+/// unset (or off), because [`ConnectOptions`] cannot tell an explicit value from a default there.
+/// Keys may use `-` or `_`. Other keys (`compress`, `ssl-*`, server options) are ignored, and so
+/// is a `port` that is not a number from 1 to 65535, a `get-server-public-key` that is not a
+/// boolean, or a timeout that is not a positive number of seconds, since this function cannot
+/// fail. Values are not checked here: [`ConnectOptions::validate`] refuses those that cannot be
+/// sent, at connect.
 pub fn apply_option_file(opts: &mut ConnectOptions, pairs: &[(String, String)], explicit: &Explicit) {
     let mut socket = None;
     let mut init_command = None;
     let mut sql_mode = None;
     let mut get_server_public_key = None;
+    let mut read_timeout = None;
+    let mut write_timeout = None;
     for (key, value) in pairs {
         match key.to_ascii_lowercase().replace('-', "_").as_str() {
             "user" if !explicit.user => opts.user.clone_from(value),
@@ -158,6 +163,8 @@ pub fn apply_option_file(opts: &mut ConnectOptions, pairs: &[(String, String)], 
                 "0" | "false" | "off" | "no" => get_server_public_key = Some(false),
                 _ => {}
             },
+            "read_timeout" => read_timeout = timeout_secs(value).or(read_timeout),
+            "write_timeout" => write_timeout = timeout_secs(value).or(write_timeout),
             _ => {}
         }
     }
@@ -173,6 +180,8 @@ pub fn apply_option_file(opts: &mut ConnectOptions, pairs: &[(String, String)], 
     if opts.sql_mode.is_none() {
         opts.sql_mode = sql_mode.cloned();
     }
+    opts.read_timeout = opts.read_timeout.or(read_timeout);
+    opts.write_timeout = opts.write_timeout.or(write_timeout);
 }
 
 /// Applies one decoded `key=value` of the URL's query.
@@ -184,7 +193,10 @@ fn apply_query_param(opts: &mut ConnectOptions, key: &str, value: String) -> Res
             }
             opts.charset = value;
         }
-        "connect_timeout" => opts.connect_timeout = Some(parse_timeout(&value)?),
+        "connect_timeout" => opts.connect_timeout = Some(parse_timeout(key, &value)?),
+        "read_timeout" => opts.read_timeout = Some(parse_timeout(key, &value)?),
+        "write_timeout" => opts.write_timeout = Some(parse_timeout(key, &value)?),
+        "statement_timeout" => opts.statement_timeout = Some(parse_timeout(key, &value)?),
         "sql_mode" => opts.sql_mode = Some(value),
         "init_command" => opts.init_command = Some(value),
         "autocommit" => opts.autocommit = Some(parse_bool(key, &value)?),
@@ -260,15 +272,20 @@ fn split_host_port(host_port: &str) -> Result<(&str, u16), Error> {
     Ok((host, port))
 }
 
-/// `connect_timeout` in seconds, fractions allowed; 0 < t <= one year.
-fn parse_timeout(value: &str) -> Result<Duration, Error> {
+/// A timeout in seconds, fractions allowed; 0 < t <= one year.
+fn parse_timeout(key: &str, value: &str) -> Result<Duration, Error> {
     let bad =
-        || invalid("URL parameter 'connect_timeout' must be a number of seconds greater than 0 and at most 31536000");
-    let secs: f64 = value.parse().map_err(|_| bad())?;
+        || invalid(&format!("URL parameter '{key}' must be a number of seconds greater than 0 and at most 31536000"));
+    timeout_secs(value).ok_or_else(bad)
+}
+
+/// Seconds as PyMySQL takes them for its timeouts: greater than 0, at most one year.
+fn timeout_secs(value: &str) -> Option<Duration> {
+    let secs: f64 = value.trim().parse().ok()?;
     if !(secs > 0.0 && secs <= MAX_CONNECT_TIMEOUT_SECS) {
-        return Err(bad());
+        return None;
     }
-    Duration::try_from_secs_f64(secs).map_err(|_| bad())
+    Duration::try_from_secs_f64(secs).ok()
 }
 
 /// A byte count greater than 0, with an optional 1024-based `K`, `M` or `G` suffix (my.cnf style).
@@ -444,6 +461,34 @@ mod tests {
         assert_eq!(opts.port, 3308);
         let opts = parse_url("mysql://user:@host").unwrap();
         assert_eq!(opts.passwd, "");
+    }
+
+    #[test]
+    fn timeouts_in_seconds() {
+        let opts = parse_url("mysql://h/?read_timeout=30&write_timeout=0.25&statement_timeout=1.5").unwrap();
+        assert_eq!(opts.read_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(opts.write_timeout, Some(Duration::from_millis(250)));
+        assert_eq!(opts.statement_timeout, Some(Duration::from_millis(1500)));
+        let defaults = parse_url("mysql://h/").unwrap();
+        assert_eq!((defaults.read_timeout, defaults.write_timeout, defaults.statement_timeout), (None, None, None));
+        for key in ["read_timeout", "write_timeout", "statement_timeout"] {
+            for value in ["0", "-2", "NaN", "inf", "soon", "31536001"] {
+                let e = parse_url(&format!("mysql://h/?{key}={value}")).unwrap_err();
+                assert!(e.to_string().contains(key), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn option_file_timeouts_fill_unset_ones() {
+        let mut opts = ConnectOptions::default();
+        let file = pairs(&[("read-timeout", "20"), ("write_timeout", "x"), ("read_timeout", "-1")]);
+        apply_option_file(&mut opts, &file, &Explicit::default());
+        assert_eq!(opts.read_timeout, Some(Duration::from_secs(20)), "an invalid later value is ignored");
+        assert_eq!(opts.write_timeout, None);
+        let mut opts = ConnectOptions { write_timeout: Some(Duration::from_secs(3)), ..ConnectOptions::default() };
+        apply_option_file(&mut opts, &pairs(&[("write-timeout", "9")]), &Explicit::default());
+        assert_eq!(opts.write_timeout, Some(Duration::from_secs(3)), "the caller's value wins");
     }
 
     #[test]

@@ -135,12 +135,20 @@ pub fn column_out(c: &Column) -> wit::Column {
     }
 }
 
+/// A timeout option: a positive, finite number of seconds, or none.
+pub fn timeout_in(what: &str, seconds: Option<f64>) -> Result<Option<Duration>, Error> {
+    match seconds {
+        None => Ok(None),
+        Some(s) if s.is_finite() && s > 0.0 && s < 1e9 => Ok(Some(Duration::from_secs_f64(s))),
+        Some(_) => Err(Error::Programming(format!("{what} must be a positive number of seconds"))),
+    }
+}
+
 pub fn options_in(o: wit::ConnectOptions) -> Result<ConnectOptions, Error> {
-    let connect_timeout = match o.connect_timeout {
-        None => None,
-        Some(s) if s.is_finite() && s > 0.0 && s < 1e9 => Some(Duration::from_secs_f64(s)),
-        Some(_) => return Err(Error::Programming("connect-timeout must be a positive number of seconds".into())),
-    };
+    let connect_timeout = timeout_in("connect-timeout", o.connect_timeout)?;
+    let read_timeout = timeout_in("read-timeout", o.read_timeout)?;
+    let write_timeout = timeout_in("write-timeout", o.write_timeout)?;
+    let statement_timeout = timeout_in("statement-timeout", o.statement_timeout)?;
     Ok(ConnectOptions {
         host: o.host,
         user: o.user,
@@ -155,6 +163,9 @@ pub fn options_in(o: wit::ConnectOptions) -> Result<ConnectOptions, Error> {
         client_flag: o.client_flag,
         init_command: o.init_command,
         connect_timeout,
+        read_timeout,
+        write_timeout,
+        statement_timeout,
         ssl: o.ssl.map(|s| SslOptions {
             ca: s.ca,
             cert: s.cert,
@@ -189,6 +200,9 @@ pub fn options_out(o: &ConnectOptions) -> wit::ConnectOptions {
         client_flag: o.client_flag,
         init_command: o.init_command.clone(),
         connect_timeout: o.connect_timeout.map(|d| d.as_secs_f64()),
+        read_timeout: o.read_timeout.map(|d| d.as_secs_f64()),
+        write_timeout: o.write_timeout.map(|d| d.as_secs_f64()),
+        statement_timeout: o.statement_timeout.map(|d| d.as_secs_f64()),
         ssl: o.ssl.as_ref().map(|s| wit::SslOptions {
             ca: s.ca.clone(),
             cert: s.cert.clone(),

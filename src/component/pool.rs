@@ -10,7 +10,8 @@ use super::exports::cymysql::aio::types::{ConnectOptions, Error as WitError};
 use super::{run, Component, ConnectionResource};
 use crate::client::cursor::SharedBudget;
 use crate::client::pool::{Pool, PoolOptions};
-use crate::error::Error;
+use crate::error::{Error, Timeout};
+use crate::wasi::reactor::block_on;
 use crate::wasi::WasiRuntime;
 
 /// The `pool` resource.
@@ -91,12 +92,11 @@ impl wit::GuestPool for PoolResource {
 
     fn acquire(&self) -> Result<WitConnection, WitError> {
         let pool = &self.pool;
-        let conn = match run(pool.acquire()) {
+        let conn = match block_on(pool.acquire()) {
+            Ok(conn) => conn,
             // Nothing but a timer could end the wait: no other call runs while this one blocks.
-            Err(e) if e.message.starts_with("the operation waits on nothing") => {
-                return Err(error_out(&Error::Timeout("pool exhausted: every connection is lent out")))
-            }
-            other => other?,
+            Err(Error::WaitsOnNothing) => return Err(error_out(&Error::Timeout(Timeout::PoolExhausted))),
+            Err(e) => return Err(error_out(&e)),
         };
         Ok(WitConnection::new(ConnectionResource { conn: conn.detach(), pool: Some(pool.clone()) }))
     }

@@ -90,7 +90,7 @@ pub fn block_on<T>(fut: impl Future<Output = Result<T, Error>>) -> Result<T, Err
             continue;
         }
         if !wait() && !flag.0.swap(false, Ordering::Acquire) {
-            return Err(Error::Interface("the operation waits on nothing that can complete".into()));
+            return Err(Error::WaitsOnNothing);
         }
     }
 }
