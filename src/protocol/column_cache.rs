@@ -69,6 +69,9 @@ impl ColumnCache {
                 self.parsed.extend(columns.iter().take(index).cloned());
             }
         }
+        // Parsed first: a packet that fails must not be kept, or the next result holding the
+        // same bytes would take them from the cache unchecked.
+        let column = Column::parse(packet)?;
         // Definitions too large to keep are not copied either, so hostile ones are held only once.
         if self.incoming_raw.len() + packet.len() > MAX_CACHED_BYTES {
             self.uncacheable = true;
@@ -80,7 +83,6 @@ impl ColumnCache {
             self.incoming_ends.push(self.incoming_raw.len());
             self.held += packet.len();
         }
-        let column = Column::parse(packet)?;
         self.held += column.memory_size();
         self.parsed.push(column);
         Ok(())
@@ -218,5 +220,20 @@ mod tests {
         assert!(cache.push(&X_COLUMN[..5]).is_err());
         // The next result starts afresh.
         assert_eq!(names(&read(&mut cache, &[ID_COLUMN, X_COLUMN])), ["id", "x"]);
+    }
+
+    #[test]
+    fn a_bad_definition_is_never_cached() {
+        // Found by the column_definitions fuzz target: finishing a result whose last packet
+        // failed kept that packet's bytes, and the same bytes were then taken as valid.
+        let bad = &X_COLUMN[..5];
+        let mut cache = ColumnCache::default();
+        cache.start();
+        cache.push(ID_COLUMN).unwrap();
+        assert!(cache.push(bad).is_err());
+        assert_eq!(names(&cache.finish()), ["id"]);
+        cache.start();
+        cache.push(ID_COLUMN).unwrap();
+        assert!(cache.push(bad).is_err(), "the bad packet is parsed again, not taken from the cache");
     }
 }

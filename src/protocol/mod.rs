@@ -10,6 +10,9 @@ pub mod compress;
 pub mod constants;
 pub mod err_packet;
 pub mod escape;
+// Entry points for the fuzzers in fuzz/ and their smoke test; not part of the API.
+#[doc(hidden)]
+pub mod fuzz_targets;
 pub mod handshake;
 pub mod interpolate;
 pub mod ok_packet;
