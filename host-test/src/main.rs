@@ -1,6 +1,6 @@
 //! `host-test`: run SQL through the cymysql-wasi component, or run the demo.
 //!
-//!     host-test query --url mysql://user:pass@host:port/db [--dict] [--json] "SQL" ["SQL" ...]
+//!     host-test query --url mysql://user:pass@host:port/db [--dict] [--json] [--world async] "SQL" ["SQL" ...]
 //!     host-test demo
 
 use std::process::ExitCode;
@@ -10,9 +10,10 @@ use host_test::driver::{Host, Sandbox, Session};
 use host_test::render;
 
 mod demo;
+mod query_async;
 
 fn usage() -> &'static str {
-    "usage:\n  host-test query --url mysql://user:pass@host:port/db [--dict] [--json] SQL [SQL ...]\n  host-test demo"
+    "usage:\n  host-test query --url mysql://user:pass@host:port/db [--dict] [--json] [--world driver|async] SQL [SQL ...]\n  host-test demo"
 }
 
 fn main() -> ExitCode {
@@ -38,6 +39,8 @@ fn query(args: &[String]) -> Result<ExitCode> {
     let mut url = None;
     let mut dict = false;
     let mut as_json = false;
+    // Which component: the WASI 0.2 `driver` world, or the 0.3 `driver-async` one.
+    let mut world_async = false;
     let mut statements = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -45,6 +48,11 @@ fn query(args: &[String]) -> Result<ExitCode> {
             "--url" => url = it.next().cloned(),
             "--dict" => dict = true,
             "--json" => as_json = true,
+            "--world" => match it.next().map(String::as_str) {
+                Some("driver" | "sync") => world_async = false,
+                Some("driver-async" | "async") => world_async = true,
+                other => bail!("unknown world {other:?}: driver or async\n{}", usage()),
+            },
             s if s.starts_with("--url=") => url = Some(s["--url=".len()..].to_string()),
             s if s.starts_with("--") => bail!("unknown option {s}\n{}", usage()),
             s => statements.push(s.to_string()),
@@ -53,6 +61,9 @@ fn query(args: &[String]) -> Result<ExitCode> {
     let Some(url) = url else { bail!("--url is required\n{}", usage()) };
     if statements.is_empty() {
         bail!("no SQL given\n{}", usage());
+    }
+    if world_async {
+        return query_async::run(&url, &statements, dict, as_json);
     }
     let host = Host::load(&host_test::driver::component_path())?;
     let mut s = host.instantiate(&Sandbox { any_address: true, ..Sandbox::default() })?;
