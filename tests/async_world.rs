@@ -265,6 +265,7 @@ fn many_calls_in_flight_share_a_pool() {
         s.drop_resource(cur).unwrap();
     }
     let peak = peak.load(Ordering::Acquire);
+    eprintln!("most SLEEPs the server ran at once: {peak}");
     assert!((8..=16).contains(&peak), "the server saw {peak} sleeping at once");
     let counters = s.pool_counters(p).unwrap();
     assert!(counters.created <= 16, "{counters:?}");
@@ -359,5 +360,59 @@ fn a_million_rows_to_a_slow_reader_keep_guest_memory_small() {
         .unwrap();
     assert_eq!((count, last, end), (1_000_000, Some(Value::Uint(1_000_000)), Ok(())));
     let peak = s.peak_memory();
+    eprintln!("peak guest linear memory over a million streamed rows: {peak} bytes");
     assert!(peak < 8 << 20, "peak guest memory {peak} bytes");
+}
+
+/// `pool.acquire` waits while every connection is lent: waiters are served first come, first
+/// served as connections come back, and a waiter past the pool's deadline gets a typed timeout.
+#[test]
+fn acquire_waits_in_line_and_times_out() {
+    let mut s = session();
+    let o = options(&mut s);
+    let mut settings = s.default_pool_options().unwrap();
+    settings.minsize = 1;
+    settings.maxsize = 1;
+    settings.acquire_timeout = Some(60.0);
+    let p = s.create_pool_with(&o, &settings).unwrap().expect("create pool");
+    let order = s
+        .run(async |a, api, pool| {
+            let holder = Conn(pool.pool().call_acquire(a, p.0).await?.expect("first acquire"));
+            let served = std::cell::RefCell::new(Vec::new());
+            let waiter = async |n: u32| {
+                let conn = pool.pool().call_acquire(a, p.0).await?.expect("queued acquire");
+                let cur = api.connection().call_cursor(a, conn).await?;
+                api.cursor().call_execute(a, cur, format!("SELECT {n}"), None).await?.expect("select");
+                served.borrow_mut().push(n);
+                pool.pool().call_release(a, p.0, conn).await?;
+                Ok::<_, wasmtime::Error>(())
+            };
+            let release_holder = async {
+                // Runs after the waiters have queued: each of them was polled (and so called) first.
+                let cur = api.connection().call_cursor(a, holder.0).await?;
+                api.cursor().call_execute(a, cur, "SELECT SLEEP(0.1)".into(), None).await?.expect("hold");
+                pool.pool().call_release(a, p.0, holder.0).await?;
+                Ok::<_, wasmtime::Error>(())
+            };
+            let (w1, w2, w3, r) = futures::join!(waiter(1), waiter(2), waiter(3), release_holder);
+            w1?;
+            w2?;
+            w3?;
+            r?;
+            Ok(served.into_inner())
+        })
+        .unwrap();
+    assert_eq!(order, [1, 2, 3]);
+    let counters = s.pool_counters(p).unwrap();
+    assert_eq!((counters.waited, counters.created), (3, 1), "{counters:?}");
+
+    settings.acquire_timeout = Some(0.3);
+    let p = s.create_pool_with(&o, &settings).unwrap().expect("create pool");
+    let held = s.acquire(p).unwrap().expect("the only connection");
+    let e = s.acquire(p).unwrap().expect_err("nothing comes back");
+    assert_eq!((e.kind, e.code), (ErrorKind::Operational, Some(2013)), "{e:?}");
+    assert!(e.message.contains("acquire"), "{e:?}");
+    assert_eq!(s.pool_counters(p).unwrap().timed_out, 1);
+    s.release(p, held).unwrap();
+    assert!(s.acquire(p).unwrap().is_ok(), "the connection is lent again once released");
 }
