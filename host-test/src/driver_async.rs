@@ -33,6 +33,9 @@ pub type ConnectionApi = bindings::exports::cymysql::aio::connection_async::Gues
 /// The instance's API: pool calls.
 pub type PoolApi = bindings::exports::cymysql::aio::pool_async::Guest;
 
+/// A trap or host failure, for code that names it without depending on wasmtime.
+pub use wasmtime::Error as HostError;
+
 /// A call's outcome: the outer error is a trap or host failure (always a bug), the inner one the driver's.
 pub type Call<T> = Result<Result<T, DbError>>;
 
@@ -366,19 +369,28 @@ impl<D, T: Lift + Send + Sync + 'static> StreamConsumer<D> for Feed<T> {
     }
 }
 
+/// What the guest wrote to a `query`'s future, shared by its consumer and the host's reader.
+#[derive(Default)]
+struct End {
+    value: Option<Result<(), DbError>>,
+    /// wasmtime dropped the consumer: nothing more will come.
+    gone: bool,
+    reader: Option<Waker>,
+}
+
 /// The host's end of a `query`'s `future<result<_, error>>`.
 pub struct EndFuture {
-    shared: Arc<Mutex<(Option<Result<(), DbError>>, bool, Option<Waker>)>>,
+    shared: Arc<Mutex<End>>,
 }
 
 struct EndFeed {
-    shared: Arc<Mutex<(Option<Result<(), DbError>>, bool, Option<Waker>)>>,
+    shared: Arc<Mutex<End>>,
 }
 
 impl EndFuture {
     /// Starts waiting for `future`.
     pub fn pipe(a: &Accessor<HostState>, future: FutureReader<Result<(), DbError>>) -> Result<EndFuture> {
-        let shared = Arc::new(Mutex::new((None, false, None)));
+        let shared = Arc::new(Mutex::new(End::default()));
         let feed = EndFeed { shared: shared.clone() };
         a.with(|mut store| future.pipe(store.as_context_mut(), feed))?;
         Ok(EndFuture { shared })
@@ -388,10 +400,10 @@ impl EndFuture {
     pub async fn wait(self) -> Result<(), DbError> {
         std::future::poll_fn(|cx| {
             let mut s = lock(&self.shared);
-            if let Some(v) = s.0.take() {
+            if let Some(v) = s.value.take() {
                 return Poll::Ready(v);
             }
-            if s.1 {
+            if s.gone {
                 return Poll::Ready(Err(DbError {
                     kind: crate::driver::ErrorKind::Interface,
                     code: None,
@@ -399,7 +411,7 @@ impl EndFuture {
                     message: "the query's end future was dropped unwritten".into(),
                 }));
             }
-            s.2 = Some(cx.waker().clone());
+            s.reader = Some(cx.waker().clone());
             Poll::Pending
         })
         .await
@@ -409,8 +421,8 @@ impl EndFuture {
 impl Drop for EndFeed {
     fn drop(&mut self) {
         let mut s = lock(&self.shared);
-        s.1 = true;
-        if let Some(w) = s.2.take() {
+        s.gone = true;
+        if let Some(w) = s.reader.take() {
             w.wake();
         }
     }
@@ -429,8 +441,8 @@ impl<D> FutureConsumer<D> for EndFeed {
         let mut value = None;
         source.read(store.as_context_mut(), &mut value)?;
         let mut s = lock(&self.shared);
-        s.0 = value;
-        if let Some(w) = s.2.take() {
+        s.value = value;
+        if let Some(w) = s.reader.take() {
             w.wake();
         }
         Poll::Ready(Ok(()))
