@@ -3,7 +3,9 @@
 //! - [`protocol`]: the sans-IO core (packets, auth, values, escaping), no sockets, no async.
 //! - [`client`]: connections and cursors on `futures`, over any [`client::transport::Transport`].
 //! - `wasi` (wasm32 only): the `wasi:sockets` transport and a reactor over `wasi:io/poll`.
-//! - `component` (wasm32 only): the exports of the WIT world `cymysql:aio/driver`.
+//! - `wasi::p3` (wasm32, feature `p3`): the same over `wasi:sockets@0.3` and `wasi:clocks@0.3`.
+//! - `component` (wasm32 only): the exports of the WIT world `cymysql:aio/driver`; with feature
+//!   `async-world`, `component_async` exports `cymysql:aio/driver-async` (WASI 0.3) instead.
 
 pub mod client;
 pub mod error;
@@ -12,8 +14,11 @@ pub mod protocol;
 #[cfg(target_arch = "wasm32")]
 pub mod wasi;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "async-world")))]
 mod component;
+
+#[cfg(all(target_arch = "wasm32", feature = "async-world"))]
+mod component_async;
 
 pub use client::connection::Connection;
 pub use client::cursor::{Cursor, DictCursor, DictRow};

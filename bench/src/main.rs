@@ -3,8 +3,10 @@
 //!
 //!     cargo run --release -p cymysql-bench [-- --runs N --out FILE --only w1,w2 --sides component,native,reference]
 //!
-//! `--sides` runs only some implementations, so that a profiler (callgrind) sees one at a time.
+//! `--sides` runs only some implementations, so that a profiler (callgrind) sees one at a time;
+//! `async` is the WASI 0.3 component.
 
+mod async_world;
 mod codec;
 
 use std::rc::Rc;
@@ -407,6 +409,7 @@ fn main() -> Result<()> {
     let sides: Option<String> = args.iter().position(|a| a == "--sides").and_then(|i| args.get(i + 1)).cloned();
     let side = |s: &str| sides.as_deref().is_none_or(|o| o.split(',').any(|x| x == s));
     let (comp_on, native_on, ref_on) = (side("component"), side("native"), side("reference"));
+    let async_on = side("async");
 
     eprintln!("[setup] starting MariaDB and loading {ROWS} rows");
     let server = TestServer::start()?;
@@ -416,6 +419,8 @@ fn main() -> Result<()> {
     let rt = reference::rt();
 
     let mut comp = Component::connect(&host, &url)?;
+    let async_host = host_test::driver_async::AsyncHost::load(&host_test::driver_async::component_path())?;
+    let mut comp03 = async_world::AsyncComponent::connect(&async_host, &url)?;
     let native_conn = native::connect(&url)?;
     let mut async_conn = rt.block_on(reference::connect(&url))?;
     let mut compressed = Component::connect(&host, &format!("{url}?compress=zlib"))?;
@@ -431,6 +436,11 @@ fn main() -> Result<()> {
                 let s = Instant::now();
                 assert_eq!(comp.w1_fetchall()?, ROWS as usize);
                 push("w1c", ROWS as f64 / secs(s.elapsed()));
+            }
+            if async_on {
+                let s = Instant::now();
+                assert_eq!(comp03.w1_stream()?, ROWS as usize);
+                push("w1a", ROWS as f64 / secs(s.elapsed()));
             }
             if native_on {
                 let s = Instant::now();
@@ -486,6 +496,11 @@ fn main() -> Result<()> {
                 assert_eq!(comp.w2()?, POINT_QUERIES as usize);
                 push("w2c", POINT_QUERIES as f64 / secs(s.elapsed()));
             }
+            if async_on {
+                let s = Instant::now();
+                assert_eq!(comp03.w2()?, POINT_QUERIES as usize);
+                push("w2a", POINT_QUERIES as f64 / secs(s.elapsed()));
+            }
             if native_on {
                 let s = Instant::now();
                 assert_eq!(native::w2(&native_conn)?, POINT_QUERIES as usize);
@@ -505,6 +520,9 @@ fn main() -> Result<()> {
             if comp_on {
                 push("w3c", POINT_QUERIES as f64 / secs(comp.w3(&url, true)?));
                 push("w3cn", POINT_QUERIES as f64 / secs(comp.w3(&url, false)?));
+            }
+            if async_on {
+                push("w3a", POINT_QUERIES as f64 / secs(comp03.w3(&url)?));
             }
             if ref_on {
                 let d = rt.block_on(reference::w3(&url))?;
@@ -541,6 +559,12 @@ fn main() -> Result<()> {
                 ok(c.s.execute(cur, "SELECT 1", None)?)?;
                 ok(c.s.fetchone(cur)?)?;
                 push("suc", secs(s.elapsed()) * 1000.0);
+                let s = Instant::now();
+                let mut c = async_world::AsyncComponent::connect(&async_host, &url)?;
+                let cur = c.s.cursor(c.conn)?;
+                ok(c.s.execute(cur, "SELECT 1", None)?)?;
+                ok(c.s.fetchone(cur)?)?;
+                push("sua", secs(s.elapsed()) * 1000.0);
                 let s = Instant::now();
                 let n = native::connect(&url)?;
                 futures::executor::block_on(async {
@@ -654,6 +678,38 @@ fn main() -> Result<()> {
             component: m("w4c"),
             native: m("w4n"),
             reference: m("w4r"),
+        },
+        Line {
+            name: "W1 SELECT * 200k rows, 0.3 component: query, rows read from stream<row>",
+            unit: "rows/s",
+            higher_is_better: true,
+            component: m("w1a"),
+            native: None,
+            reference: m("w1r"),
+        },
+        Line {
+            name: "W2 20k point queries, 1 connection, 0.3 component",
+            unit: "queries/s",
+            higher_is_better: true,
+            component: m("w2a"),
+            native: None,
+            reference: m("w2r"),
+        },
+        Line {
+            name: "W3 64 host tasks, 20k queries, pool 16 (reset on release), 0.3 component, no gather",
+            unit: "queries/s",
+            higher_is_better: true,
+            component: m("w3a"),
+            native: None,
+            reference: m("w3r"),
+        },
+        Line {
+            name: "Start-up, 0.3 component: instantiate + connect + first row",
+            unit: "ms",
+            higher_is_better: false,
+            component: m("sua"),
+            native: None,
+            reference: m("sur"),
         },
         Line {
             name: "Start-up: instantiate + connect + first row",

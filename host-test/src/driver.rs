@@ -52,7 +52,7 @@ impl Default for Sandbox {
 pub struct HostState {
     ctx: WasiCtx,
     table: ResourceTable,
-    memory: MemoryPeak,
+    pub(crate) memory: MemoryPeak,
 }
 
 /// The store's resource limiter: records the largest linear memory the guest was given (it
@@ -64,7 +64,7 @@ pub struct HostState {
 /// instance is lost. The limit is a backstop that turns a runaway guest into a trap at a size
 /// the host chose; what keeps a server from driving the guest there is `max-result-bytes`.
 #[derive(Debug, Default)]
-struct MemoryPeak {
+pub(crate) struct MemoryPeak {
     peak: usize,
     limit: Option<usize>,
     /// Growths refused so far.
@@ -97,7 +97,7 @@ impl WasiView for HostState {
 /// With wasmtime-wasi's synchronous bindings every wait of the guest on a socket went through a
 /// multi-threaded runtime: a worker thread saw the socket ready and woke the caller, two context
 /// switches per wait. Here the thread that waits is the one that polls.
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
     thread_local! {
         static RUNTIME: tokio::runtime::Runtime =
             tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
@@ -121,6 +121,37 @@ pub fn component_path() -> PathBuf {
     root.join("target/wasm32-wasip2/guest/cymysql_wasi.wasm")
 }
 
+/// Compiles the component at `path` for `engine`, reusing a serialized compilation next to it when
+/// the component has not changed.
+pub(crate) fn compile(engine: &Engine, path: &Path) -> Result<Component> {
+    let wasm = std::fs::read(path).map_err(|e| {
+        wasmtime::format_err!("reading component {} (build it with scripts/build-component): {e}", path.display())
+    })?;
+    let key = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        wasm.hash(&mut h);
+        env!("CARGO_PKG_VERSION").hash(&mut h);
+        h.finish()
+    };
+    let cached = path.with_extension(format!("{key:016x}.cwasm"));
+    // SAFETY: the file is one this function wrote with `Component::serialize` for this engine
+    // configuration; wasmtime checks the version and configuration header itself.
+    match unsafe { Component::deserialize_file(engine, &cached) } {
+        Ok(c) => Ok(c),
+        Err(_) => {
+            let c = Component::new(engine, &wasm)?;
+            if let Ok(bytes) = c.serialize() {
+                let tmp = cached.with_extension(format!("tmp{}", std::process::id()));
+                if std::fs::write(&tmp, bytes).is_ok() {
+                    let _ = std::fs::rename(&tmp, &cached);
+                }
+            }
+            Ok(c)
+        }
+    }
+}
+
 impl Host {
     /// Compiles the component at `path`, reusing a serialized compilation next to it when the
     /// component has not changed.
@@ -128,32 +159,7 @@ impl Host {
         let mut config = Config::new();
         config.wasm_component_model(true);
         let engine = Engine::new(&config)?;
-        let wasm = std::fs::read(path).map_err(|e| {
-            wasmtime::format_err!("reading component {} (build it with scripts/build-component): {e}", path.display())
-        })?;
-        let key = {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            wasm.hash(&mut h);
-            env!("CARGO_PKG_VERSION").hash(&mut h);
-            h.finish()
-        };
-        let cached = path.with_extension(format!("{key:016x}.cwasm"));
-        // SAFETY: the file is one this function wrote with `Component::serialize` for this engine
-        // configuration; wasmtime checks the version and configuration header itself.
-        let component = match unsafe { Component::deserialize_file(&engine, &cached) } {
-            Ok(c) => c,
-            Err(_) => {
-                let c = Component::new(&engine, &wasm)?;
-                if let Ok(bytes) = c.serialize() {
-                    let tmp = cached.with_extension(format!("tmp{}", std::process::id()));
-                    if std::fs::write(&tmp, bytes).is_ok() {
-                        let _ = std::fs::rename(&tmp, &cached);
-                    }
-                }
-                c
-            }
-        };
+        let component = compile(&engine, path)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         Ok(Host { engine, component, linker })
@@ -170,6 +176,16 @@ impl Host {
 
     /// A fresh instance of the component.
     pub fn instantiate(&self, sandbox: &Sandbox) -> Result<Session> {
+        let mut store = Store::new(&self.engine, HostState::new(sandbox)?);
+        store.limiter(|s| &mut s.memory);
+        let driver = block_on(bindings::Driver::instantiate_async(&mut store, &self.component, &self.linker))?;
+        Ok(Session { store, driver })
+    }
+}
+
+impl HostState {
+    /// WASI for one instance, reaching what `sandbox` allows.
+    pub(crate) fn new(sandbox: &Sandbox) -> Result<HostState> {
         let mut wasi = WasiCtx::builder();
         wasi.inherit_stderr();
         wasi.allow_tcp(true);
@@ -189,11 +205,12 @@ impl Host {
             wasi.preopened_dir(host_dir, guest, FsPerms::ReadOnly)?;
         }
         let memory = MemoryPeak { limit: sandbox.memory_limit, ..MemoryPeak::default() };
-        let state = HostState { ctx: wasi.build(), table: ResourceTable::new(), memory };
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.memory);
-        let driver = block_on(bindings::Driver::instantiate_async(&mut store, &self.component, &self.linker))?;
-        Ok(Session { store, driver })
+        Ok(HostState { ctx: wasi.build(), table: ResourceTable::new(), memory })
+    }
+
+    /// The largest linear memory of the guest so far, in bytes.
+    pub(crate) fn peak_memory(&self) -> usize {
+        self.memory.peak
     }
 }
 

@@ -1,6 +1,6 @@
 //! `host-test`: run SQL through the cymysql-wasi component, or run the demo.
 //!
-//!     host-test query --url mysql://user:pass@host:port/db [--dict] [--json] [--single-transaction] "SQL" ...
+//!     host-test query --url mysql://user:pass@host:port/db [--dict] [--json] [--single-transaction] [--world async] "SQL" ...
 //!     host-test demo
 //!
 //! `query` behaves as the `mariadb` command-line client does where the two overlap: autocommit on,
@@ -13,6 +13,7 @@ use host_test::driver::{Conn, DbError, Host, Sandbox, Session};
 use host_test::render;
 
 mod demo;
+mod query_async;
 
 const USAGE: &str = "\
 usage:
@@ -34,6 +35,8 @@ options:
   --single-transaction  run every statement in one transaction: COMMIT after the last one; at the
                         first error, stop and ROLLBACK (statements that commit implicitly, such as
                         DDL, cannot be rolled back)
+  --world driver|async  which component runs the statements: the WASI 0.2 `driver` world (default)
+                        or the WASI 0.3 `driver-async` one, whose rows come through a stream
   --                    every argument after this one is SQL, even if it starts with --
 
 exit status:
@@ -120,13 +123,15 @@ fn utf8_args(args: impl Iterator<Item = OsString>) -> Result<Vec<String>, String
 
 /// The arguments of `query`.
 #[derive(Debug, Default, PartialEq)]
-struct QueryArgs {
+pub(crate) struct QueryArgs {
     url: String,
     dict: bool,
     json: bool,
     single_transaction: bool,
     /// `--max-memory`; None keeps the sandbox's default.
     max_memory: Option<usize>,
+    /// `--world async`: the WASI 0.3 `driver-async` component instead of the 0.2 `driver` one.
+    world_async: bool,
     statements: Vec<String>,
 }
 
@@ -143,6 +148,11 @@ impl QueryArgs {
                 "--json" => q.json = true,
                 "--single-transaction" => q.single_transaction = true,
                 "--max-memory" => q.max_memory = Some(parse_size(it.next().ok_or("--max-memory needs a value")?)?),
+                "--world" => match it.next().map(String::as_str) {
+                    Some("driver" | "sync") => q.world_async = false,
+                    Some("driver-async" | "async") => q.world_async = true,
+                    _ => return Err("--world takes driver or async".into()),
+                },
                 "--help" | "-h" => return Ok(None),
                 "--" => q.statements.extend(it.by_ref().cloned()),
                 s if s.starts_with("--url=") => url = Some(s["--url=".len()..].to_string()),
@@ -155,6 +165,18 @@ impl QueryArgs {
             return Err("no SQL given".into());
         }
         Ok(Some(q))
+    }
+}
+
+impl QueryArgs {
+    /// The component's default is cymysql's (autocommit off); a person at a command line expects
+    /// the mariadb client's, where a statement that succeeded stays done.
+    fn apply_autocommit(&self, options: &mut host_test::driver::ConnectOptions) {
+        if self.single_transaction {
+            options.autocommit = Some(false);
+        } else if !url_sets(&self.url, "autocommit") {
+            options.autocommit = Some(true);
+        }
     }
 }
 
@@ -178,7 +200,7 @@ fn url_sets(url: &str, key: &str) -> bool {
 
 /// Whether a statement's error is the server rejecting it (an ER_* code from an ERR packet) rather
 /// than a client failure (a CR_* code, 2000 to 2999, or no code at all).
-fn status_of(e: &DbError) -> Status {
+pub(crate) fn status_of(e: &DbError) -> Status {
     match e.code {
         Some(code) if !(2000..3000).contains(&code) => Status::SqlError,
         _ => Status::ClientError,
@@ -186,6 +208,15 @@ fn status_of(e: &DbError) -> Status {
 }
 
 fn run_query(q: &QueryArgs) -> Status {
+    if q.world_async {
+        return match query_async::run(q) {
+            Ok(status) => status,
+            Err(e) => {
+                eprintln!("{}", host_failure(&e));
+                Status::GuestTrap
+            }
+        };
+    }
     let host = match Host::load(&host_test::driver::component_path()) {
         Ok(host) => host,
         Err(e) => {
@@ -234,13 +265,7 @@ fn run_session(s: &mut Session, q: &QueryArgs) -> wasmtime::Result<Status> {
             return Ok(Status::ClientError);
         }
     };
-    // The component's default is cymysql's (autocommit off); a person at a command line expects
-    // the mariadb client's, where a statement that succeeded stays done.
-    if q.single_transaction {
-        options.autocommit = Some(false);
-    } else if !url_sets(&q.url, "autocommit") {
-        options.autocommit = Some(true);
-    }
+    q.apply_autocommit(&mut options);
     let conn = match s.connect(&options)? {
         Ok(c) => c,
         Err(e) => {
@@ -304,33 +329,42 @@ fn print_results(
         let rowcount = s.rowcount(cur)?;
         let lastrowid = s.lastrowid(cur)?;
         let warnings = s.warning_count(conn)?;
-        if q.json {
-            let cols = columns.clone().unwrap_or_default();
-            println!("{}", render::json_result(&cols, &rows, rowcount, lastrowid, warnings));
-        } else if let Some(cols) = &columns {
-            if q.dict {
-                for row in &rows {
-                    let pairs: Vec<String> = cols
-                        .iter()
-                        .zip(row)
-                        .map(|(c, v)| {
-                            format!("{}: {}", render::column_name(&c.name), render::terminal(&render::text(v)))
-                        })
-                        .collect();
-                    println!("{{{}}}", pairs.join(", "));
-                }
-            } else {
-                print!("{}", render::table(cols, &rows));
-            }
-            println!("{} row(s)", rows.len());
-        } else {
-            println!("OK, {rowcount} row(s) affected");
-        }
+        print_result(columns.as_deref(), &rows, rowcount, lastrowid, warnings, q);
         match s.nextset(cur)? {
             Ok(true) => continue,
             Ok(false) => return Ok(Ok(())),
             Err(e) => return Ok(Err(e)),
         }
+    }
+}
+
+/// Prints one result set (or the OK of a statement without one) as `q` asks.
+fn print_result(
+    columns: Option<&[host_test::driver::Column]>,
+    rows: &[Vec<host_test::driver::Value>],
+    rowcount: i64,
+    lastrowid: Option<u64>,
+    warnings: u16,
+    q: &QueryArgs,
+) {
+    if q.json {
+        println!("{}", render::json_result(columns.unwrap_or_default(), rows, rowcount, lastrowid, warnings));
+    } else if let Some(cols) = columns {
+        if q.dict {
+            for row in rows {
+                let pairs: Vec<String> = cols
+                    .iter()
+                    .zip(row)
+                    .map(|(c, v)| format!("{}: {}", render::column_name(&c.name), render::terminal(&render::text(v))))
+                    .collect();
+                println!("{{{}}}", pairs.join(", "));
+            }
+        } else {
+            print!("{}", render::table(cols, rows));
+        }
+        println!("{} row(s)", rows.len());
+    } else {
+        println!("OK, {rowcount} row(s) affected");
     }
 }
 

@@ -4,6 +4,7 @@ pub mod connection;
 pub mod cursor;
 pub mod options;
 pub mod pool;
+pub mod query_stream;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod transport;

@@ -25,3 +25,7 @@ impl Runtime for WasiRuntime {
         Duration::from_nanos(wasi::clocks::monotonic_clock::now())
     }
 }
+
+// Last, so the line numbers that panic locations carry in the 0.2 component do not move.
+#[cfg(feature = "p3")]
+pub mod p3;

@@ -1,0 +1,80 @@
+//! Streaming a result set to a consumer as it arrives, holding the connection until it ends: what
+//! WASI 0.3's `stream<row>` needs, and what a consumer that is slower than the server needs.
+
+use futures::FutureExt;
+
+use super::connection::{Connection, StatementResult};
+use super::cursor::Row;
+use crate::error::Error;
+use crate::protocol::column::Column;
+use crate::protocol::interpolate::{interpolate, Params};
+
+/// The most rows handed over at once. A batch holds only rows already received: the socket is read
+/// again only after the consumer took the batch, so memory stays bounded whatever the result's size.
+pub const MAX_BATCH: usize = 256;
+
+impl Connection {
+    /// Runs `query` and hands its result to the consumer as it arrives: `on_columns` first (empty for
+    /// a statement without a result set), then batches of rows to `on_rows`. Either returning false
+    /// means nobody listens any more: the rest of the result is read and discarded, so the
+    /// connection stays usable. The connection is held until then; other calls on it wait.
+    ///
+    /// An error before `on_columns` was called means the statement did not start; one after it is
+    /// how the statement ended (a server error after some rows, such as a killed query).
+    pub async fn query_stream(
+        &self,
+        query: &str,
+        params: Option<&Params>,
+        on_columns: impl FnOnce(&[Column]) -> bool,
+        mut on_rows: impl AsyncFnMut(Vec<Row>) -> bool,
+    ) -> Result<(), Error> {
+        let mut c = self.lock().await;
+        let sql = match params {
+            // Without parameters nothing is escaped, so any session charset is fine.
+            None => interpolate(query, None, c.escape_mode())?,
+            Some(_) => interpolate(query, params, c.escape_mode_checked()?)?,
+        };
+        c.begin()?;
+        let r = async {
+            let (id, result) = c.start_query(&sql).await?;
+            let columns = match result {
+                StatementResult::Ok(_) => {
+                    on_columns(&[]);
+                    return c.drain_pending().await;
+                }
+                StatementResult::Rows(meta) => meta.columns.clone(),
+            };
+            let mut listening = on_columns(&columns);
+            while listening {
+                let Some(first) = c.read_row(id, &columns).await? else { break };
+                let mut batch = vec![first];
+                let mut end = Ok(false);
+                // Rows already received join the batch; waiting on the socket ends it.
+                while batch.len() < MAX_BATCH {
+                    match c.read_row(id, &columns).now_or_never() {
+                        None => break,
+                        Some(Ok(Some(row))) => batch.push(row),
+                        Some(Ok(None)) => {
+                            end = Ok(true);
+                            break;
+                        }
+                        Some(Err(e)) => {
+                            end = Err(e);
+                            break;
+                        }
+                    }
+                }
+                listening = on_rows(batch).await;
+                if end? {
+                    break;
+                }
+            }
+            // The consumer left early, or further results of a multi-statement query follow.
+            c.drain_pending().await
+        }
+        .await;
+        let r = c.end(r);
+        self.set_status_hint(c.status);
+        r
+    }
+}

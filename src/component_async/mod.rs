@@ -1,0 +1,406 @@
+//! The WIT exports of the `driver-async` world (WASI 0.3): each call that waits on the server is an
+//! `async fn`, run by wit-bindgen's executor, so calls from the host overlap inside one instance.
+//! Conversions are the 0.2 component's; only the shape of the calls differs.
+
+#[path = "../component/convert.rs"]
+mod convert;
+mod pool;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use futures::channel::oneshot;
+use futures::lock::Mutex;
+
+use crate::client::connection::Connection as ClientConnection;
+use crate::client::cursor::{Cursor as ClientCursor, DictCursor as ClientDictCursor};
+use crate::client::pool::Pool as ClientPool;
+use crate::protocol::column::Column as ClientColumn;
+use crate::wasi::p3::WasiP3Runtime;
+
+use convert::{column_out, dict_row_out, error_out, options_in, options_out, params_in, row_out};
+
+wit_bindgen_p3::generate!({
+    world: "driver-async",
+    path: "wit",
+    runtime_path: "wit_bindgen_p3::rt",
+});
+
+use exports::cymysql::aio::connection_async as wit;
+use exports::cymysql::aio::types::{Column, ConnectOptions, Error as WitError, Params, Value as WitValue};
+use wit_bindgen_p3::rt::async_support::{FutureReader, StreamReader};
+
+struct Component;
+
+type Row = Vec<WitValue>;
+
+impl wit::Guest for Component {
+    type Connection = ConnectionResource;
+    type Cursor = CursorResource;
+    type DictCursor = DictCursorResource;
+
+    fn options_from_url(url: String) -> Result<ConnectOptions, WitError> {
+        crate::client::url::parse_url(&url).map(|o| options_out(&o)).map_err(|e| error_out(&e))
+    }
+
+    fn default_options() -> ConnectOptions {
+        options_out(&crate::client::options::ConnectOptions::default())
+    }
+}
+
+/// The `connection` resource; one lent by a pool goes back to it when dropped.
+pub struct ConnectionResource {
+    conn: ClientConnection,
+    pool: Option<ClientPool>,
+}
+
+impl Drop for ConnectionResource {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            pool.release(self.conn.clone());
+        }
+    }
+}
+
+/// What a cursor's plain (non-async) functions report: the state after the last call that finished.
+/// Calls in flight hold the cursor itself.
+#[derive(Default)]
+struct Snapshot {
+    description: Option<Vec<Column>>,
+    rowcount: i64,
+    lastrowid: Option<u64>,
+    arraysize: u32,
+}
+
+fn snapshot_of(c: &ClientCursor) -> Snapshot {
+    Snapshot {
+        description: c.description().map(|cols| cols.iter().map(column_out).collect()),
+        rowcount: c.rowcount(),
+        lastrowid: c.lastrowid(),
+        arraysize: u32::try_from(c.arraysize()).unwrap_or(u32::MAX),
+    }
+}
+
+/// The `cursor` resource. Concurrent calls on one cursor queue on its lock.
+pub struct CursorResource {
+    cursor: Mutex<ClientCursor>,
+    seen: RefCell<Snapshot>,
+    /// Set without waiting for a call in flight; applied to the cursor by the next call.
+    arraysize: Cell<u32>,
+}
+
+/// The `dict-cursor` resource.
+pub struct DictCursorResource {
+    cursor: Mutex<ClientDictCursor>,
+    seen: RefCell<Snapshot>,
+    arraysize: Cell<u32>,
+}
+
+impl CursorResource {
+    fn handle(cursor: ClientCursor) -> wit::Cursor {
+        let seen = snapshot_of(&cursor);
+        let arraysize = Cell::new(seen.arraysize);
+        wit::Cursor::new(CursorResource { cursor: Mutex::new(cursor), seen: RefCell::new(seen), arraysize })
+    }
+
+    /// Runs `op` on the cursor, then records what the plain functions report.
+    async fn with<T>(&self, op: impl AsyncFnOnce(&mut ClientCursor) -> Result<T, crate::Error>) -> Result<T, WitError> {
+        let mut cursor = self.cursor.lock().await;
+        cursor.set_arraysize(self.arraysize.get() as usize);
+        let r = op(&mut cursor).await;
+        *self.seen.borrow_mut() = snapshot_of(&cursor);
+        r.map_err(|e| error_out(&e))
+    }
+}
+
+impl DictCursorResource {
+    fn handle(cursor: ClientDictCursor) -> wit::DictCursor {
+        let seen = snapshot_of(cursor.cursor());
+        let arraysize = Cell::new(seen.arraysize);
+        wit::DictCursor::new(DictCursorResource { cursor: Mutex::new(cursor), seen: RefCell::new(seen), arraysize })
+    }
+
+    async fn with<T>(
+        &self,
+        op: impl AsyncFnOnce(&mut ClientDictCursor) -> Result<T, crate::Error>,
+    ) -> Result<T, WitError> {
+        let mut cursor = self.cursor.lock().await;
+        cursor.cursor_mut().set_arraysize(self.arraysize.get() as usize);
+        let r = op(&mut cursor).await;
+        *self.seen.borrow_mut() = snapshot_of(cursor.cursor());
+        r.map_err(|e| error_out(&e))
+    }
+}
+
+fn out<T>(r: Result<T, crate::Error>) -> Result<T, WitError> {
+    r.map_err(|e| error_out(&e))
+}
+
+/// Why a stream's future resolves without the producer having said: the instance stopped it.
+fn interrupted() -> Result<(), WitError> {
+    Err(error_out(&crate::Error::Interface("the query stream was interrupted".into())))
+}
+
+type QueryResult = (Vec<Column>, StreamReader<Row>, FutureReader<Result<(), WitError>>);
+
+/// Starts `query` on `conn` in a task of its own that outlives this call: it writes the rows to the
+/// stream as the host reads them, then how the statement ended to the future.
+async fn start_query(conn: ClientConnection, query: String, params: Option<Params>) -> Result<QueryResult, WitError> {
+    let (columns_tx, columns_rx) = oneshot::channel::<Vec<Column>>();
+    let (mut rows_tx, rows_rx) = wit_stream::new::<Row>();
+    let (end_tx, end_rx) = wit_future::new::<Result<(), WitError>>(interrupted);
+    let (start_tx, start_rx) = oneshot::channel::<Result<(), WitError>>();
+    wit_bindgen_p3::spawn_local(async move {
+        let params = params.map(params_in);
+        let columns_tx = RefCell::new(Some(columns_tx));
+        let r = conn
+            .query_stream(
+                &query,
+                params.as_ref(),
+                |cols: &[ClientColumn]| {
+                    let cols = cols.iter().map(column_out).collect();
+                    columns_tx.borrow_mut().take().is_some_and(|tx| tx.send(cols).is_ok())
+                },
+                async |batch| {
+                    let batch: Vec<Row> = batch.into_iter().map(row_out).collect();
+                    rows_tx.write_all(batch).await.is_empty()
+                },
+            )
+            .await;
+        drop(rows_tx);
+        let started = columns_tx.borrow().is_none();
+        if started {
+            let _ = end_tx.write(out(r)).await;
+        } else {
+            // The statement never started: the call itself fails, and the future is not read.
+            let _ = start_tx.send(out(r));
+            drop(end_tx);
+        }
+    });
+    match columns_rx.await {
+        Ok(columns) => Ok((columns, rows_rx, end_rx)),
+        Err(_) => Err(start_rx.await.ok().and_then(Result::err).unwrap_or_else(|| {
+            error_out(&crate::Error::Interface("the query ended before its columns were read".into()))
+        })),
+    }
+}
+
+impl wit::GuestConnection for ConnectionResource {
+    async fn connect(options: ConnectOptions) -> Result<wit::Connection, WitError> {
+        let options = options_in(options).map_err(|e| error_out(&e))?;
+        let conn = out(ClientConnection::connect(options, Rc::new(WasiP3Runtime)).await)?;
+        Ok(wit::Connection::new(ConnectionResource { conn, pool: None }))
+    }
+
+    fn cursor(&self) -> wit::Cursor {
+        CursorResource::handle(self.conn.cursor())
+    }
+
+    fn dict_cursor(&self) -> wit::DictCursor {
+        DictCursorResource::handle(self.conn.dict_cursor())
+    }
+
+    fn ss_cursor(&self) -> wit::Cursor {
+        CursorResource::handle(self.conn.ss_cursor())
+    }
+
+    fn ss_dict_cursor(&self) -> wit::DictCursor {
+        DictCursorResource::handle(self.conn.ss_dict_cursor())
+    }
+
+    async fn query(&self, query: String, params: Option<Params>) -> Result<QueryResult, WitError> {
+        start_query(self.conn.clone(), query, params).await
+    }
+
+    async fn commit(&self) -> Result<(), WitError> {
+        out(self.conn.commit().await)
+    }
+
+    async fn rollback(&self) -> Result<(), WitError> {
+        out(self.conn.rollback().await)
+    }
+
+    async fn autocommit(&self, on: bool) -> Result<(), WitError> {
+        out(self.conn.autocommit(on).await)
+    }
+
+    fn get_autocommit(&self) -> bool {
+        self.conn.get_autocommit()
+    }
+
+    async fn ping(&self, reconnect: bool) -> Result<(), WitError> {
+        out(self.conn.ping(reconnect).await)
+    }
+
+    async fn set_charset(&self, charset: String) -> Result<(), WitError> {
+        out(self.conn.set_charset(&charset).await)
+    }
+
+    async fn select_db(&self, db: String) -> Result<(), WitError> {
+        out(self.conn.select_db(&db).await)
+    }
+
+    async fn close(&self) -> Result<(), WitError> {
+        out(self.conn.close().await)
+    }
+
+    async fn ensure_closed(&self) {
+        self.conn.ensure_closed().await
+    }
+
+    async fn open(&self) -> bool {
+        self.conn.is_open().await
+    }
+
+    async fn server_version(&self) -> String {
+        self.conn.server_version().await
+    }
+
+    async fn thread_id(&self) -> u32 {
+        self.conn.thread_id().await
+    }
+
+    async fn compression(&self) -> Option<String> {
+        self.conn.compression().await.map(String::from)
+    }
+
+    async fn insert_id(&self) -> u64 {
+        self.conn.insert_id().await
+    }
+
+    async fn affected_rows(&self) -> u64 {
+        self.conn.affected_rows().await
+    }
+
+    async fn warning_count(&self) -> u16 {
+        self.conn.warning_count().await
+    }
+
+    fn in_transaction(&self) -> bool {
+        self.conn.in_transaction()
+    }
+
+    async fn escape_string(&self, s: String) -> String {
+        self.conn.escape_string(&s).await
+    }
+}
+
+fn size_arg(size: Option<u32>) -> Option<usize> {
+    size.map(|n| n as usize)
+}
+
+fn params_list(seq: Vec<Params>) -> Vec<crate::protocol::interpolate::Params> {
+    seq.into_iter().map(params_in).collect()
+}
+
+impl wit::GuestCursor for CursorResource {
+    async fn execute(&self, query: String, params: Option<Params>) -> Result<u64, WitError> {
+        let params = params.map(params_in);
+        self.with(async |c| c.execute(&query, params.as_ref()).await).await
+    }
+
+    async fn executemany(&self, query: String, seq_of_params: Vec<Params>) -> Result<u64, WitError> {
+        let seq = params_list(seq_of_params);
+        self.with(async |c| c.executemany(&query, &seq).await).await
+    }
+
+    async fn fetchone(&self) -> Result<Option<Row>, WitError> {
+        self.with(async |c| c.fetchone().await).await.map(|r| r.map(row_out))
+    }
+
+    async fn fetchmany(&self, size: Option<u32>) -> Result<Vec<Row>, WitError> {
+        let rows = self.with(async |c| c.fetchmany(size_arg(size)).await).await?;
+        Ok(rows.into_iter().map(row_out).collect())
+    }
+
+    async fn fetchall(&self) -> Result<Vec<Row>, WitError> {
+        let rows = self.with(async |c| c.fetchall().await).await?;
+        Ok(rows.into_iter().map(row_out).collect())
+    }
+
+    async fn nextset(&self) -> Result<bool, WitError> {
+        self.with(async |c| c.nextset().await).await
+    }
+
+    fn description(&self) -> Option<Vec<Column>> {
+        self.seen.borrow().description.clone()
+    }
+
+    fn rowcount(&self) -> i64 {
+        self.seen.borrow().rowcount
+    }
+
+    fn lastrowid(&self) -> Option<u64> {
+        self.seen.borrow().lastrowid
+    }
+
+    fn arraysize(&self) -> u32 {
+        self.seen.borrow().arraysize
+    }
+
+    fn set_arraysize(&self, size: u32) {
+        self.arraysize.set(size.max(1));
+        self.seen.borrow_mut().arraysize = size.max(1);
+    }
+
+    async fn close(&self) -> Result<(), WitError> {
+        self.with(async |c| c.close().await).await
+    }
+}
+
+impl wit::GuestDictCursor for DictCursorResource {
+    async fn execute(&self, query: String, params: Option<Params>) -> Result<u64, WitError> {
+        let params = params.map(params_in);
+        self.with(async |c| c.execute(&query, params.as_ref()).await).await
+    }
+
+    async fn executemany(&self, query: String, seq_of_params: Vec<Params>) -> Result<u64, WitError> {
+        let seq = params_list(seq_of_params);
+        self.with(async |c| c.executemany(&query, &seq).await).await
+    }
+
+    async fn fetchone(&self) -> Result<Option<Vec<(String, WitValue)>>, WitError> {
+        self.with(async |c| c.fetchone().await).await.map(|r| r.map(dict_row_out))
+    }
+
+    async fn fetchmany(&self, size: Option<u32>) -> Result<Vec<Vec<(String, WitValue)>>, WitError> {
+        let rows = self.with(async |c| c.fetchmany(size_arg(size)).await).await?;
+        Ok(rows.into_iter().map(dict_row_out).collect())
+    }
+
+    async fn fetchall(&self) -> Result<Vec<Vec<(String, WitValue)>>, WitError> {
+        let rows = self.with(async |c| c.fetchall().await).await?;
+        Ok(rows.into_iter().map(dict_row_out).collect())
+    }
+
+    async fn nextset(&self) -> Result<bool, WitError> {
+        self.with(async |c| c.nextset().await).await
+    }
+
+    fn description(&self) -> Option<Vec<Column>> {
+        self.seen.borrow().description.clone()
+    }
+
+    fn rowcount(&self) -> i64 {
+        self.seen.borrow().rowcount
+    }
+
+    fn lastrowid(&self) -> Option<u64> {
+        self.seen.borrow().lastrowid
+    }
+
+    fn arraysize(&self) -> u32 {
+        self.seen.borrow().arraysize
+    }
+
+    fn set_arraysize(&self, size: u32) {
+        self.arraysize.set(size.max(1));
+        self.seen.borrow_mut().arraysize = size.max(1);
+    }
+
+    async fn close(&self) -> Result<(), WitError> {
+        self.with(async |c| c.close().await).await
+    }
+}
+
+export!(Component);
