@@ -383,6 +383,8 @@ mod tests {
             "--url=mysql://h/",
             "--json",
             "--single-transaction",
+            "--world",
+            "async",
             "SELECT 1",
             "--",
             "--x",
@@ -397,10 +399,12 @@ mod tests {
                 json: true,
                 single_transaction: true,
                 max_memory: None,
+                world_async: true,
                 statements: strings(&["SELECT 1", "--x"]),
             }
         );
         assert_eq!(QueryArgs::parse(&strings(&["--url", "u", "--help"])), Ok(None));
+        assert_eq!(QueryArgs::parse(&strings(&["--world", "p4"])), Err("--world takes driver or async".into()));
         assert_eq!(QueryArgs::parse(&strings(&["--url"])), Err("--url needs a value".into()));
         assert_eq!(QueryArgs::parse(&strings(&["SELECT 1"])), Err("--url is required".into()));
         assert_eq!(QueryArgs::parse(&strings(&["--url", "u"])), Err("no SQL given".into()));
