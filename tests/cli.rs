@@ -272,17 +272,23 @@ fn fresh_table(table: &str) {
 /// As in the `mariadb` client, a statement that succeeded stays done: autocommit is on.
 #[test]
 fn writes_persist_with_autocommit_on_by_default() {
-    fresh_table("cli_autocommit");
-    let o = query(&[], &["INSERT INTO cli_autocommit VALUES ('a'), ('b')", "SELECT @@autocommit AS ac"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).starts_with("OK, 2 row(s) affected\n"), "{}", stdout(&o));
-    assert!(stdout(&o).contains("| 1  |"), "{}", stdout(&o));
-    assert_eq!(rows_seen_by_another_connection("cli_autocommit"), ["a", "b"]);
+    // Both worlds' components go through the same CLI session rules.
+    for world in ["driver", "async"] {
+        let table = format!("cli_autocommit_{world}");
+        fresh_table(&table);
+        let insert = format!("INSERT INTO {table} VALUES ('a'), ('b')");
+        let o = query(&["--world", world], &[&insert, "SELECT @@autocommit AS ac"]);
+        assert!(o.status.success(), "{world}: {}", stderr(&o));
+        assert!(stdout(&o).starts_with("OK, 2 row(s) affected\n"), "{world}: {}", stdout(&o));
+        assert!(stdout(&o).contains("| 1  |"), "{world}: {}", stdout(&o));
+        assert_eq!(rows_seen_by_another_connection(&table), ["a", "b"], "{world}");
 
-    // A statement the server rejects does not undo the ones before it.
-    let o = query(&[], &["INSERT INTO cli_autocommit VALUES ('c')", "INSERT INTO cli_no_such_table VALUES (1)"]);
-    assert_eq!(o.status.code(), Some(SQL_ERROR));
-    assert_eq!(rows_seen_by_another_connection("cli_autocommit"), ["a", "b", "c"]);
+        // A statement the server rejects does not undo the ones before it.
+        let insert = format!("INSERT INTO {table} VALUES ('c')");
+        let o = query(&["--world", world], &[&insert, "INSERT INTO cli_no_such_table VALUES (1)"]);
+        assert_eq!(o.status.code(), Some(SQL_ERROR), "{world}");
+        assert_eq!(rows_seen_by_another_connection(&table), ["a", "b", "c"], "{world}");
+    }
 }
 
 /// The URL's own `autocommit` key is honoured: the user asked for it.

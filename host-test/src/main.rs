@@ -9,7 +9,7 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use host_test::driver::{Conn, DbError, Host, Sandbox, Session};
+use host_test::driver::{Call, Conn, ConnectOptions, DbError, Host, Sandbox, Session};
 use host_test::render;
 
 mod demo;
@@ -256,8 +256,42 @@ fn host_failure(e: &anyhow::Error) -> String {
     format!("ERROR: {what}; the instance is lost\n{}", detail.join("\n"))
 }
 
+/// What `query` needs of a component instance, whichever world it was built for.
+trait CliSession {
+    type Conn: Copy;
+    fn options_from_url(&mut self, url: &str) -> Call<ConnectOptions>;
+    fn connect(&mut self, options: &ConnectOptions) -> Call<Self::Conn>;
+    /// Runs one statement and prints what it returned.
+    fn run_statement(&mut self, conn: Self::Conn, sql: &str, q: &QueryArgs) -> Call<()>;
+    fn commit(&mut self, conn: Self::Conn) -> Call<()>;
+    fn rollback(&mut self, conn: Self::Conn) -> Call<()>;
+    fn close(&mut self, conn: Self::Conn) -> Call<()>;
+}
+
+impl CliSession for Session {
+    type Conn = Conn;
+    fn options_from_url(&mut self, url: &str) -> Call<ConnectOptions> {
+        Session::options_from_url(self, url)
+    }
+    fn connect(&mut self, options: &ConnectOptions) -> Call<Conn> {
+        Session::connect(self, options)
+    }
+    fn run_statement(&mut self, conn: Conn, sql: &str, q: &QueryArgs) -> Call<()> {
+        run_statement(self, conn, sql, q)
+    }
+    fn commit(&mut self, conn: Conn) -> Call<()> {
+        Session::commit(self, conn)
+    }
+    fn rollback(&mut self, conn: Conn) -> Call<()> {
+        Session::rollback(self, conn)
+    }
+    fn close(&mut self, conn: Conn) -> Call<()> {
+        Session::close(self, conn)
+    }
+}
+
 /// Connects, runs the statements and ends the transaction as asked. The outer error is a trap.
-fn run_session(s: &mut Session, q: &QueryArgs) -> wasmtime::Result<Status> {
+fn run_session<S: CliSession>(s: &mut S, q: &QueryArgs) -> wasmtime::Result<Status> {
     let mut options = match s.options_from_url(&q.url)? {
         Ok(o) => o,
         Err(e) => {
@@ -275,7 +309,7 @@ fn run_session(s: &mut Session, q: &QueryArgs) -> wasmtime::Result<Status> {
     };
     let mut status = Status::Success;
     for sql in &q.statements {
-        if let Err(e) = run_statement(s, conn, sql, q)? {
+        if let Err(e) = s.run_statement(conn, sql, q)? {
             eprintln!("{}", render::error(&e));
             let failure = status_of(&e);
             status = status.max(failure);
