@@ -25,6 +25,7 @@ use crate::protocol::constants::{capability::*, command::*, status::*};
 use crate::protocol::err_packet::{framed_server_error, server_error};
 use crate::protocol::escape::{escape_string_into, EscapeMode};
 use crate::protocol::handshake::{ssl_request, HandshakeResponse41, HandshakeV10};
+use crate::protocol::interpolate::{interpolate, Params};
 use crate::protocol::ok_packet::{is_result_terminator, EofPacket, OkPacket};
 use crate::protocol::option_file::parse_option_file;
 use crate::protocol::result_header::ResultHeader;
@@ -1203,6 +1204,15 @@ impl Conn {
                     Err(_) => self.unsafe_charset = Some(value.clone()),
                 }
             }
+        }
+    }
+
+    /// `query` with its `%s` / `%(name)s` placeholders filled from `params` for this session.
+    pub(crate) fn render_query(&self, query: &str, params: Option<&Params>) -> Result<String, Error> {
+        match params {
+            // Without parameters nothing is escaped, so any session charset is fine.
+            None => interpolate(query, None, self.escape_mode()),
+            Some(_) => interpolate(query, params, self.escape_mode_checked()?),
         }
     }
 

@@ -157,11 +157,7 @@ impl Cursor {
         self.check_open()?;
         let conn = self.conn.clone();
         let mut c = conn.lock().await;
-        let sql = match params {
-            // Without parameters nothing is escaped, so any session charset is fine.
-            None => interpolate(query, None, c.escape_mode())?,
-            Some(_) => interpolate(query, params, c.escape_mode_checked()?)?,
-        };
+        let sql = c.render_query(query, params)?;
         c.begin()?;
         let r = self.run(&mut c, &sql).await;
         let r = c.end(r);

@@ -7,7 +7,7 @@ use super::connection::{Connection, StatementResult};
 use super::cursor::Row;
 use crate::error::Error;
 use crate::protocol::column::Column;
-use crate::protocol::interpolate::{interpolate, Params};
+use crate::protocol::interpolate::Params;
 
 /// The most rows handed over at once. A batch holds only rows already received: the socket is read
 /// again only after the consumer took the batch, so memory stays bounded whatever the result's size.
@@ -29,11 +29,7 @@ impl Connection {
         mut on_rows: impl AsyncFnMut(Vec<Row>) -> bool,
     ) -> Result<(), Error> {
         let mut c = self.lock().await;
-        let sql = match params {
-            // Without parameters nothing is escaped, so any session charset is fine.
-            None => interpolate(query, None, c.escape_mode())?,
-            Some(_) => interpolate(query, params, c.escape_mode_checked()?)?,
-        };
+        let sql = c.render_query(query, params)?;
         c.begin()?;
         let r = async {
             let (id, result) = c.start_query(&sql).await?;
