@@ -514,10 +514,12 @@ pub fn ok_err_eof(data: &[u8]) {
     let _ = framed_server_error(payload);
 }
 
-fn ok_err_eof_seeds() -> Vec<Vec<u8>> {
-    let mut tracked = b"\x00\x00\x00\x02\x40\x00\x00\x00".to_vec();
+/// An OK_Packet (status autocommit | session state changed) whose session-state block reports
+/// each `(name, value)` as a changed system variable, as a server with CLIENT_SESSION_TRACK sends it.
+pub(crate) fn ok_with_changed_variables(variables: &[(&str, &str)]) -> Vec<u8> {
+    let mut ok = b"\x00\x00\x00\x02\x40\x00\x00\x00".to_vec();
     let mut state = Vec::new();
-    for (name, value) in [("character_set_client", "gbk"), ("autocommit", "ON")] {
+    for (name, value) in variables {
         let mut entry = vec![name.len() as u8];
         entry.extend_from_slice(name.as_bytes());
         entry.push(value.len() as u8);
@@ -526,8 +528,13 @@ fn ok_err_eof_seeds() -> Vec<Vec<u8>> {
         state.push(entry.len() as u8);
         state.extend_from_slice(&entry);
     }
-    tracked.push(state.len() as u8);
-    tracked.extend_from_slice(&state);
+    ok.push(state.len() as u8);
+    ok.extend_from_slice(&state);
+    ok
+}
+
+fn ok_err_eof_seeds() -> Vec<Vec<u8>> {
+    let tracked = ok_with_changed_variables(&[("character_set_client", "gbk"), ("autocommit", "ON")]);
     let payloads: [&[u8]; 9] = [
         captured::OK_AFTER_INSERT,
         captured::RESULT_TERMINATOR,

@@ -126,21 +126,11 @@ mod tests {
     fn session_tracking_reports_changed_variables() {
         // `SET NAMES gbk` answered by MariaDB 10.11 under CLIENT_SESSION_TRACK: three tracked
         // variables change (status 0x4002: autocommit | session state changed).
-        let mut p = b"\x00\x00\x00\x02\x40\x00\x00\x00".to_vec();
-        let mut state = Vec::new();
-        for (name, value) in
-            [("character_set_client", "gbk"), ("character_set_connection", "gbk"), ("character_set_results", "gbk")]
-        {
-            let mut entry = vec![name.len() as u8];
-            entry.extend_from_slice(name.as_bytes());
-            entry.push(value.len() as u8);
-            entry.extend_from_slice(value.as_bytes());
-            state.push(0);
-            state.push(entry.len() as u8);
-            state.extend_from_slice(&entry);
-        }
-        p.push(state.len() as u8);
-        p.extend_from_slice(&state);
+        let p = crate::protocol::fuzz_targets::ok_with_changed_variables(&[
+            ("character_set_client", "gbk"),
+            ("character_set_connection", "gbk"),
+            ("character_set_results", "gbk"),
+        ]);
         let ok = OkPacket::parse(&p, CLIENT_PROTOCOL_41 | CLIENT_SESSION_TRACK).unwrap();
         assert_eq!(ok.changed_variables[0], ("character_set_client".to_string(), "gbk".to_string()));
         assert_eq!(ok.changed_variables.len(), 3);
