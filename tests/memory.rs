@@ -133,42 +133,6 @@ fn unbuffered_cursors_stream_past_the_cap_but_fetchall_is_bounded() {
     assert_eq!(scalar(&mut s, c, "SELECT 1"), Value::Int(1));
 }
 
-#[test]
-fn gather_results_count_together() {
-    let mut s = session();
-    let o = capped(&mut s, MIB);
-    let settings = PoolOptions { minsize: 2, maxsize: 2, ..s.default_pool_options().unwrap() };
-    let p = s.create_pool_with(&o, &settings).unwrap().unwrap();
-    let statement = |query: &str| Statement { query: query.to_string(), params: None };
-    // Each task's rows fit under 1 MiB alone (about 0.6 MiB), but not all three together.
-    let part = "SELECT seq, REPEAT('y', 20) FROM seq_1_to_6000";
-    let tasks = vec![vec![statement(part)], vec![statement(part)], vec![statement(part)]];
-    let results = s.gather(p, &tasks).unwrap();
-    assert_eq!(results.len(), 3);
-    let refused = results.iter().filter(|r| r.as_ref().is_err_and(|e| e.code == Some(CR_OUT_OF_MEMORY))).count();
-    assert!(refused >= 1, "{:?}", results.iter().map(|r| r.as_ref().map(|v| v[0].rows.len())).collect::<Vec<_>>());
-    for r in results.iter().flatten() {
-        assert_eq!(r[0].rows.len(), 6000);
-    }
-    // One task alone is fine, and the pool's connections carry on after the refusals.
-    let results = s.gather(p, &[vec![statement(part)], vec![statement("SELECT 1")]]).unwrap();
-    assert_eq!(results[0].as_ref().unwrap()[0].rows.len(), 6000);
-    assert_eq!(results[1].as_ref().unwrap()[0].rows, one());
-    // A task that fails returns no rows, so its earlier rows stop counting against the others. The
-    // other task reads its rows after a pause on the server, once the failing one has failed (both
-    // sets of rows together would be over the cap).
-    let failing = vec![statement(part), statement("SELECT * FROM no_such_table_in_memory_tests")];
-    let later = vec![statement("SELECT SLEEP(1)"), statement(part)];
-    let results = s.gather(p, &[failing, later]).unwrap();
-    assert_kind(results[0].as_ref().unwrap_err(), ErrorKind::Programming, Some(1146));
-    assert!(results[1].as_ref().is_ok_and(|r| r[1].rows.len() == 6000), "{:?}", results[1].as_ref().err());
-    let big = s.gather(p, &[vec![statement(WIDE)]]).unwrap();
-    assert_kind(big[0].as_ref().unwrap_err(), ErrorKind::Operational, Some(CR_OUT_OF_MEMORY));
-    let after = s.gather(p, &[vec![statement("SELECT 1")], vec![statement("SELECT 1")]]).unwrap();
-    assert!(after.iter().all(|r| r.as_ref().is_ok_and(|r| r[0].rows == one())), "{after:?}");
-    s.pool_terminate(p).unwrap();
-}
-
 /// `SELECT NULL, ... (64 columns) FROM seq_1_to_N`: 68 bytes a row on the wire, over 1 KiB decoded.
 fn nulls(rows: u32) -> String {
     format!("SELECT {} FROM seq_1_to_{rows}", vec!["NULL"; 64].join(","))
@@ -451,4 +415,47 @@ fn oversized_column_definitions_count_toward_the_cap_and_are_drained() {
     assert_eq!(s.fetchall(cur).unwrap(), Ok(vec![vec![Value::Text("1".into())]]));
     s.close(c).unwrap().unwrap();
     peer.join().unwrap();
+}
+
+/// What only the 0.2 world has: `gather`, whose tasks' rows come back together. (The 0.3 host runs
+/// calls concurrently itself, and each call's rows count on their own; `scripts/test` skips this
+/// module for that world.)
+mod driver_world {
+    use super::*;
+
+    #[test]
+    fn gather_results_count_together() {
+        let mut s = session();
+        let o = capped(&mut s, MIB);
+        let settings = PoolOptions { minsize: 2, maxsize: 2, ..s.default_pool_options().unwrap() };
+        let p = s.create_pool_with(&o, &settings).unwrap().unwrap();
+        let statement = |query: &str| Statement { query: query.to_string(), params: None };
+        // Each task's rows fit under 1 MiB alone (about 0.6 MiB), but not all three together.
+        let part = "SELECT seq, REPEAT('y', 20) FROM seq_1_to_6000";
+        let tasks = vec![vec![statement(part)], vec![statement(part)], vec![statement(part)]];
+        let results = s.gather(p, &tasks).unwrap();
+        assert_eq!(results.len(), 3);
+        let refused = results.iter().filter(|r| r.as_ref().is_err_and(|e| e.code == Some(CR_OUT_OF_MEMORY))).count();
+        assert!(refused >= 1, "{:?}", results.iter().map(|r| r.as_ref().map(|v| v[0].rows.len())).collect::<Vec<_>>());
+        for r in results.iter().flatten() {
+            assert_eq!(r[0].rows.len(), 6000);
+        }
+        // One task alone is fine, and the pool's connections carry on after the refusals.
+        let results = s.gather(p, &[vec![statement(part)], vec![statement("SELECT 1")]]).unwrap();
+        assert_eq!(results[0].as_ref().unwrap()[0].rows.len(), 6000);
+        assert_eq!(results[1].as_ref().unwrap()[0].rows, one());
+        // A task that fails returns no rows, so its earlier rows stop counting against the others. The
+        // other task reads its rows after a pause on the server, once the failing one has failed (both
+        // sets of rows together would be over the cap).
+        let failing = vec![statement(part), statement("SELECT * FROM no_such_table_in_memory_tests")];
+        let later = vec![statement("SELECT SLEEP(1)"), statement(part)];
+        let results = s.gather(p, &[failing, later]).unwrap();
+        assert_kind(results[0].as_ref().unwrap_err(), ErrorKind::Programming, Some(1146));
+        assert!(results[1].as_ref().is_ok_and(|r| r[1].rows.len() == 6000), "{:?}", results[1].as_ref().err());
+        let big = s.gather(p, &[vec![statement(WIDE)]]).unwrap();
+        assert_kind(big[0].as_ref().unwrap_err(), ErrorKind::Operational, Some(CR_OUT_OF_MEMORY));
+        let after = s.gather(p, &[vec![statement("SELECT 1")], vec![statement("SELECT 1")]]).unwrap();
+        assert!(after.iter().all(|r| r.as_ref().is_ok_and(|r| r[0].rows == one())), "{after:?}");
+        s.pool_terminate(p).unwrap();
+    }
 }

@@ -9,7 +9,7 @@ use std::thread;
 use std::time::Duration;
 
 use common::*;
-use host_test::driver::{ConnectOptions, ErrorKind, Params, PoolHandle, Session, Statement, Value};
+use host_test::driver::{ConnectOptions, ErrorKind, Params, PoolHandle, Session, Statement, Value, World};
 
 /// Options for a user of its own, so a test can find (and kill) exactly its pool's sessions.
 fn user_options(s: &mut Session, user: &str) -> ConnectOptions {
@@ -222,12 +222,16 @@ fn exhausted_pool_times_out_with_a_clear_error() {
     assert_eq!(e.kind, ErrorKind::Operational, "{e:?}");
     assert!(e.message.contains("acquire"), "{e:?}");
     assert_eq!(s.pool_counters(p).unwrap().timed_out, 1);
-    // Without a timeout nothing could free a connection during the call: an error at once, no hang.
-    let q = create(&mut s, &o, 1, 1, |st| st.acquire_timeout = None);
-    let held_q = s.acquire(q).unwrap().unwrap();
-    let e = s.acquire(q).unwrap().unwrap_err();
-    assert!(e.message.contains("exhausted"), "{e:?}");
-    s.release(q, held_q).unwrap();
+    if s.world() == World::Driver {
+        // A 0.2 call blocks the instance, so without a timeout nothing could free a connection
+        // during the call: an error at once, no hang. (A 0.3 acquire waits for another call in
+        // flight to release; tests/async_world.rs shows it.)
+        let q = create(&mut s, &o, 1, 1, |st| st.acquire_timeout = None);
+        let held_q = s.acquire(q).unwrap().unwrap();
+        let e = s.acquire(q).unwrap().unwrap_err();
+        assert!(e.message.contains("exhausted"), "{e:?}");
+        s.release(q, held_q).unwrap();
+    }
     s.release(p, held).unwrap();
     let again = s.acquire(p).unwrap().expect("a released connection is lent again");
     s.release(p, again).unwrap();
@@ -259,12 +263,42 @@ fn close_and_wait_closed() {
     s.pool_close(p).unwrap();
     let e = s.acquire(p).unwrap().unwrap_err();
     assert_kind(&e, ErrorKind::Interface, None);
-    let e = s.pool_wait_closed(p).unwrap().unwrap_err();
-    assert!(e.message.contains("still lent"), "{e:?}");
-    // The lent connection still works until it comes back, then it is closed.
-    assert_eq!(scalar(&mut s, lent, "SELECT 7"), Value::Int(7));
-    s.release(p, lent).unwrap();
-    s.pool_wait_closed(p).unwrap().unwrap();
+    match &mut s {
+        Session::Sync(_) => {
+            // Nothing can give the connection back while a 0.2 call blocks the instance, so
+            // wait-closed fails at once instead of waiting forever.
+            let e = s.pool_wait_closed(p).unwrap().unwrap_err();
+            assert!(e.message.contains("still lent"), "{e:?}");
+            // The lent connection still works until it comes back, then it is closed.
+            assert_eq!(scalar(&mut s, lent, "SELECT 7"), Value::Int(7));
+            s.release(p, lent).unwrap();
+            s.pool_wait_closed(p).unwrap().unwrap();
+        }
+        Session::Async(a) => {
+            // In the 0.3 world wait-closed waits while another call in flight uses the lent
+            // connection and gives it back.
+            let released = AtomicBool::new(false);
+            let (waited, seven) = a
+                .run(async |acc, api, pool| {
+                    let wait = async {
+                        let r = pool.pool().call_wait_closed(acc, p.0).await?;
+                        Ok::<_, wasmtime::Error>((r, released.load(Ordering::SeqCst)))
+                    };
+                    let use_then_release = async {
+                        let cur = api.connection().call_cursor(acc, lent.0).await?;
+                        api.cursor().call_execute(acc, cur, "SELECT 7".into(), None).await?.expect("SELECT 7");
+                        let rows = api.cursor().call_fetchall(acc, cur).await?.expect("its row");
+                        released.store(true, Ordering::SeqCst);
+                        pool.pool().call_release(acc, p.0, lent.0).await?;
+                        Ok(rows)
+                    };
+                    futures::future::try_join(wait, use_then_release).await
+                })
+                .unwrap();
+            assert_eq!(waited, (Ok(()), true), "wait-closed returned once the lent connection came back");
+            assert_eq!(seven, vec![vec![Value::Int(7)]]);
+        }
+    }
     assert_eq!(s.pool_size(p).unwrap().0, 0);
     thread::sleep(Duration::from_millis(300));
     assert!(sessions_of("closer", "").is_empty(), "every pooled session closed");
@@ -389,7 +423,9 @@ fn many_tasks_with_random_kills() {
     assert_eq!(c.in_use, 0, "no connection leaks");
     assert_eq!(size, free);
     assert_eq!(c.created - c.closed, size as u64, "{c:?}");
-    assert_eq!(c.acquired, 640 - c.timed_out, "{c:?}");
+    // An acquire that opens a connection fails when the killer hits that session while it is set
+    // up; every other one lent a connection or timed out.
+    assert!((ok as u64..=640 - c.timed_out).contains(&c.acquired), "{c:?}");
     s.pool_terminate(p).unwrap();
 }
 

@@ -10,6 +10,9 @@ use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
+use crate::driver_async::AsyncHost;
+pub use crate::session::{Session, World};
+
 /// Host bindings generated from `wit/`.
 pub mod bindings {
     wasmtime::component::bindgen!({
@@ -105,11 +108,10 @@ pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
     RUNTIME.with(|rt| rt.block_on(f))
 }
 
-/// A compiled component and the linker for it; compile once, instantiate many times.
-pub struct Host {
-    engine: Engine,
-    component: Component,
-    linker: Linker<HostState>,
+/// A compiled component of either world and the linker for it; compile once, instantiate many times.
+pub enum Host {
+    Sync { engine: Engine, component: Component, linker: Linker<HostState> },
+    Async(AsyncHost),
 }
 
 /// Where the release build of the component lands.
@@ -153,7 +155,7 @@ pub(crate) fn compile(engine: &Engine, path: &Path) -> Result<Component> {
 }
 
 impl Host {
-    /// Compiles the component at `path`, reusing a serialized compilation next to it when the
+    /// Compiles the 0.2 component at `path`, reusing a serialized compilation next to it when the
     /// component has not changed.
     pub fn load(path: &Path) -> Result<Host> {
         let mut config = Config::new();
@@ -162,13 +164,21 @@ impl Host {
         let component = compile(&engine, path)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        Ok(Host { engine, component, linker })
+        Ok(Host::Sync { engine, component, linker })
     }
 
-    /// One host per process, loaded on first use.
+    /// Compiles the component of `world` from where `scripts/build-component` puts it.
+    pub fn load_world(world: World) -> Result<Host> {
+        match world {
+            World::Driver => Host::load(&component_path()),
+            World::Async => Ok(Host::Async(AsyncHost::load(&crate::driver_async::component_path())?)),
+        }
+    }
+
+    /// One host per process, loaded on first use, of the world [`World::from_env`] names.
     pub fn shared() -> &'static Host {
         static HOST: OnceLock<Host> = OnceLock::new();
-        HOST.get_or_init(|| match Host::load(&component_path()) {
+        HOST.get_or_init(|| match Host::load_world(World::from_env()) {
             Ok(h) => h,
             Err(e) => panic!("cannot load the component: {e:#}"),
         })
@@ -176,10 +186,15 @@ impl Host {
 
     /// A fresh instance of the component.
     pub fn instantiate(&self, sandbox: &Sandbox) -> Result<Session> {
-        let mut store = Store::new(&self.engine, HostState::new(sandbox)?);
-        store.limiter(|s| &mut s.memory);
-        let driver = block_on(bindings::Driver::instantiate_async(&mut store, &self.component, &self.linker))?;
-        Ok(Session { store, driver })
+        match self {
+            Host::Sync { engine, component, linker } => {
+                let mut store = Store::new(engine, HostState::new(sandbox)?);
+                store.limiter(|s| &mut s.memory);
+                let driver = block_on(bindings::Driver::instantiate_async(&mut store, component, linker))?;
+                Ok(Session::Sync(SyncSession { store, driver }))
+            }
+            Host::Async(host) => Ok(Session::Async(host.instantiate(sandbox)?)),
+        }
     }
 }
 
@@ -212,29 +227,34 @@ impl HostState {
     pub(crate) fn peak_memory(&self) -> usize {
         self.memory.peak
     }
+
+    /// How many times the guest asked to grow its memory past [`Sandbox::memory_limit`] and was refused.
+    pub(crate) fn refused_growths(&self) -> usize {
+        self.memory.refused
+    }
 }
 
-/// One instance of the component; handles below belong to it.
-pub struct Session {
+/// One instance of the 0.2 component; handles below belong to it.
+pub struct SyncSession {
     store: Store<HostState>,
     driver: bindings::Driver,
 }
 
 /// A `connection` resource owned by a session.
 #[derive(Debug, Clone, Copy)]
-pub struct Conn(ResourceAny);
+pub struct Conn(pub ResourceAny);
 
 /// A `cursor` resource.
 #[derive(Debug, Clone, Copy)]
-pub struct Cur(ResourceAny);
+pub struct Cur(pub ResourceAny);
 
 /// A `dict-cursor` resource.
 #[derive(Debug, Clone, Copy)]
-pub struct DictCur(ResourceAny);
+pub struct DictCur(pub ResourceAny);
 
 /// A `pool` resource.
 #[derive(Debug, Clone, Copy)]
-pub struct PoolHandle(ResourceAny);
+pub struct PoolHandle(pub ResourceAny);
 
 pub use bindings::exports::cymysql::aio::pool::{PoolCounters, PoolOptions, Statement, StatementResult};
 
@@ -244,7 +264,7 @@ pub type DictRow = Vec<(String, Value)>;
 /// A call's outcome: the outer error is a trap or host failure (always a bug), the inner one the driver's.
 pub type Call<T> = Result<Result<T, DbError>>;
 
-impl Session {
+impl SyncSession {
     /// The largest linear memory of the guest so far, in bytes.
     pub fn peak_memory(&self) -> usize {
         self.store.data().memory.peak
@@ -563,7 +583,7 @@ impl Session {
 }
 
 /// Cursor calls used by the result-handling tests.
-impl Session {
+impl SyncSession {
     pub fn arraysize(&mut self, cur: Cur) -> Result<u32> {
         let api = self.driver.cymysql_aio_connection();
         block_on(api.cursor().call_arraysize(&mut self.store, cur.0))

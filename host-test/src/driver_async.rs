@@ -14,7 +14,10 @@ use wasmtime::component::{
 };
 use wasmtime::{AsContextMut, Config, Engine, Result, Store, StoreContextMut};
 
-use crate::driver::{block_on, compile, Column, ConnectOptions, DbError, HostState, Params, Sandbox, Value};
+use crate::driver::{
+    block_on, compile, Call, Column, ConnectOptions, DbError, DictRow, HostState, Params, PoolCounters, PoolOptions,
+    Sandbox, Statement, StatementResult, Value,
+};
 
 /// Host bindings generated from `wit/` for the async world; `types` is shared with the 0.2 bindings.
 pub mod bindings {
@@ -26,7 +29,7 @@ pub mod bindings {
     });
 }
 
-pub use bindings::exports::cymysql::aio::pool_async::{PoolCounters, PoolOptions};
+use bindings::exports::cymysql::aio::pool_async::{PoolCounters as AsyncPoolCounters, PoolOptions as AsyncPoolOptions};
 
 /// The instance's API: connection, cursor and dict-cursor calls.
 pub type ConnectionApi = bindings::exports::cymysql::aio::connection_async::Guest;
@@ -35,9 +38,6 @@ pub type PoolApi = bindings::exports::cymysql::aio::pool_async::Guest;
 
 /// A trap or host failure, for code that names it without depending on wasmtime.
 pub use wasmtime::Error as HostError;
-
-/// A call's outcome: the outer error is a trap or host failure (always a bug), the inner one the driver's.
-pub type Call<T> = Result<Result<T, DbError>>;
 
 /// Where `scripts/build-component` puts the 0.3 component.
 pub fn component_path() -> PathBuf {
@@ -92,17 +92,7 @@ pub struct AsyncSession {
     driver: bindings::DriverAsync,
 }
 
-/// A `connection` resource.
-#[derive(Debug, Clone, Copy)]
-pub struct Conn(pub ResourceAny);
-
-/// A `cursor` resource.
-#[derive(Debug, Clone, Copy)]
-pub struct Cur(pub ResourceAny);
-
-/// A `pool` resource.
-#[derive(Debug, Clone, Copy)]
-pub struct PoolHandle(pub ResourceAny);
+pub use crate::driver::{Conn, Cur, DictCur, PoolHandle};
 
 /// Everything a streamed `query` delivered: columns, the rows in order, and how it ended.
 #[derive(Debug)]
@@ -118,6 +108,11 @@ impl AsyncSession {
         self.store.data().peak_memory()
     }
 
+    /// How many times the guest asked to grow its memory past [`Sandbox::memory_limit`] and was refused.
+    pub fn refused_growths(&self) -> usize {
+        self.store.data().refused_growths()
+    }
+
     /// Runs `f` inside `run_concurrent`: the calls it makes through the accessor may overlap.
     pub fn run<R>(
         &mut self,
@@ -129,83 +124,9 @@ impl AsyncSession {
         block_on(store.run_concurrent(async |a| f(a, conn, pool).await))?
     }
 
-    pub fn default_options(&mut self) -> Result<ConnectOptions> {
-        self.run(async |a, api, _| api.call_default_options(a).await)
-    }
-
-    pub fn options_from_url(&mut self, url: &str) -> Call<ConnectOptions> {
-        let url = url.to_string();
-        self.run(async |a, api, _| api.call_options_from_url(a, url).await)
-    }
-
-    pub fn connect(&mut self, options: &ConnectOptions) -> Call<Conn> {
-        let o = options.clone();
-        Ok(self.run(async |a, api, _| api.connection().call_connect(a, o).await)?.map(Conn))
-    }
-
-    pub fn cursor(&mut self, c: Conn) -> Result<Cur> {
-        Ok(Cur(self.run(async |a, api, _| api.connection().call_cursor(a, c.0).await)?))
-    }
-
-    pub fn execute(&mut self, cur: Cur, sql: &str, params: Option<&Params>) -> Call<u64> {
-        let (sql, params) = (sql.to_string(), params.cloned());
-        self.run(async |a, api, _| api.cursor().call_execute(a, cur.0, sql, params).await)
-    }
-
-    pub fn fetchone(&mut self, cur: Cur) -> Call<Option<Vec<Value>>> {
-        self.run(async |a, api, _| api.cursor().call_fetchone(a, cur.0).await)
-    }
-
-    pub fn fetchall(&mut self, cur: Cur) -> Call<Vec<Vec<Value>>> {
-        self.run(async |a, api, _| api.cursor().call_fetchall(a, cur.0).await)
-    }
-
-    pub fn nextset(&mut self, cur: Cur) -> Call<bool> {
-        self.run(async |a, api, _| api.cursor().call_nextset(a, cur.0).await)
-    }
-
-    pub fn description(&mut self, cur: Cur) -> Result<Option<Vec<Column>>> {
-        self.run(async |a, api, _| api.cursor().call_description(a, cur.0).await)
-    }
-
-    pub fn rowcount(&mut self, cur: Cur) -> Result<i64> {
-        self.run(async |a, api, _| api.cursor().call_rowcount(a, cur.0).await)
-    }
-
-    pub fn lastrowid(&mut self, cur: Cur) -> Result<Option<u64>> {
-        self.run(async |a, api, _| api.cursor().call_lastrowid(a, cur.0).await)
-    }
-
-    pub fn thread_id(&mut self, c: Conn) -> Result<u32> {
-        self.run(async |a, api, _| api.connection().call_thread_id(a, c.0).await)
-    }
-
-    pub fn server_version(&mut self, c: Conn) -> Result<String> {
-        self.run(async |a, api, _| api.connection().call_server_version(a, c.0).await)
-    }
-
-    pub fn warning_count(&mut self, c: Conn) -> Result<u16> {
-        self.run(async |a, api, _| api.connection().call_warning_count(a, c.0).await)
-    }
-
-    pub fn insert_id(&mut self, c: Conn) -> Result<u64> {
-        self.run(async |a, api, _| api.connection().call_insert_id(a, c.0).await)
-    }
-
-    pub fn affected_rows(&mut self, c: Conn) -> Result<u64> {
-        self.run(async |a, api, _| api.connection().call_affected_rows(a, c.0).await)
-    }
-
-    pub fn commit(&mut self, c: Conn) -> Call<()> {
-        self.run(async |a, api, _| api.connection().call_commit(a, c.0).await)
-    }
-
-    pub fn rollback(&mut self, c: Conn) -> Call<()> {
-        self.run(async |a, api, _| api.connection().call_rollback(a, c.0).await)
-    }
-
-    pub fn close(&mut self, c: Conn) -> Call<()> {
-        self.run(async |a, api, _| api.connection().call_close(a, c.0).await)
+    /// Drops any resource handle of this instance.
+    pub fn drop_resource(&mut self, r: ResourceAny) -> Result<()> {
+        block_on(r.resource_drop_async(&mut self.store))
     }
 
     /// Runs `sql` through the streaming `query` and reads the whole stream, then its end.
@@ -226,32 +147,380 @@ impl AsyncSession {
             Ok(Ok(Streamed { columns, rows: all, end }))
         })
     }
+}
 
-    pub fn create_pool_with(&mut self, o: &ConnectOptions, settings: &PoolOptions) -> Call<PoolHandle> {
-        let (o, settings) = (o.clone(), *settings);
-        Ok(self.run(async |a, _, pool| pool.pool().call_create_pool_with(a, o, settings).await)?.map(PoolHandle))
+/// A connection call: `$call` on the `connection` resource with the accessor, the handle and `$args`.
+macro_rules! on_connection {
+    ($self:ident, $call:ident, $c:expr $(, $arg:expr)*) => {{
+        let handle = $c.0;
+        $self.run(async |a, api, _| api.connection().$call(a, handle $(, $arg)*).await)
+    }};
+}
+
+macro_rules! on_cursor {
+    ($self:ident, $iface:ident, $call:ident, $cur:expr $(, $arg:expr)*) => {{
+        let handle = $cur.0;
+        $self.run(async |a, api, _| api.$iface().$call(a, handle $(, $arg)*).await)
+    }};
+}
+
+macro_rules! on_pool {
+    ($self:ident, $call:ident, $p:expr $(, $arg:expr)*) => {{
+        let handle = $p.0;
+        $self.run(async |a, _, pool| pool.pool().$call(a, handle $(, $arg)*).await)
+    }};
+}
+
+/// The calls of [`crate::driver::SyncSession`], under the same names and signatures, so
+/// [`crate::session::Session`] runs the same tests against either world.
+impl AsyncSession {
+    pub fn default_options(&mut self) -> Result<ConnectOptions> {
+        self.run(async |a, api, _| api.call_default_options(a).await)
+    }
+
+    pub fn options_from_url(&mut self, url: &str) -> Call<ConnectOptions> {
+        let url = url.to_string();
+        self.run(async |a, api, _| api.call_options_from_url(a, url).await)
+    }
+
+    pub fn connect(&mut self, options: &ConnectOptions) -> Call<Conn> {
+        let o = options.clone();
+        Ok(self.run(async |a, api, _| api.connection().call_connect(a, o).await)?.map(Conn))
+    }
+
+    pub fn connect_url(&mut self, url: &str) -> Call<Conn> {
+        match self.options_from_url(url)? {
+            Ok(o) => self.connect(&o),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    pub fn cursor(&mut self, c: Conn) -> Result<Cur> {
+        Ok(Cur(on_connection!(self, call_cursor, c)?))
+    }
+
+    pub fn ss_cursor(&mut self, c: Conn) -> Result<Cur> {
+        Ok(Cur(on_connection!(self, call_ss_cursor, c)?))
+    }
+
+    pub fn dict_cursor(&mut self, c: Conn) -> Result<DictCur> {
+        Ok(DictCur(on_connection!(self, call_dict_cursor, c)?))
+    }
+
+    pub fn ss_dict_cursor(&mut self, c: Conn) -> Result<DictCur> {
+        Ok(DictCur(on_connection!(self, call_ss_dict_cursor, c)?))
+    }
+
+    pub fn commit(&mut self, c: Conn) -> Call<()> {
+        on_connection!(self, call_commit, c)
+    }
+
+    pub fn rollback(&mut self, c: Conn) -> Call<()> {
+        on_connection!(self, call_rollback, c)
+    }
+
+    pub fn autocommit(&mut self, c: Conn, on: bool) -> Call<()> {
+        on_connection!(self, call_autocommit, c, on)
+    }
+
+    pub fn get_autocommit(&mut self, c: Conn) -> Result<bool> {
+        on_connection!(self, call_get_autocommit, c)
+    }
+
+    pub fn ping(&mut self, c: Conn, reconnect: bool) -> Call<()> {
+        on_connection!(self, call_ping, c, reconnect)
+    }
+
+    pub fn set_charset(&mut self, c: Conn, charset: &str) -> Call<()> {
+        on_connection!(self, call_set_charset, c, charset.to_string())
+    }
+
+    pub fn select_db(&mut self, c: Conn, db: &str) -> Call<()> {
+        on_connection!(self, call_select_db, c, db.to_string())
+    }
+
+    pub fn close(&mut self, c: Conn) -> Call<()> {
+        on_connection!(self, call_close, c)
+    }
+
+    pub fn ensure_closed(&mut self, c: Conn) -> Result<()> {
+        on_connection!(self, call_ensure_closed, c)
+    }
+
+    pub fn is_open(&mut self, c: Conn) -> Result<bool> {
+        on_connection!(self, call_open, c)
+    }
+
+    pub fn server_version(&mut self, c: Conn) -> Result<String> {
+        on_connection!(self, call_server_version, c)
+    }
+
+    pub fn thread_id(&mut self, c: Conn) -> Result<u32> {
+        on_connection!(self, call_thread_id, c)
+    }
+
+    pub fn compression(&mut self, c: Conn) -> Result<Option<String>> {
+        on_connection!(self, call_compression, c)
+    }
+
+    pub fn insert_id(&mut self, c: Conn) -> Result<u64> {
+        on_connection!(self, call_insert_id, c)
+    }
+
+    pub fn affected_rows(&mut self, c: Conn) -> Result<u64> {
+        on_connection!(self, call_affected_rows, c)
+    }
+
+    pub fn warning_count(&mut self, c: Conn) -> Result<u16> {
+        on_connection!(self, call_warning_count, c)
+    }
+
+    pub fn in_transaction(&mut self, c: Conn) -> Result<bool> {
+        on_connection!(self, call_in_transaction, c)
+    }
+
+    pub fn escape_string(&mut self, c: Conn, s: &str) -> Result<String> {
+        on_connection!(self, call_escape_string, c, s.to_string())
+    }
+
+    pub fn execute(&mut self, cur: Cur, sql: &str, params: Option<&Params>) -> Call<u64> {
+        on_cursor!(self, cursor, call_execute, cur, sql.to_string(), params.cloned())
+    }
+
+    pub fn executemany(&mut self, cur: Cur, sql: &str, seq: &[Params]) -> Call<u64> {
+        on_cursor!(self, cursor, call_executemany, cur, sql.to_string(), seq.to_vec())
+    }
+
+    pub fn fetchone(&mut self, cur: Cur) -> Call<Option<Vec<Value>>> {
+        on_cursor!(self, cursor, call_fetchone, cur)
+    }
+
+    pub fn fetchmany(&mut self, cur: Cur, size: Option<u32>) -> Call<Vec<Vec<Value>>> {
+        on_cursor!(self, cursor, call_fetchmany, cur, size)
+    }
+
+    pub fn fetchall(&mut self, cur: Cur) -> Call<Vec<Vec<Value>>> {
+        on_cursor!(self, cursor, call_fetchall, cur)
+    }
+
+    pub fn nextset(&mut self, cur: Cur) -> Call<bool> {
+        on_cursor!(self, cursor, call_nextset, cur)
+    }
+
+    pub fn description(&mut self, cur: Cur) -> Result<Option<Vec<Column>>> {
+        on_cursor!(self, cursor, call_description, cur)
+    }
+
+    pub fn rowcount(&mut self, cur: Cur) -> Result<i64> {
+        on_cursor!(self, cursor, call_rowcount, cur)
+    }
+
+    pub fn lastrowid(&mut self, cur: Cur) -> Result<Option<u64>> {
+        on_cursor!(self, cursor, call_lastrowid, cur)
+    }
+
+    pub fn arraysize(&mut self, cur: Cur) -> Result<u32> {
+        on_cursor!(self, cursor, call_arraysize, cur)
+    }
+
+    pub fn set_arraysize(&mut self, cur: Cur, n: u32) -> Result<()> {
+        on_cursor!(self, cursor, call_set_arraysize, cur, n)
+    }
+
+    /// Sets (seconds, 0 for no limit) or clears the cursor's own statement timeout.
+    pub fn set_statement_timeout(&mut self, cur: Cur, seconds: Option<f64>) -> Call<()> {
+        on_cursor!(self, cursor, call_set_statement_timeout, cur, seconds)
+    }
+
+    pub fn close_cursor(&mut self, cur: Cur) -> Call<()> {
+        on_cursor!(self, cursor, call_close, cur)
+    }
+
+    pub fn dict_execute(&mut self, cur: DictCur, sql: &str, params: Option<&Params>) -> Call<u64> {
+        on_cursor!(self, dict_cursor, call_execute, cur, sql.to_string(), params.cloned())
+    }
+
+    pub fn dict_fetchone(&mut self, cur: DictCur) -> Call<Option<DictRow>> {
+        on_cursor!(self, dict_cursor, call_fetchone, cur)
+    }
+
+    pub fn dict_fetchmany(&mut self, cur: DictCur, size: Option<u32>) -> Call<Vec<DictRow>> {
+        on_cursor!(self, dict_cursor, call_fetchmany, cur, size)
+    }
+
+    pub fn dict_fetchall(&mut self, cur: DictCur) -> Call<Vec<DictRow>> {
+        on_cursor!(self, dict_cursor, call_fetchall, cur)
+    }
+
+    pub fn dict_nextset(&mut self, cur: DictCur) -> Call<bool> {
+        on_cursor!(self, dict_cursor, call_nextset, cur)
+    }
+
+    pub fn dict_description(&mut self, cur: DictCur) -> Result<Option<Vec<Column>>> {
+        on_cursor!(self, dict_cursor, call_description, cur)
+    }
+
+    pub fn dict_rowcount(&mut self, cur: DictCur) -> Result<i64> {
+        on_cursor!(self, dict_cursor, call_rowcount, cur)
+    }
+
+    pub fn drop_conn(&mut self, c: Conn) -> Result<()> {
+        self.drop_resource(c.0)
+    }
+
+    pub fn drop_cursor(&mut self, c: Cur) -> Result<()> {
+        self.drop_resource(c.0)
     }
 
     pub fn default_pool_options(&mut self) -> Result<PoolOptions> {
-        self.run(async |a, _, pool| pool.call_default_pool_options(a).await)
+        Ok(settings_out(self.run(async |a, _, pool| pool.call_default_pool_options(a).await)?))
+    }
+
+    pub fn create_pool(
+        &mut self,
+        o: &ConnectOptions,
+        minsize: u32,
+        maxsize: u32,
+        recycle: Option<f64>,
+    ) -> Call<PoolHandle> {
+        let o = o.clone();
+        let created =
+            self.run(async |a, _, pool| pool.pool().call_create_pool(a, o, minsize, maxsize, recycle).await)?;
+        Ok(created.map(PoolHandle))
+    }
+
+    pub fn create_pool_with(&mut self, o: &ConnectOptions, settings: &PoolOptions) -> Call<PoolHandle> {
+        let (o, settings) = (o.clone(), settings_in(settings));
+        Ok(self.run(async |a, _, pool| pool.pool().call_create_pool_with(a, o, settings).await)?.map(PoolHandle))
     }
 
     pub fn acquire(&mut self, p: PoolHandle) -> Call<Conn> {
-        Ok(self.run(async |a, _, pool| pool.pool().call_acquire(a, p.0).await)?.map(Conn))
+        Ok(on_pool!(self, call_acquire, p)?.map(Conn))
     }
 
     pub fn release(&mut self, p: PoolHandle, c: Conn) -> Result<()> {
-        self.run(async |a, _, pool| pool.pool().call_release(a, p.0, c.0).await)
+        on_pool!(self, call_release, p, c.0)
+    }
+
+    pub fn pool_size(&mut self, p: PoolHandle) -> Result<(u32, u32, u32, u32)> {
+        let handle = p.0;
+        self.run(async |a, _, pool| {
+            let pool = pool.pool();
+            let size = pool.call_size(a, handle).await?;
+            let free = pool.call_freesize(a, handle).await?;
+            let min = pool.call_minsize(a, handle).await?;
+            let max = pool.call_maxsize(a, handle).await?;
+            Ok((size, free, min, max))
+        })
     }
 
     pub fn pool_counters(&mut self, p: PoolHandle) -> Result<PoolCounters> {
-        self.run(async |a, _, pool| pool.pool().call_counters(a, p.0).await)
+        Ok(counters_out(on_pool!(self, call_counters, p)?))
     }
 
-    /// Drops any resource handle of this instance.
-    pub fn drop_resource(&mut self, r: ResourceAny) -> Result<()> {
-        block_on(r.resource_drop_async(&mut self.store))
+    pub fn pool_close(&mut self, p: PoolHandle) -> Result<()> {
+        on_pool!(self, call_close, p)
     }
+
+    pub fn pool_wait_closed(&mut self, p: PoolHandle) -> Call<()> {
+        on_pool!(self, call_wait_closed, p)
+    }
+
+    pub fn pool_terminate(&mut self, p: PoolHandle) -> Result<()> {
+        on_pool!(self, call_terminate, p)
+    }
+
+    pub fn pool_clear(&mut self, p: PoolHandle) -> Result<()> {
+        on_pool!(self, call_clear, p)
+    }
+
+    /// The 0.2 world's `gather`, done the 0.3 way: the host runs the tasks concurrently itself, each
+    /// acquiring a connection, running its statements on a cursor and releasing it. The 0.3 world
+    /// has no `gather` of its own; what differs is that each task's rows count against
+    /// `max-result-bytes` on their own, not together.
+    pub fn gather(
+        &mut self,
+        p: PoolHandle,
+        tasks: &[Vec<Statement>],
+    ) -> Result<Vec<Result<Vec<StatementResult>, DbError>>> {
+        let tasks = tasks.to_vec();
+        let ran = self.run(async |a, api, pool| {
+            let runs = tasks.into_iter().map(|task| async move {
+                let conn = match pool.pool().call_acquire(a, p.0).await? {
+                    Ok(c) => c,
+                    Err(e) => return Ok((None, Err(e))),
+                };
+                let cur = api.connection().call_cursor(a, conn).await?;
+                let results = run_task(a, api, cur, task).await?;
+                pool.pool().call_release(a, p.0, conn).await?;
+                Ok::<_, HostError>((Some(cur), results))
+            });
+            futures::future::try_join_all(runs).await
+        })?;
+        let mut out = Vec::with_capacity(ran.len());
+        for (cur, results) in ran {
+            if let Some(cur) = cur {
+                self.drop_resource(cur)?;
+            }
+            out.push(results);
+        }
+        Ok(out)
+    }
+}
+
+/// One `gather` task's statements on `cur`, stopping at the first error.
+async fn run_task(
+    a: &Accessor<HostState>,
+    api: &ConnectionApi,
+    cur: ResourceAny,
+    task: Vec<Statement>,
+) -> Result<Result<Vec<StatementResult>, DbError>> {
+    let cursor = api.cursor();
+    let mut results = Vec::with_capacity(task.len());
+    for statement in task {
+        if let Err(e) = cursor.call_execute(a, cur, statement.query, statement.params).await? {
+            return Ok(Err(e));
+        }
+        let rows = match cursor.call_description(a, cur).await? {
+            Some(_) => match cursor.call_fetchall(a, cur).await? {
+                Ok(rows) => rows,
+                Err(e) => return Ok(Err(e)),
+            },
+            None => Vec::new(),
+        };
+        let rowcount = cursor.call_rowcount(a, cur).await?;
+        let lastrowid = cursor.call_lastrowid(a, cur).await?;
+        results.push(StatementResult { rows, rowcount, lastrowid });
+    }
+    Ok(Ok(results))
+}
+
+/// The 0.3 world's pool records have the 0.2 world's fields; the host speaks the 0.2 ones.
+fn settings_in(s: &PoolOptions) -> AsyncPoolOptions {
+    AsyncPoolOptions {
+        minsize: s.minsize,
+        maxsize: s.maxsize,
+        pool_recycle: s.pool_recycle,
+        acquire_timeout: s.acquire_timeout,
+        ping_after_idle: s.ping_after_idle,
+        reset_on_release: s.reset_on_release,
+    }
+}
+
+fn settings_out(s: AsyncPoolOptions) -> PoolOptions {
+    PoolOptions {
+        minsize: s.minsize,
+        maxsize: s.maxsize,
+        pool_recycle: s.pool_recycle,
+        acquire_timeout: s.acquire_timeout,
+        ping_after_idle: s.ping_after_idle,
+        reset_on_release: s.reset_on_release,
+    }
+}
+
+fn counters_out(c: AsyncPoolCounters) -> PoolCounters {
+    let AsyncPoolCounters { created, closed, acquired, waited, timed_out, evicted, in_use } = c;
+    PoolCounters { created, closed, acquired, waited, timed_out, evicted, in_use }
 }
 
 /// Rows taken from a guest's `stream<row>` and not read yet, shared by the consumer wasmtime drives

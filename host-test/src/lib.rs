@@ -5,3 +5,4 @@ pub mod driver_async;
 pub mod proxy;
 pub mod render;
 pub mod server;
+pub mod session;

@@ -304,6 +304,17 @@ impl Connection {
         }
     }
 
+    /// Closes the socket now, without COM_QUIT (there may be no executor to send it), unless a call
+    /// is in flight. For a connection the pool discards on release: a cursor the borrower kept
+    /// would otherwise hold the server session open for as long as the cursor lives.
+    pub(crate) fn disconnect(&self) {
+        if let Some(mut c) = self.inner.try_lock() {
+            c.transport = None;
+            c.state = State::Closed;
+            c.pending = Pending::Nothing;
+        }
+    }
+
     /// Returns the session to a clean state for its next user: rolls back an open transaction and,
     /// with `reset`, sends COM_RESET_CONNECTION and re-applies the connect-time settings.
     pub async fn reset_session(&self, reset: bool) -> Result<(), Error> {

@@ -317,8 +317,9 @@ impl Pool {
                 st.counters.evicted += 1;
             }
             drop(st);
-            // Dropping the last handle closes the socket; no COM_QUIT without an executor here.
-            drop(conn);
+            // No COM_QUIT without an executor here; the socket closes now even if the borrower
+            // kept a cursor (which refuses to run once the lease ended).
+            conn.disconnect();
             self.forget_slot();
             return;
         }

@@ -144,6 +144,15 @@ pub fn timeout_in(what: &str, seconds: Option<f64>) -> Result<Option<Duration>, 
     }
 }
 
+/// A cursor's statement-timeout: none follows the connection, 0 means no limit.
+pub fn cursor_statement_timeout(seconds: Option<f64>) -> Result<Option<Option<Duration>>, Error> {
+    match seconds {
+        None => Ok(None),
+        Some(0.0) => Ok(Some(None)),
+        Some(s) => timeout_in("statement-timeout", Some(s)).map(Some),
+    }
+}
+
 pub fn options_in(o: wit::ConnectOptions) -> Result<ConnectOptions, Error> {
     let connect_timeout = timeout_in("connect-timeout", o.connect_timeout)?;
     let read_timeout = timeout_in("read-timeout", o.read_timeout)?;

@@ -62,15 +62,6 @@ pub struct DictCursorResource {
     cursor: RefCell<ClientDictCursor>,
 }
 
-/// A cursor's statement-timeout: none follows the connection, 0 means no limit.
-fn cursor_statement_timeout(seconds: Option<f64>) -> Result<Option<Option<std::time::Duration>>, crate::Error> {
-    match seconds {
-        None => Ok(None),
-        Some(0.0) => Ok(Some(None)),
-        Some(s) => convert::timeout_in("statement-timeout", Some(s)).map(Some),
-    }
-}
-
 fn run<T>(fut: impl std::future::Future<Output = Result<T, crate::Error>>) -> Result<T, WitError> {
     block_on(fut).map_err(|e| error_out(&e))
 }
@@ -230,7 +221,7 @@ impl wit::GuestCursor for CursorResource {
     }
 
     fn set_statement_timeout(&self, seconds: Option<f64>) -> Result<(), WitError> {
-        let limit = cursor_statement_timeout(seconds).map_err(|e| error_out(&e))?;
+        let limit = convert::cursor_statement_timeout(seconds).map_err(|e| error_out(&e))?;
         self.cursor.borrow_mut().set_statement_timeout(limit);
         Ok(())
     }
@@ -288,7 +279,7 @@ impl wit::GuestDictCursor for DictCursorResource {
     }
 
     fn set_statement_timeout(&self, seconds: Option<f64>) -> Result<(), WitError> {
-        let limit = cursor_statement_timeout(seconds).map_err(|e| error_out(&e))?;
+        let limit = convert::cursor_statement_timeout(seconds).map_err(|e| error_out(&e))?;
         self.cursor.borrow_mut().cursor_mut().set_statement_timeout(limit);
         Ok(())
     }

@@ -8,6 +8,7 @@ mod pool;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::time::Duration;
 
 use futures::channel::oneshot;
 use futures::lock::Mutex;
@@ -81,32 +82,64 @@ fn snapshot_of(c: &ClientCursor) -> Snapshot {
     }
 }
 
+/// A cursor's settings, set without waiting for a call in flight and applied to the cursor by the
+/// next call.
+#[derive(Clone, Copy)]
+struct Settings {
+    arraysize: u32,
+    /// `None` follows the connection's statement-timeout.
+    statement_timeout: Option<Option<Duration>>,
+}
+
+impl Settings {
+    fn of(seen: &Snapshot) -> Cell<Settings> {
+        Cell::new(Settings { arraysize: seen.arraysize, statement_timeout: None })
+    }
+
+    fn apply(self, cursor: &mut ClientCursor) {
+        cursor.set_arraysize(self.arraysize as usize);
+        cursor.set_statement_timeout(self.statement_timeout);
+    }
+}
+
 /// The `cursor` resource. Concurrent calls on one cursor queue on its lock.
 pub struct CursorResource {
     cursor: Mutex<ClientCursor>,
     seen: RefCell<Snapshot>,
-    /// Set without waiting for a call in flight; applied to the cursor by the next call.
-    arraysize: Cell<u32>,
+    settings: Cell<Settings>,
 }
 
 /// The `dict-cursor` resource.
 pub struct DictCursorResource {
     cursor: Mutex<ClientDictCursor>,
     seen: RefCell<Snapshot>,
-    arraysize: Cell<u32>,
+    settings: Cell<Settings>,
+}
+
+/// Records a new arraysize for the next call and for what `arraysize` reports now.
+fn set_arraysize(settings: &Cell<Settings>, seen: &RefCell<Snapshot>, size: u32) {
+    let size = size.max(1);
+    settings.set(Settings { arraysize: size, ..settings.get() });
+    seen.borrow_mut().arraysize = size;
+}
+
+fn set_statement_timeout(settings: &Cell<Settings>, seconds: Option<f64>) -> Result<(), WitError> {
+    let limit = convert::cursor_statement_timeout(seconds).map_err(|e| error_out(&e))?;
+    settings.set(Settings { statement_timeout: limit, ..settings.get() });
+    Ok(())
 }
 
 impl CursorResource {
     fn handle(cursor: ClientCursor) -> wit::Cursor {
         let seen = snapshot_of(&cursor);
-        let arraysize = Cell::new(seen.arraysize);
-        wit::Cursor::new(CursorResource { cursor: Mutex::new(cursor), seen: RefCell::new(seen), arraysize })
+        let settings = Settings::of(&seen);
+        wit::Cursor::new(CursorResource { cursor: Mutex::new(cursor), seen: RefCell::new(seen), settings })
     }
 
     /// Runs `op` on the cursor, then records what the plain functions report.
     async fn with<T>(&self, op: impl AsyncFnOnce(&mut ClientCursor) -> Result<T, crate::Error>) -> Result<T, WitError> {
         let mut cursor = self.cursor.lock().await;
-        cursor.set_arraysize(self.arraysize.get() as usize);
+        self.settings.get().apply(&mut cursor);
         let r = op(&mut cursor).await;
         *self.seen.borrow_mut() = snapshot_of(&cursor);
         r.map_err(|e| error_out(&e))
@@ -116,8 +149,8 @@ impl CursorResource {
 impl DictCursorResource {
     fn handle(cursor: ClientDictCursor) -> wit::DictCursor {
         let seen = snapshot_of(cursor.cursor());
-        let arraysize = Cell::new(seen.arraysize);
-        wit::DictCursor::new(DictCursorResource { cursor: Mutex::new(cursor), seen: RefCell::new(seen), arraysize })
+        let settings = Settings::of(&seen);
+        wit::DictCursor::new(DictCursorResource { cursor: Mutex::new(cursor), seen: RefCell::new(seen), settings })
     }
 
     async fn with<T>(
@@ -125,7 +158,7 @@ impl DictCursorResource {
         op: impl AsyncFnOnce(&mut ClientDictCursor) -> Result<T, crate::Error>,
     ) -> Result<T, WitError> {
         let mut cursor = self.cursor.lock().await;
-        cursor.cursor_mut().set_arraysize(self.arraysize.get() as usize);
+        self.settings.get().apply(cursor.cursor_mut());
         let r = op(&mut cursor).await;
         *self.seen.borrow_mut() = snapshot_of(cursor.cursor());
         r.map_err(|e| error_out(&e))
@@ -339,8 +372,11 @@ impl wit::GuestCursor for CursorResource {
     }
 
     fn set_arraysize(&self, size: u32) {
-        self.arraysize.set(size.max(1));
-        self.seen.borrow_mut().arraysize = size.max(1);
+        set_arraysize(&self.settings, &self.seen, size);
+    }
+
+    fn set_statement_timeout(&self, seconds: Option<f64>) -> Result<(), WitError> {
+        set_statement_timeout(&self.settings, seconds)
     }
 
     async fn close(&self) -> Result<(), WitError> {
@@ -394,8 +430,11 @@ impl wit::GuestDictCursor for DictCursorResource {
     }
 
     fn set_arraysize(&self, size: u32) {
-        self.arraysize.set(size.max(1));
-        self.seen.borrow_mut().arraysize = size.max(1);
+        set_arraysize(&self.settings, &self.seen, size);
+    }
+
+    fn set_statement_timeout(&self, seconds: Option<f64>) -> Result<(), WitError> {
+        set_statement_timeout(&self.settings, seconds)
     }
 
     async fn close(&self) -> Result<(), WitError> {
