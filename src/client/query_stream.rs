@@ -3,8 +3,9 @@
 
 use futures::FutureExt;
 
-use super::connection::{Connection, StatementResult};
+use super::connection::Connection;
 use super::cursor::Row;
+use super::result_set::StatementResult;
 use crate::error::Error;
 use crate::protocol::column::Column;
 use crate::protocol::interpolate::Params;

@@ -32,8 +32,9 @@ use super::result_header::ResultHeader;
 use super::text_row::decode_text_row;
 use super::text_value::decode_text_value;
 use super::value::{Date, DateTime, Time, Value};
+use crate::client::option_file::{apply_option_file, Explicit};
 use crate::client::options::ConnectOptions;
-use crate::client::url::{apply_option_file, parse_url, Explicit};
+use crate::client::url::parse_url;
 use crate::error::Error;
 
 /// One fuzz target: its name (the cargo-fuzz binary's), its entry function and its seeds.
