@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use futures::io::AsyncWriteExt;
-use futures::lock::{Mutex, MutexGuard};
+use futures::lock::Mutex;
 
 use super::options::ConnectOptions;
 use super::packets::{Compression, MAX_ALLOWED_PACKET};
@@ -95,7 +95,7 @@ pub(crate) struct Conn {
 pub struct Connection {
     pub(crate) inner: Rc<Mutex<Conn>>,
     /// Copy of the status bits readable without waiting for the lock.
-    status_hint: Rc<Cell<u16>>,
+    pub(super) status_hint: Rc<Cell<u16>>,
     /// Bumped each time a pool takes the connection back: cursors of an earlier borrower stop working.
     lease: Rc<Cell<u64>>,
 }
@@ -119,35 +119,8 @@ impl Connection {
         })
     }
 
-    pub(crate) async fn lock(&self) -> MutexGuard<'_, Conn> {
-        self.inner.lock().await
-    }
-
-    /// A cursor returning rows as value lists; rows are read in full by `execute`.
-    pub fn cursor(&self) -> super::cursor::Cursor {
-        super::cursor::Cursor::new(self.clone(), false)
-    }
-
-    /// An unbuffered cursor (cymysql's `SSCursor`): rows stream from the server as they are fetched.
-    pub fn ss_cursor(&self) -> super::cursor::Cursor {
-        super::cursor::Cursor::new(self.clone(), true)
-    }
-
-    /// A cursor returning rows as (column name, value) pairs.
-    pub fn dict_cursor(&self) -> super::cursor::DictCursor {
-        super::cursor::DictCursor::new(self.cursor())
-    }
-
-    /// An unbuffered dict cursor (cymysql's `SSDictCursor`).
-    pub fn ss_dict_cursor(&self) -> super::cursor::DictCursor {
-        super::cursor::DictCursor::new(self.ss_cursor())
-    }
-
     async fn simple(&self, sql: &str) -> Result<(), Error> {
-        let mut c = self.lock().await;
-        let r = c.query_all(sql).await;
-        self.status_hint.set(c.status);
-        r
+        self.lock().await.query_all(sql).await
     }
 
     pub async fn commit(&self) -> Result<(), Error> {
@@ -186,7 +159,6 @@ impl Connection {
             }
             other => other,
         };
-        self.status_hint.set(c.status);
         result
     }
 
@@ -251,7 +223,6 @@ impl Connection {
         } else if c.status & SERVER_STATUS_IN_TRANS != 0 {
             c.query_all("ROLLBACK").await?;
         }
-        self.status_hint.set(c.status);
         Ok(())
     }
 
@@ -303,10 +274,6 @@ impl Connection {
     pub(crate) fn end_lease(&self) {
         self.lease.set(self.lease.get().wrapping_add(1));
     }
-
-    pub(crate) fn set_status_hint(&self, status: u16) {
-        self.status_hint.set(status);
-    }
 }
 
 impl Conn {
@@ -314,74 +281,23 @@ impl Conn {
         EscapeMode { no_backslash_escapes: self.status & SERVER_STATUS_NO_BACKSLASH_ESCAPES != 0 }
     }
 
-    /// Fails if the connection cannot start a command; marks it broken if a command was abandoned.
-    fn check_ready(&mut self) -> Result<(), Error> {
-        match self.state {
-            State::Ready => Ok(()),
-            State::Closed => Err(Error::Closed),
-            State::Broken => Err(Error::Broken),
-            State::InCommand => {
-                // A command future was dropped halfway: the packet sequence is unknown.
-                self.mark_broken();
-                Err(Error::Broken)
-            }
-        }
-    }
-
-    pub(crate) fn mark_broken(&mut self) {
-        self.state = State::Broken;
-        self.transport = None;
-        self.pending = Pending::Nothing;
-    }
-
-    /// Records the outcome of a step: fatal errors break the connection.
-    pub(super) fn track<T>(&mut self, r: Result<T, Error>) -> Result<T, Error> {
-        if let Err(e) = &r {
-            if e.is_fatal() {
-                self.mark_broken();
-            }
-        }
-        r
-    }
-
-    /// Starts an operation; if it is abandoned before `end`, the connection counts as broken.
-    pub(crate) fn begin(&mut self) -> Result<(), Error> {
-        self.check_ready()?;
-        self.state = State::InCommand;
-        Ok(())
-    }
-
-    /// Ends an operation: the wire is in a known state again (what is left is in `pending`).
-    pub(crate) fn end<T>(&mut self, r: Result<T, Error>) -> Result<T, Error> {
-        if self.state == State::InCommand {
-            self.state = State::Ready;
-        }
-        r
-    }
-
     /// Reads and discards what a previous user left on the wire.
     async fn drain_before_reuse(&mut self) -> Result<(), Error> {
-        self.begin()?;
-        let r = self.drain_pending().await;
-        self.end(r)
+        self.command(async |c: &mut Conn| c.drain_pending().await).await
     }
 
     /// Runs COM_QUERY and discards any rows: for statements run for their effect.
     pub(crate) async fn query_all(&mut self, sql: &str) -> Result<(), Error> {
-        self.begin()?;
-        let r = async {
-            let (_, first) = self.start_query(sql).await?;
+        self.command(async |c: &mut Conn| {
+            let (_, first) = c.start_query(sql).await?;
             drop(first);
-            self.drain_pending().await
-        }
-        .await;
-        self.end(r)
+            c.drain_pending().await
+        })
+        .await
     }
 
     async fn simple_command(&mut self, command: u8, arg: &[u8]) -> Result<OkPacket, Error> {
-        self.begin()?;
-        let r = self.simple_command_inner(command, arg).await;
-        self.end(r)
+        self.command(async |c: &mut Conn| c.simple_command_inner(command, arg).await).await
     }
 
     async fn simple_command_inner(&mut self, command: u8, arg: &[u8]) -> Result<OkPacket, Error> {
@@ -430,25 +346,25 @@ impl Conn {
         if let Some(n) = self.max_allowed_packet {
             return Ok(n);
         }
-        self.begin()?;
-        let r = async {
-            let (id, result) = self.start_query("SELECT @@max_allowed_packet").await?;
-            let mut n = None;
-            if let StatementResult::Rows(meta) = result {
-                while let Some(row) = self.read_row(id, &meta.columns).await? {
-                    n = match row.first() {
-                        Some(Value::Int(v)) => usize::try_from(*v).ok(),
-                        Some(Value::UInt(v)) => usize::try_from(*v).ok(),
-                        _ => None,
-                    };
+        let n = self
+            .command(async |c: &mut Conn| {
+                let (id, result) = c.start_query("SELECT @@max_allowed_packet").await?;
+                let mut n = None;
+                if let StatementResult::Rows(meta) = result {
+                    while let Some(row) = c.read_row(id, &meta.columns).await? {
+                        n = match row.first() {
+                            Some(Value::Int(v)) => usize::try_from(*v).ok(),
+                            Some(Value::UInt(v)) => usize::try_from(*v).ok(),
+                            _ => None,
+                        };
+                    }
                 }
-            }
-            self.drain_pending().await?;
-            Ok(n)
-        }
-        .await;
+                c.drain_pending().await?;
+                Ok(n)
+            })
+            .await;
         // Leave room for the packet header and command byte; never exceed what we accept ourselves.
-        let n = self.end(r)?.unwrap_or(1 << 24).min(MAX_ALLOWED_PACKET).saturating_sub(64).max(1024);
+        let n = n?.unwrap_or(1 << 24).min(MAX_ALLOWED_PACKET).saturating_sub(64).max(1024);
         self.max_allowed_packet = Some(n);
         Ok(n)
     }

@@ -309,18 +309,16 @@ impl Conn {
 
     /// Runs a statement of the session set-up, reading at most MAX_SETUP_RESULTS results.
     async fn setup_query(&mut self, sql: &str) -> Result<(), Error> {
-        self.begin()?;
-        let r = async {
-            let (id, _) = self.start_query(sql).await?;
+        self.command(async |c: &mut Conn| {
+            let (id, _) = c.start_query(sql).await?;
             for _ in 0..MAX_SETUP_RESULTS {
-                if self.next_result(id).await?.is_none() {
+                if c.next_result(id).await?.is_none() {
                     return Ok(());
                 }
             }
-            self.mark_broken();
+            c.mark_broken();
             Err(ProtocolError::InvalidValue("more-results flag of a set-up statement that never clears").into())
-        }
-        .await;
-        self.end(r)
+        })
+        .await
     }
 }

@@ -63,8 +63,20 @@ pub struct Cursor {
     statement_timeout: Option<Option<Duration>>,
 }
 
+impl Connection {
+    /// A cursor returning rows as value lists; rows are read in full by `execute`.
+    pub fn cursor(&self) -> Cursor {
+        Cursor::new(self.clone(), false)
+    }
+
+    /// An unbuffered cursor (cymysql's `SSCursor`): rows stream from the server as they are fetched.
+    pub fn ss_cursor(&self) -> Cursor {
+        Cursor::new(self.clone(), true)
+    }
+}
+
 impl Cursor {
-    pub(crate) fn new(conn: Connection, unbuffered: bool) -> Cursor {
+    fn new(conn: Connection, unbuffered: bool) -> Cursor {
         Cursor {
             lease: conn.lease(),
             conn,
@@ -161,11 +173,7 @@ impl Cursor {
         let conn = self.conn.clone();
         let mut c = conn.lock().await;
         let sql = c.render_query(query, params)?;
-        c.begin()?;
-        let r = self.run(&mut c, &sql).await;
-        let r = c.end(r);
-        conn.set_status_hint(c.status);
-        r
+        c.command(async |c: &mut Conn| self.run(c, &sql).await).await
     }
 
     async fn run(&mut self, c: &mut Conn, sql: &str) -> Result<u64, Error> {
@@ -262,51 +270,39 @@ impl Cursor {
         let mode = c.escape_mode_checked()?;
         // As cymysql: the prefix is %-formatted with no arguments (so %% becomes %), the suffix is not.
         let prefix = interpolate(prefix, Some(&Params::Positional(Vec::new())), mode)?;
-        let mut total = 0u64;
-        let mut sql = String::with_capacity(limit.min(1 << 20));
-        sql.push_str(&prefix);
-        let mut in_batch = 0usize;
-        c.begin()?;
-        let mut result = Ok(());
-        for params in rows {
-            // Each row is rendered in place; the rare row that does not fit is moved to the next statement.
-            let row_start = sql.len();
-            if in_batch > 0 {
-                sql.push(',');
-            }
-            if let Err(e) = interpolate_into(&mut sql, values, params, mode) {
-                result = Err(e);
-                break;
-            }
-            // Bytes of the statement once the suffix is in, plus the command byte.
-            if in_batch > 0 && sql.len() + suffix.len() + 1 > limit {
-                let row = sql.split_off(row_start + 1);
-                sql.truncate(row_start);
-                sql.push_str(suffix);
-                match self.run(&mut c, &sql).await {
-                    Ok(n) => total = total.saturating_add(n),
-                    Err(e) => {
-                        result = Err(e);
-                        break;
-                    }
-                }
-                sql.clear();
+        let total = c
+            .command(async |c: &mut Conn| {
+                let mut total = 0u64;
+                let mut sql = String::with_capacity(limit.min(1 << 20));
                 sql.push_str(&prefix);
-                sql.push_str(&row);
-                in_batch = 0;
-            }
-            in_batch += 1;
-        }
-        if result.is_ok() && in_batch > 0 {
-            sql.push_str(suffix);
-            match self.run(&mut c, &sql).await {
-                Ok(n) => total = total.saturating_add(n),
-                Err(e) => result = Err(e),
-            }
-        }
-        let r = c.end(result.map(|()| total));
-        conn.set_status_hint(c.status);
-        let total = r?;
+                let mut in_batch = 0usize;
+                for params in rows {
+                    // Each row is rendered in place; the rare row that does not fit is moved to the next statement.
+                    let row_start = sql.len();
+                    if in_batch > 0 {
+                        sql.push(',');
+                    }
+                    interpolate_into(&mut sql, values, params, mode)?;
+                    // Bytes of the statement once the suffix is in, plus the command byte.
+                    if in_batch > 0 && sql.len() + suffix.len() + 1 > limit {
+                        let row = sql.split_off(row_start + 1);
+                        sql.truncate(row_start);
+                        sql.push_str(suffix);
+                        total = total.saturating_add(self.run(c, &sql).await?);
+                        sql.clear();
+                        sql.push_str(&prefix);
+                        sql.push_str(&row);
+                        in_batch = 0;
+                    }
+                    in_batch += 1;
+                }
+                if in_batch > 0 {
+                    sql.push_str(suffix);
+                    total = total.saturating_add(self.run(c, &sql).await?);
+                }
+                Ok(total)
+            })
+            .await?;
         self.rowcount = i64::try_from(total).unwrap_or(i64::MAX);
         Ok(total)
     }
@@ -333,35 +329,30 @@ impl Cursor {
         if !c.is_current(self.result_id) {
             return Ok(());
         }
-        c.begin()?;
-        let limit = c.options.max_result_bytes;
-        // Only what this call accumulates counts (and what an earlier one left queued).
-        self.held = self.rows.iter().map(|r| row_memory_size(r) as u64 + self.row_overhead).sum();
-        let mut r = Ok(());
-        while self.rows.len() < n {
-            match c.read_row(self.result_id, &columns).await {
-                Ok(Some(row)) => {
-                    if let Err(e) = self.charge(&row, limit) {
-                        r = self.abandon_result(&mut c, e).await;
+        c.command(async |c: &mut Conn| {
+            let limit = c.options.max_result_bytes;
+            // Only what this call accumulates counts (and what an earlier one left queued).
+            self.held = self.rows.iter().map(|r| row_memory_size(r) as u64 + self.row_overhead).sum();
+            while self.rows.len() < n {
+                match c.read_row(self.result_id, &columns).await {
+                    Ok(Some(row)) => {
+                        if let Err(e) = self.charge(&row, limit) {
+                            return self.abandon_result(c, e).await;
+                        }
+                        self.rows.push_back(row);
+                        self.streamed += 1;
+                    }
+                    Ok(None) => {
+                        // Every row has now come off the wire, so the count is known.
+                        self.rowcount = i64::try_from(self.streamed).unwrap_or(i64::MAX);
                         break;
                     }
-                    self.rows.push_back(row);
-                    self.streamed += 1;
-                }
-                Ok(None) => {
-                    // Every row has now come off the wire, so the count is known.
-                    self.rowcount = i64::try_from(self.streamed).unwrap_or(i64::MAX);
-                    break;
-                }
-                Err(e) => {
-                    r = self.abandon_result(&mut c, e).await;
-                    break;
+                    Err(e) => return self.abandon_result(c, e).await,
                 }
             }
-        }
-        let r = c.end(r);
-        conn.set_status_hint(c.status);
-        r
+            Ok(())
+        })
+        .await
     }
 
     /// The next row, or `None` when the result set is exhausted.
@@ -396,21 +387,15 @@ impl Cursor {
         if !c.is_current(self.result_id) {
             return Ok(false);
         }
-        c.begin()?;
         let id = self.result_id;
-        let r = async {
-            match c.next_result(id).await? {
-                None => Ok(false),
-                Some(result) => {
-                    self.reset();
-                    self.load(&mut c, result).await.map(|_| true)
-                }
+        c.command(async |c: &mut Conn| match c.next_result(id).await? {
+            None => Ok(false),
+            Some(result) => {
+                self.reset();
+                self.load(c, result).await.map(|_| true)
             }
-        }
-        .await;
-        let r = c.end(r);
-        conn.set_status_hint(c.status);
-        r
+        })
+        .await
     }
 
     /// The columns of the current result set (PEP 249 `description`), `None` without one.
@@ -458,9 +443,9 @@ impl Cursor {
         }
         let conn = self.conn.clone();
         let mut c = conn.lock().await;
-        if c.is_current(self.result_id) && c.begin().is_ok() {
-            let r = c.drain_pending().await;
-            c.end(r)?;
+        // A session that cannot take a command has nothing of ours left to read.
+        if c.is_current(self.result_id) && c.check_ready().is_ok() {
+            c.command(async |c: &mut Conn| c.drain_pending().await).await?;
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 
 use std::rc::Rc;
 
+use super::connection::Connection;
 use super::cursor::{Cursor, Row};
 use crate::error::Error;
 use crate::protocol::column::Column;
@@ -44,6 +45,18 @@ pub fn dict_keys(columns: &[Column]) -> Vec<String> {
     keys
 }
 
+impl Connection {
+    /// A cursor returning rows as (column name, value) pairs.
+    pub fn dict_cursor(&self) -> DictCursor {
+        DictCursor::new(self.cursor())
+    }
+
+    /// An unbuffered dict cursor (cymysql's `SSDictCursor`).
+    pub fn ss_dict_cursor(&self) -> DictCursor {
+        DictCursor::new(self.ss_cursor())
+    }
+}
+
 /// A cursor whose rows are [`DictRow`]s.
 pub struct DictCursor {
     inner: Cursor,
@@ -51,7 +64,7 @@ pub struct DictCursor {
 }
 
 impl DictCursor {
-    pub(crate) fn new(mut inner: Cursor) -> Self {
+    fn new(mut inner: Cursor) -> Self {
         inner.dict = true;
         DictCursor { inner, keys: None }
     }

@@ -41,7 +41,7 @@ impl Conn {
             }
         }
     }
-    /// Runs one COM_QUERY and reads its first result's header and columns (inside `begin`/`end`).
+    /// Runs one COM_QUERY and reads its first result's header and columns (inside a `command`).
     pub(crate) async fn start_query(&mut self, sql: &str) -> Result<(u64, StatementResult), Error> {
         let encoded = self.charset.encoding.encode(sql)?;
         self.send_query(&encoded).await?;
@@ -51,7 +51,7 @@ impl Conn {
         Ok((id, result))
     }
 
-    /// Reads and discards the rows of result `id` still on the wire (inside `begin`/`end`).
+    /// Reads and discards the rows of result `id` still on the wire (inside a `command`).
     pub(crate) async fn discard_rows(&mut self, id: u64) -> Result<(), Error> {
         if self.pending == (Pending::Rows { id }) {
             while self.read_row_packet().await?.is_some() {}
@@ -59,7 +59,7 @@ impl Conn {
         Ok(())
     }
 
-    /// Reads the next result of multi-statement command `id`, if there is one (inside `begin`/`end`).
+    /// Reads the next result of multi-statement command `id`, if there is one (inside a `command`).
     pub(crate) async fn next_result(&mut self, id: u64) -> Result<Option<StatementResult>, Error> {
         self.discard_rows(id).await?;
         if self.pending != (Pending::MoreResults { id }) {

@@ -57,7 +57,7 @@ impl Conn {
             other => Ok(other),
         }
     }
-    /// Starts the statement timeout of the command about to be sent (inside `begin`/`end`).
+    /// Starts the statement timeout of the command about to be sent (inside a `command`).
     pub(crate) fn start_statement_clock(&mut self, limit: Option<Duration>) {
         self.statement_clock = limit.map(|limit| StatementClock {
             deadline: self.runtime.now().saturating_add(limit),
