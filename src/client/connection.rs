@@ -19,15 +19,15 @@ use super::packets::{Compression, MAX_ALLOWED_PACKET};
 use super::result_set::StatementResult;
 use super::timeouts::StatementClock;
 use super::transport::{Runtime, Transport};
-use crate::error::{Error, ProtocolError};
+use crate::error::Error;
 use crate::protocol::charset::{charset_by_name, Charset};
 use crate::protocol::codec::PacketCodec;
 use crate::protocol::column_cache::ColumnCache;
 use crate::protocol::constants::{command::*, status::*};
-use crate::protocol::err_packet::server_error;
 use crate::protocol::escape::{escape_string_into, EscapeMode};
 use crate::protocol::interpolate::{interpolate, Params};
 use crate::protocol::ok_packet::OkPacket;
+use crate::protocol::response::Response;
 use crate::protocol::value::Value;
 
 /// What the wire still holds for an earlier command.
@@ -303,11 +303,12 @@ impl Conn {
     async fn simple_command_inner(&mut self, command: u8, arg: &[u8]) -> Result<OkPacket, Error> {
         self.send_command(command, arg).await?;
         let packet = self.read_packet().await?;
-        let r = match packet.first() {
-            Some(0x00) => OkPacket::parse(&packet, self.capabilities).map_err(Error::from),
-            Some(0xFF) => Err(server_error(&packet)),
-            Some(&header) => Err(ProtocolError::UnexpectedPacket { context: "command reply", header }.into()),
-            None => Err(ProtocolError::Truncated("command reply").into()),
+        let context = "command reply";
+        let r = match Response::parse_ok_or_err(&packet, self.capabilities, context) {
+            Ok(Response::Ok(ok)) => Ok(ok),
+            Ok(Response::Err(e)) => Err(e.into()),
+            Ok(other) => Err(other.unexpected(context).into()),
+            Err(e) => Err(e.into()),
         };
         let r = self.track(r);
         if let Ok(ok) = &r {

@@ -15,16 +15,13 @@ use super::tls::TlsStream;
 use super::transport::{with_timeout, Runtime};
 use crate::error::{Error, ProtocolError, Timeout};
 use crate::protocol::auth::{plugin_for, AuthContext, AuthStep, ServerPublicKey};
-use crate::protocol::buf::Reader;
 use crate::protocol::charset::charset_by_name;
 use crate::protocol::codec::PacketCodec;
 use crate::protocol::column_cache::ColumnCache;
 use crate::protocol::compress::{Algorithm, CompressedCodec};
 use crate::protocol::constants::{capability::*, status::*};
-use crate::protocol::err_packet::server_error;
 use crate::protocol::escape::escape_string_into;
-use crate::protocol::handshake::{ssl_request, HandshakeResponse41, HandshakeV10};
-use crate::protocol::ok_packet::OkPacket;
+use crate::protocol::handshake::{ssl_request, AuthResponse, Greeting, HandshakeResponse41};
 
 /// Results a set-up statement (sql_mode, init_command, autocommit) may return: a server whose
 /// more-results flag never clears must not keep connect busy for ever.
@@ -168,10 +165,10 @@ impl Conn {
     async fn handshake(&mut self, server_public_key: Option<ServerPublicKey>) -> Result<(), Error> {
         self.codec.reset_seq();
         let first = self.read_packet().await?;
-        if first.first() == Some(&0xFF) {
-            return Err(server_error(&first));
-        }
-        let hs = HandshakeV10::parse(&first)?;
+        let hs = match Greeting::parse(&first)? {
+            Greeting::Handshake(hs) => hs,
+            Greeting::Err(e) => return Err(e.into()),
+        };
         if hs.capabilities & CLIENT_PROTOCOL_41 == 0 {
             return Err(ProtocolError::MissingCapability("protocol 4.1").into());
         }
@@ -253,36 +250,24 @@ impl Conn {
         // The result of authentication must be read and checked: an ERR here is the real reason.
         for _ in 0..8 {
             let packet = self.read_packet().await?;
-            match packet.split_first() {
-                Some((0x00, _)) => {
-                    let ok = OkPacket::parse(&packet, self.capabilities)?;
+            match AuthResponse::parse(&packet, self.capabilities)? {
+                AuthResponse::Ok(ok) => {
                     self.status = ok.status_flags;
                     return Ok(());
                 }
-                Some((0xFF, _)) => return Err(server_error(&packet)),
-                // A bare 0xFE is the pre-4.1 switch to mysql_old_password.
-                Some((0xFE, [])) => {
+                AuthResponse::Err(e) => return Err(e.into()),
+                AuthResponse::OldAuthSwitchRequest => {
                     return Err(Error::NotSupported("authentication plugin 'mysql_old_password'".into()))
                 }
-                Some((0xFE, body)) => {
-                    // AuthSwitchRequest: plugin name, then the new nonce (each plugin trims its own).
-                    let mut r = Reader::new(body);
-                    let name = String::from_utf8_lossy(r.null_terminated_or_rest()).into_owned();
-                    plugin = plugin_for(&name, &passwd, &context)?;
-                    let response = plugin.start(r.rest())?;
+                AuthResponse::AuthSwitchRequest { plugin_name, plugin_data } => {
+                    plugin = plugin_for(&plugin_name, &passwd, &context)?;
+                    let response = plugin.start(plugin_data)?;
                     self.write_packet(&response).await?;
                 }
-                // AuthMoreData: the plugin's exchange goes on. MariaDB servers from before MDEV-37554
-                // prefix plugin data with 0x01 only when its first byte could be mistaken for another
-                // packet, so any other first byte is plugin data too (parsec's ext-salt starts with 'P').
-                Some((&header, data)) => {
-                    let data = if header == 0x01 { data } else { &packet[..] };
-                    match plugin.on_more_data(data)? {
-                        AuthStep::Send(reply) => self.write_packet(&reply).await?,
-                        AuthStep::Wait => {}
-                    }
-                }
-                None => return Err(ProtocolError::Truncated("authentication result").into()),
+                AuthResponse::AuthMoreData(data) => match plugin.on_more_data(data)? {
+                    AuthStep::Send(reply) => self.write_packet(&reply).await?,
+                    AuthStep::Wait => {}
+                },
             }
         }
         Err(ProtocolError::InvalidValue("authentication exchange does not end").into())

@@ -3,10 +3,9 @@
 
 use super::connection::{Conn, Pending};
 use super::result_set::StatementResult;
-use crate::error::{Error, ProtocolError};
+use crate::error::Error;
 use crate::protocol::constants::status::*;
-use crate::protocol::err_packet::server_error;
-use crate::protocol::ok_packet::OkPacket;
+use crate::protocol::response::Response;
 
 /// LOCAL INFILE data is sent in packets of this size.
 const MAX_PACKET_PAYLOAD_CHUNK: usize = 1 << 20;
@@ -34,24 +33,20 @@ impl Conn {
         self.codec.encode(&[], &mut self.wbuf);
         self.flush_wbuf().await?;
         let packet = self.read_packet().await?;
-        match packet.first() {
-            Some(0xFF) => Err(server_error(&packet)),
-            Some(0x00) => {
-                let ok = OkPacket::parse(&packet, self.capabilities).map_err(Error::from);
-                let ok = self.track(ok)?;
+        let context = "LOCAL INFILE reply";
+        let response = Response::parse_ok_or_err(&packet, self.capabilities, context).map_err(Error::from);
+        match self.track(response)? {
+            Response::Err(e) => Err(e.into()),
+            Response::Ok(ok) => {
                 self.record_ok(&ok);
                 if ok.status_flags & SERVER_MORE_RESULTS_EXISTS != 0 {
                     self.pending = Pending::MoreResults { id };
                 }
                 contents.map(|_| StatementResult::Ok(ok))
             }
-            Some(&header) => {
+            other => {
                 self.mark_broken();
-                Err(ProtocolError::UnexpectedPacket { context: "LOCAL INFILE reply", header }.into())
-            }
-            None => {
-                self.mark_broken();
-                Err(ProtocolError::Truncated("LOCAL INFILE reply").into())
+                Err(other.unexpected(context).into())
             }
         }
     }

@@ -9,9 +9,8 @@ use super::connection::{Conn, Pending};
 use crate::error::{Error, ProtocolError};
 use crate::protocol::column::Column;
 use crate::protocol::constants::{capability::*, status::*};
-use crate::protocol::err_packet::server_error;
-use crate::protocol::ok_packet::{is_result_terminator, EofPacket, OkPacket};
-use crate::protocol::result_header::ResultHeader;
+use crate::protocol::ok_packet::{EofPacket, OkPacket};
+use crate::protocol::response::Response;
 use crate::protocol::text_row::decode_text_row;
 use crate::protocol::value::Value;
 
@@ -73,25 +72,24 @@ impl Conn {
     async fn read_statement_result(&mut self, id: u64) -> Result<StatementResult, Error> {
         self.pending = Pending::Nothing;
         let packet = self.read_packet().await?;
-        let header = ResultHeader::parse(&packet, self.capabilities);
-        let header = match header {
-            Ok(h) => h,
-            Err(e @ Error::Server { .. }) => return Err(e),
+        let response = match Response::parse_query_response(&packet, self.capabilities) {
+            Ok(response) => response,
             Err(e) => {
                 self.mark_broken();
-                return Err(e);
+                return Err(e.into());
             }
         };
-        match header {
-            ResultHeader::Ok(ok) => {
+        match response {
+            Response::Ok(ok) => {
                 self.record_ok(&ok);
                 if ok.status_flags & SERVER_MORE_RESULTS_EXISTS != 0 {
                     self.pending = Pending::MoreResults { id };
                 }
                 Ok(StatementResult::Ok(ok))
             }
-            ResultHeader::LocalInfile(name) => self.send_local_infile(id, &name).await,
-            ResultHeader::Columns(n) => {
+            Response::Err(e) => Err(e.into()),
+            Response::LocalInfile(name) => self.send_local_infile(id, &name).await,
+            Response::ResultSet { column_count: n } => {
                 // MySQL's limit; a count past it (or past usize) leaves the session out of step.
                 let Some(n) = usize::try_from(n).ok().filter(|&n| n <= 4096) else {
                     self.mark_broken();
@@ -122,8 +120,13 @@ impl Conn {
                 }
                 Ok(StatementResult::Rows(ResultMeta { columns }))
             }
+            other @ Response::Eof(_) => {
+                self.mark_broken();
+                Err(other.unexpected("result header").into())
+            }
         }
     }
+
     /// Reads one row packet of the current result set; `None` at its end (status recorded).
     pub(crate) async fn read_row_packet(&mut self) -> Result<Option<Bytes>, Error> {
         let id = match self.pending {
@@ -131,39 +134,36 @@ impl Conn {
             _ => return Ok(None),
         };
         let packet = self.read_packet().await?;
-        match packet.first() {
-            Some(0xFF) => {
+        let end = match Response::parse_row_or_end(&packet, self.capabilities) {
+            Ok(None) => return Ok(Some(packet)),
+            Ok(Some(end)) => end,
+            Err(e) => {
+                self.mark_broken();
+                return Err(e.into());
+            }
+        };
+        let (status, warnings) = match end {
+            Response::Err(e) => {
                 // The statement failed mid-result (killed, timeout): the command is over.
                 self.pending = Pending::Nothing;
-                Err(server_error(&packet))
+                return Err(e.into());
             }
-            Some(0xFE) if is_result_terminator(&packet) => {
-                let (status, warnings) = if self.capabilities & CLIENT_DEPRECATE_EOF != 0 {
-                    let ok = OkPacket::parse(&packet, self.capabilities).map_err(Error::from);
-                    let ok = self.track(ok)?;
-                    self.track_session_state(&ok);
-                    (ok.status_flags, ok.warnings)
-                } else {
-                    let eof = EofPacket::parse(&packet).map_err(Error::from);
-                    let eof = self.track(eof)?;
-                    (eof.status_flags, eof.warnings)
-                };
-                self.status = status;
-                self.warning_count = warnings;
-                self.affected_rows = 0;
-                self.pending = if status & SERVER_MORE_RESULTS_EXISTS != 0 {
-                    Pending::MoreResults { id }
-                } else {
-                    Pending::Nothing
-                };
-                Ok(None)
+            Response::Ok(ok) => {
+                self.track_session_state(&ok);
+                (ok.status_flags, ok.warnings)
             }
-            Some(_) => Ok(Some(packet)),
-            None => {
+            Response::Eof(eof) => (eof.status_flags, eof.warnings),
+            other => {
                 self.mark_broken();
-                Err(ProtocolError::Truncated("row").into())
+                return Err(other.unexpected("row").into());
             }
-        }
+        };
+        self.status = status;
+        self.warning_count = warnings;
+        self.affected_rows = 0;
+        self.pending =
+            if status & SERVER_MORE_RESULTS_EXISTS != 0 { Pending::MoreResults { id } } else { Pending::Nothing };
+        Ok(None)
     }
 
     /// Reads and decodes the next row of result `id`; `None` at its end.

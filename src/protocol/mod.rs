@@ -17,7 +17,7 @@ pub mod handshake;
 pub mod interpolate;
 pub mod ok_packet;
 pub mod option_file;
-pub mod result_header;
+pub mod response;
 pub mod text_row;
 pub mod text_value;
 pub mod value;

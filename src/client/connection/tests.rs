@@ -1,6 +1,6 @@
 use super::*;
 use crate::client::transport::LocalFuture;
-use crate::error::Timeout;
+use crate::error::{ProtocolError, Timeout};
 use crate::protocol::constants::capability::*;
 use std::cell::RefCell;
 use std::future::Future;
