@@ -14,31 +14,18 @@ use super::packets::{receive_limit, Compression, MAX_ALLOWED_PACKET, READ_CHUNK}
 use super::tls::TlsStream;
 use super::transport::{with_timeout, Runtime};
 use crate::error::{Error, ProtocolError, Timeout};
-use crate::protocol::auth::{plugin_for, AuthContext, AuthStep, ServerPublicKey};
+use crate::protocol::auth::{AuthContext, ServerPublicKey};
 use crate::protocol::charset::charset_by_name;
 use crate::protocol::codec::PacketCodec;
 use crate::protocol::column_cache::ColumnCache;
 use crate::protocol::compress::{Algorithm, CompressedCodec};
+use crate::protocol::connection_phase::{Action, Handshake, HandshakeOptions};
 use crate::protocol::constants::{capability::*, status::*};
 use crate::protocol::escape::escape_string_into;
-use crate::protocol::handshake::{ssl_request, AuthResponse, Greeting, HandshakeResponse41};
 
 /// Results a set-up statement (sql_mode, init_command, autocommit) may return: a server whose
 /// more-results flag never clears must not keep connect busy for ever.
 const MAX_SETUP_RESULTS: usize = 64;
-
-/// Capabilities we ask for whenever the server offers them.
-const CLIENT_CAPABILITIES: u32 = CLIENT_LONG_PASSWORD
-    | CLIENT_LONG_FLAG
-    | CLIENT_PROTOCOL_41
-    | CLIENT_TRANSACTIONS
-    | CLIENT_SECURE_CONNECTION
-    | CLIENT_MULTI_RESULTS
-    | CLIENT_PS_MULTI_RESULTS
-    | CLIENT_PLUGIN_AUTH
-    | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
-    | CLIENT_CONNECT_ATTRS
-    | CLIENT_DEPRECATE_EOF;
 
 impl Conn {
     pub(super) async fn open(mut options: ConnectOptions, runtime: Rc<dyn Runtime>) -> Result<Conn, Error> {
@@ -162,115 +149,58 @@ impl Conn {
         Err(Error::NotSupported("ssl: this component was built without TLS".into()))
     }
 
+    /// Drives the Connection Phase's state machine over the transport.
     async fn handshake(&mut self, server_public_key: Option<ServerPublicKey>) -> Result<(), Error> {
         self.codec.reset_seq();
-        let first = self.read_packet().await?;
-        let hs = match Greeting::parse(&first)? {
-            Greeting::Handshake(hs) => hs,
-            Greeting::Err(e) => return Err(e.into()),
-        };
-        if hs.capabilities & CLIENT_PROTOCOL_41 == 0 {
-            return Err(ProtocolError::MissingCapability("protocol 4.1").into());
-        }
-        let mut wanted = CLIENT_CAPABILITIES | self.options.client_flag;
-        if self.options.db.is_some() {
-            wanted |= CLIENT_CONNECT_WITH_DB;
-        }
-        if self.options.local_infile {
-            wanted |= CLIENT_LOCAL_FILES;
-        } else {
-            wanted &= !CLIENT_LOCAL_FILES;
-        }
-        // Features this build cannot speak are never asked for, whatever client_flag says.
-        wanted &= !(CLIENT_SSL | CLIENT_COMPRESS | CLIENT_ZSTD_COMPRESSION_ALGORITHM);
-        // The compression asked for, if offered; a server without it is used uncompressed, even
-        // one that offers the other algorithm (MariaDB and MySQL before 8.0.18 have no zstd).
-        match self.options.compress.as_deref() {
-            Some("zlib") => wanted |= CLIENT_COMPRESS,
-            Some("zstd") => wanted |= CLIENT_ZSTD_COMPRESSION_ALGORITHM,
-            _ => {}
-        }
-        // Session tracking tells us when a statement changes character_set_client behind our back.
-        wanted |= CLIENT_SESSION_TRACK;
-        self.capabilities = wanted & hs.capabilities;
-        let collation = u8::try_from(self.charset.collation_id).unwrap_or(45);
-        if let Some(ssl) = self.options.ssl.clone() {
-            // Asking for TLS and getting clear text would be a silent downgrade: refuse instead.
-            if hs.capabilities & CLIENT_SSL == 0 {
-                return Err(Error::Tls("ssl was requested but the server does not offer TLS".into()));
-            }
-            self.capabilities |= CLIENT_SSL;
-            self.write_packet(&ssl_request(self.capabilities, MAX_ALLOWED_PACKET as u32, collation)).await?;
-            self.start_tls(&ssl).await?;
-        }
-        self.server_version = hs.server_version.strip_prefix("5.5.5-").unwrap_or(&hs.server_version).to_string();
-        self.thread_id = hs.connection_id;
-        self.status = hs.status_flags;
-
-        let passwd = self.options.passwd.clone();
-        let context = AuthContext {
-            secure_transport: self.capabilities & CLIENT_SSL != 0,
-            allow_cleartext_password: self.options.allow_cleartext_password,
-            get_server_public_key: self.options.get_server_public_key,
-            server_public_key,
-        };
-        let default_plugin = match hs.auth_plugin_name.as_str() {
-            "" => "mysql_native_password",
-            name => name,
-        };
-        // A default plugin we cannot start is answered with native_password: the server then switches.
-        let native = |context| plugin_for("mysql_native_password", &passwd, context);
-        let mut plugin = plugin_for(default_plugin, &passwd, &context).or_else(|_| native(&context))?;
-        // Without CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA the response's length is a single byte: a
-        // longer one (an RSA block, a long password) goes as its own packet after the server's switch.
-        let fits = |r: &[u8]| r.len() <= 255 || self.capabilities & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA != 0;
-        let response = match plugin.start(&hs.auth_plugin_data) {
-            Ok(r) if fits(&r) => r,
-            _ => {
-                plugin = native(&context)?;
-                plugin.start(&hs.auth_plugin_data)?
-            }
-        };
-        let attrs = [("_client_name", "cymysql-wasi"), ("_client_version", env!("CARGO_PKG_VERSION"))];
-        let mut payload = Vec::with_capacity(128);
-        HandshakeResponse41 {
-            capabilities: self.capabilities,
+        let o = &self.options;
+        let mut handshake = Handshake::new(HandshakeOptions {
+            user: o.user.clone(),
+            password: o.passwd.clone(),
+            database: o.db.clone(),
+            client_flag: o.client_flag,
+            local_infile: o.local_infile,
+            compression: match o.compress.as_deref() {
+                Some("zlib") => CLIENT_COMPRESS,
+                Some("zstd") => CLIENT_ZSTD_COMPRESSION_ALGORITHM,
+                _ => 0,
+            },
+            zstd_compression_level: o.zstd_compression_level,
+            tls: o.ssl.is_some(),
+            collation: u8::try_from(self.charset.collation_id).unwrap_or(45),
             max_packet_size: MAX_ALLOWED_PACKET as u32,
-            collation,
-            username: &self.options.user,
-            auth_response: &response,
-            database: self.options.db.as_deref(),
-            auth_plugin_name: plugin.name(),
-            connect_attrs: &attrs,
-            zstd_compression_level: self.options.zstd_compression_level,
-        }
-        .write(&mut payload)?;
-        self.write_packet(&payload).await?;
-
-        // The result of authentication must be read and checked: an ERR here is the real reason.
-        for _ in 0..8 {
-            let packet = self.read_packet().await?;
-            match AuthResponse::parse(&packet, self.capabilities)? {
-                AuthResponse::Ok(ok) => {
-                    self.status = ok.status_flags;
-                    return Ok(());
+            auth: AuthContext {
+                secure_transport: false,
+                allow_cleartext_password: o.allow_cleartext_password,
+                get_server_public_key: o.get_server_public_key,
+                server_public_key,
+            },
+        });
+        let ssl = o.ssl.clone();
+        let mut action = Action::ReadPacket;
+        let negotiated = loop {
+            action = match action {
+                Action::ReadPacket => {
+                    let packet = self.read_packet().await?;
+                    handshake.receive(&packet)?
                 }
-                AuthResponse::Err(e) => return Err(e.into()),
-                AuthResponse::OldAuthSwitchRequest => {
-                    return Err(Error::NotSupported("authentication plugin 'mysql_old_password'".into()))
+                Action::WritePacket(payload) => {
+                    self.write_packet(&payload).await?;
+                    handshake.resume()?
                 }
-                AuthResponse::AuthSwitchRequest { plugin_name, plugin_data } => {
-                    plugin = plugin_for(&plugin_name, &passwd, &context)?;
-                    let response = plugin.start(plugin_data)?;
-                    self.write_packet(&response).await?;
+                Action::UpgradeTls => {
+                    // The state machine asks for TLS only when the options did.
+                    let ssl = ssl.as_ref().ok_or_else(|| Error::Interface("TLS upgrade without ssl options".into()))?;
+                    self.start_tls(ssl).await?;
+                    handshake.resume()?
                 }
-                AuthResponse::AuthMoreData(data) => match plugin.on_more_data(data)? {
-                    AuthStep::Send(reply) => self.write_packet(&reply).await?,
-                    AuthStep::Wait => {}
-                },
-            }
-        }
-        Err(ProtocolError::InvalidValue("authentication exchange does not end").into())
+                Action::Finished(negotiated) => break negotiated,
+            };
+        };
+        self.capabilities = negotiated.capabilities;
+        self.server_version = negotiated.server_version;
+        self.thread_id = negotiated.connection_id;
+        self.status = negotiated.status_flags;
+        Ok(())
     }
 
     pub(super) async fn after_connect(&mut self) -> Result<(), Error> {

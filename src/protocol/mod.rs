@@ -7,6 +7,7 @@ pub mod codec;
 pub mod column;
 pub mod column_cache;
 pub mod compress;
+pub mod connection_phase;
 pub mod constants;
 pub mod err_packet;
 pub mod escape;
