@@ -1,10 +1,9 @@
 //! The async connection: the session's state, the public [`Connection`] handle, and the commands
 //! that are one packet each way (COM_PING, COM_INIT_DB, COM_RESET_CONNECTION, COM_QUIT).
 //!
-//! The rest of the session lives beside it, one concern a file: [`connection_phase`](super::connection_phase)
-//! (connect, TLS, authentication), [`packets`](super::packets) (framing and compression),
-//! [`timeouts`](super::timeouts), [`result_set`](super::result_set), [`local_infile`](super::local_infile)
-//! and [`option_file`](super::option_file).
+//! The rest of the session lives beside it, one concern a file: `connection_phase.rs` (connect,
+//! TLS, authentication), `command.rs` (the command guard), `packets.rs` (framing and
+//! compression), `timeouts.rs`, `result_set.rs`, `local_infile.rs` and `option_file.rs`.
 
 use std::cell::Cell;
 use std::rc::Rc;

@@ -26,7 +26,7 @@ pub struct Explicit {
 }
 
 /// Applies the options read from an option file (see
-/// [`parse_option_file`](crate::protocol::option_file::parse_option_file)) to `opts`.
+/// [`parse_option_file`]) to `opts`.
 ///
 /// Pairs are applied in order, so a later pair wins over an earlier one; a field the caller set
 /// explicitly (per `explicit`) is left alone. Keys used: `user`, `password`/`passwd`, `host`,

@@ -31,7 +31,9 @@ const MAX_AUTH_PACKETS: usize = 8;
 /// The connection options the handshake needs. Not `Debug`: it holds the password.
 #[derive(Clone, Default)]
 pub struct HandshakeOptions {
+    /// The user name sent in HandshakeResponse41.
     pub user: String,
+    /// The password the authentication plugins use; it never leaves in clear outside TLS.
     pub password: String,
     /// The default database, sent with CLIENT_CONNECT_WITH_DB.
     pub database: Option<String>,

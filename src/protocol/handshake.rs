@@ -187,11 +187,14 @@ pub fn ssl_request(capabilities: u32, max_packet_size: u32, collation: u8) -> Ve
 /// the client before the handshake (too many connections, a blocked host).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Greeting {
+    /// The Initial Handshake Packet: the connection goes on.
     Handshake(HandshakeV10),
+    /// The server refuses the client.
     Err(ErrPacket),
 }
 
 impl Greeting {
+    /// Parses the server's first packet.
     pub fn parse(payload: &[u8]) -> Result<Greeting, ProtocolError> {
         match payload.first() {
             Some(0xFF) => Ok(Greeting::Err(ErrPacket::parse(payload)?)),
@@ -210,7 +213,12 @@ pub enum AuthResponse<'a> {
     Err(ErrPacket),
     /// AuthSwitchRequest: go on with another plugin, starting from its own nonce (each plugin
     /// trims the nonce's trailing NUL itself).
-    AuthSwitchRequest { plugin_name: String, plugin_data: &'a [u8] },
+    AuthSwitchRequest {
+        /// The plugin to go on with.
+        plugin_name: String,
+        /// Its nonce, as the server sent it.
+        plugin_data: &'a [u8],
+    },
     /// The pre-4.1 switch to mysql_old_password: a bare 0xFE.
     OldAuthSwitchRequest,
     /// AuthMoreData: the plugin's exchange goes on with these bytes.
@@ -218,6 +226,7 @@ pub enum AuthResponse<'a> {
 }
 
 impl<'a> AuthResponse<'a> {
+    /// Parses a packet of the authentication exchange; `capabilities` are those agreed.
     pub fn parse(payload: &'a [u8], capabilities: u32) -> Result<AuthResponse<'a>, ProtocolError> {
         match payload.split_first() {
             None => Err(ProtocolError::Truncated("authentication result")),
