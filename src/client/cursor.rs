@@ -5,11 +5,14 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::connection::{Conn, Connection, StatementResult};
+use super::connection::{Conn, Connection};
+use super::result_set::StatementResult;
 use crate::error::Error;
 use crate::protocol::column::Column;
 use crate::protocol::interpolate::{interpolate, interpolate_into, split_insert_values, Params};
 use crate::protocol::value::{row_memory_size, Value};
+
+pub use super::dict_cursor::{dict_keys, DictCursor, DictRow};
 
 /// A row of a tuple cursor.
 pub type Row = Vec<Value>;
@@ -39,8 +42,8 @@ pub struct Cursor {
     unbuffered: bool,
     closed: bool,
     executed: bool,
-    result_id: u64,
-    columns: Option<Rc<[Column]>>,
+    pub(super) result_id: u64,
+    pub(super) columns: Option<Rc<[Column]>>,
     rows: VecDeque<Row>,
     rowcount: i64,
     /// Rows of the current unbuffered result read from the server so far.
@@ -52,7 +55,7 @@ pub struct Cursor {
     /// What every row costs on top of its values: a dict row carries its keys across the WIT edge.
     row_overhead: u64,
     /// Whether rows are handed out as dict rows.
-    dict: bool,
+    pub(super) dict: bool,
     shared: Option<SharedBudget>,
     /// What this cursor has added to `shared` so far.
     shared_charged: u64,
@@ -60,8 +63,20 @@ pub struct Cursor {
     statement_timeout: Option<Option<Duration>>,
 }
 
+impl Connection {
+    /// A cursor returning rows as value lists; rows are read in full by `execute`.
+    pub fn cursor(&self) -> Cursor {
+        Cursor::new(self.clone(), false)
+    }
+
+    /// An unbuffered cursor (cymysql's `SSCursor`): rows stream from the server as they are fetched.
+    pub fn ss_cursor(&self) -> Cursor {
+        Cursor::new(self.clone(), true)
+    }
+}
+
 impl Cursor {
-    pub(crate) fn new(conn: Connection, unbuffered: bool) -> Cursor {
+    fn new(conn: Connection, unbuffered: bool) -> Cursor {
         Cursor {
             lease: conn.lease(),
             conn,
@@ -158,11 +173,7 @@ impl Cursor {
         let conn = self.conn.clone();
         let mut c = conn.lock().await;
         let sql = c.render_query(query, params)?;
-        c.begin()?;
-        let r = self.run(&mut c, &sql).await;
-        let r = c.end(r);
-        conn.set_status_hint(c.status);
-        r
+        c.command(async |c: &mut Conn| self.run(c, &sql).await).await
     }
 
     async fn run(&mut self, c: &mut Conn, sql: &str) -> Result<u64, Error> {
@@ -259,51 +270,39 @@ impl Cursor {
         let mode = c.escape_mode_checked()?;
         // As cymysql: the prefix is %-formatted with no arguments (so %% becomes %), the suffix is not.
         let prefix = interpolate(prefix, Some(&Params::Positional(Vec::new())), mode)?;
-        let mut total = 0u64;
-        let mut sql = String::with_capacity(limit.min(1 << 20));
-        sql.push_str(&prefix);
-        let mut in_batch = 0usize;
-        c.begin()?;
-        let mut result = Ok(());
-        for params in rows {
-            // Each row is rendered in place; the rare row that does not fit is moved to the next statement.
-            let row_start = sql.len();
-            if in_batch > 0 {
-                sql.push(',');
-            }
-            if let Err(e) = interpolate_into(&mut sql, values, params, mode) {
-                result = Err(e);
-                break;
-            }
-            // Bytes of the statement once the suffix is in, plus the command byte.
-            if in_batch > 0 && sql.len() + suffix.len() + 1 > limit {
-                let row = sql.split_off(row_start + 1);
-                sql.truncate(row_start);
-                sql.push_str(suffix);
-                match self.run(&mut c, &sql).await {
-                    Ok(n) => total = total.saturating_add(n),
-                    Err(e) => {
-                        result = Err(e);
-                        break;
-                    }
-                }
-                sql.clear();
+        let total = c
+            .command(async |c: &mut Conn| {
+                let mut total = 0u64;
+                let mut sql = String::with_capacity(limit.min(1 << 20));
                 sql.push_str(&prefix);
-                sql.push_str(&row);
-                in_batch = 0;
-            }
-            in_batch += 1;
-        }
-        if result.is_ok() && in_batch > 0 {
-            sql.push_str(suffix);
-            match self.run(&mut c, &sql).await {
-                Ok(n) => total = total.saturating_add(n),
-                Err(e) => result = Err(e),
-            }
-        }
-        let r = c.end(result.map(|()| total));
-        conn.set_status_hint(c.status);
-        let total = r?;
+                let mut in_batch = 0usize;
+                for params in rows {
+                    // Each row is rendered in place; the rare row that does not fit is moved to the next statement.
+                    let row_start = sql.len();
+                    if in_batch > 0 {
+                        sql.push(',');
+                    }
+                    interpolate_into(&mut sql, values, params, mode)?;
+                    // Bytes of the statement once the suffix is in, plus the command byte.
+                    if in_batch > 0 && sql.len() + suffix.len() + 1 > limit {
+                        let row = sql.split_off(row_start + 1);
+                        sql.truncate(row_start);
+                        sql.push_str(suffix);
+                        total = total.saturating_add(self.run(c, &sql).await?);
+                        sql.clear();
+                        sql.push_str(&prefix);
+                        sql.push_str(&row);
+                        in_batch = 0;
+                    }
+                    in_batch += 1;
+                }
+                if in_batch > 0 {
+                    sql.push_str(suffix);
+                    total = total.saturating_add(self.run(c, &sql).await?);
+                }
+                Ok(total)
+            })
+            .await?;
         self.rowcount = i64::try_from(total).unwrap_or(i64::MAX);
         Ok(total)
     }
@@ -330,35 +329,30 @@ impl Cursor {
         if !c.is_current(self.result_id) {
             return Ok(());
         }
-        c.begin()?;
-        let limit = c.options.max_result_bytes;
-        // Only what this call accumulates counts (and what an earlier one left queued).
-        self.held = self.rows.iter().map(|r| row_memory_size(r) as u64 + self.row_overhead).sum();
-        let mut r = Ok(());
-        while self.rows.len() < n {
-            match c.read_row(self.result_id, &columns).await {
-                Ok(Some(row)) => {
-                    if let Err(e) = self.charge(&row, limit) {
-                        r = self.abandon_result(&mut c, e).await;
+        c.command(async |c: &mut Conn| {
+            let limit = c.options.max_result_bytes;
+            // Only what this call accumulates counts (and what an earlier one left queued).
+            self.held = self.rows.iter().map(|r| row_memory_size(r) as u64 + self.row_overhead).sum();
+            while self.rows.len() < n {
+                match c.read_row(self.result_id, &columns).await {
+                    Ok(Some(row)) => {
+                        if let Err(e) = self.charge(&row, limit) {
+                            return self.abandon_result(c, e).await;
+                        }
+                        self.rows.push_back(row);
+                        self.streamed += 1;
+                    }
+                    Ok(None) => {
+                        // Every row has now come off the wire, so the count is known.
+                        self.rowcount = i64::try_from(self.streamed).unwrap_or(i64::MAX);
                         break;
                     }
-                    self.rows.push_back(row);
-                    self.streamed += 1;
-                }
-                Ok(None) => {
-                    // Every row has now come off the wire, so the count is known.
-                    self.rowcount = i64::try_from(self.streamed).unwrap_or(i64::MAX);
-                    break;
-                }
-                Err(e) => {
-                    r = self.abandon_result(&mut c, e).await;
-                    break;
+                    Err(e) => return self.abandon_result(c, e).await,
                 }
             }
-        }
-        let r = c.end(r);
-        conn.set_status_hint(c.status);
-        r
+            Ok(())
+        })
+        .await
     }
 
     /// The next row, or `None` when the result set is exhausted.
@@ -393,21 +387,15 @@ impl Cursor {
         if !c.is_current(self.result_id) {
             return Ok(false);
         }
-        c.begin()?;
         let id = self.result_id;
-        let r = async {
-            match c.next_result(id).await? {
-                None => Ok(false),
-                Some(result) => {
-                    self.reset();
-                    self.load(&mut c, result).await.map(|_| true)
-                }
+        c.command(async |c: &mut Conn| match c.next_result(id).await? {
+            None => Ok(false),
+            Some(result) => {
+                self.reset();
+                self.load(c, result).await.map(|_| true)
             }
-        }
-        .await;
-        let r = c.end(r);
-        conn.set_status_hint(c.status);
-        r
+        })
+        .await
     }
 
     /// The columns of the current result set (PEP 249 `description`), `None` without one.
@@ -455,117 +443,10 @@ impl Cursor {
         }
         let conn = self.conn.clone();
         let mut c = conn.lock().await;
-        if c.is_current(self.result_id) && c.begin().is_ok() {
-            let r = c.drain_pending().await;
-            c.end(r)?;
+        // A session that cannot take a command has nothing of ours left to read.
+        if c.is_current(self.result_id) && c.check_ready().is_ok() {
+            c.command(async |c: &mut Conn| c.drain_pending().await).await?;
         }
         Ok(())
-    }
-}
-
-/// A row of a dict cursor: column keys shared by every row of the result, and the values.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DictRow {
-    pub keys: Rc<[String]>,
-    pub values: Vec<Value>,
-}
-
-impl DictRow {
-    /// The value under `key`.
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        self.keys.iter().position(|k| k == key).and_then(|i| self.values.get(i))
-    }
-
-    /// (key, value) pairs in column order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.keys.iter().map(String::as_str).zip(self.values.iter())
-    }
-}
-
-/// Dict keys for a result's columns: the column name; a name already taken gets `table.name`
-/// (cymysql's rule), and if that is taken too, `name#N` with N the 1-based column position.
-pub fn dict_keys(columns: &[Column]) -> Vec<String> {
-    let mut keys: Vec<String> = Vec::with_capacity(columns.len());
-    for (i, c) in columns.iter().enumerate() {
-        let mut key = c.name.clone();
-        if keys.contains(&key) {
-            key = format!("{}.{}", c.table, c.name);
-            if c.table.is_empty() || keys.contains(&key) {
-                key = format!("{}#{}", c.name, i + 1);
-            }
-        }
-        keys.push(key);
-    }
-    keys
-}
-
-/// A cursor whose rows are [`DictRow`]s.
-pub struct DictCursor {
-    inner: Cursor,
-    keys: Option<(u64, Rc<[String]>)>,
-}
-
-impl DictCursor {
-    pub(crate) fn new(mut inner: Cursor) -> Self {
-        inner.dict = true;
-        DictCursor { inner, keys: None }
-    }
-
-    /// The tuple cursor underneath, for description, rowcount and the like.
-    pub fn cursor(&self) -> &Cursor {
-        &self.inner
-    }
-
-    pub fn cursor_mut(&mut self) -> &mut Cursor {
-        &mut self.inner
-    }
-
-    fn keys(&mut self) -> Rc<[String]> {
-        let id = self.inner.result_id;
-        match &self.keys {
-            Some((k, keys)) if *k == id && self.inner.columns.is_some() => keys.clone(),
-            _ => {
-                let keys: Rc<[String]> = dict_keys(self.inner.description().unwrap_or(&[])).into();
-                self.keys = Some((id, keys.clone()));
-                keys
-            }
-        }
-    }
-
-    fn wrap(&mut self, values: Row) -> DictRow {
-        DictRow { keys: self.keys(), values }
-    }
-
-    pub async fn execute(&mut self, query: &str, params: Option<&Params>) -> Result<u64, Error> {
-        self.keys = None;
-        self.inner.execute(query, params).await
-    }
-
-    pub async fn executemany(&mut self, query: &str, seq_of_params: &[Params]) -> Result<u64, Error> {
-        self.keys = None;
-        self.inner.executemany(query, seq_of_params).await
-    }
-
-    pub async fn fetchone(&mut self) -> Result<Option<DictRow>, Error> {
-        Ok(self.inner.fetchone().await?.map(|r| self.wrap(r)))
-    }
-
-    pub async fn fetchmany(&mut self, size: Option<usize>) -> Result<Vec<DictRow>, Error> {
-        let rows = self.inner.fetchmany(size).await?;
-        Ok(rows.into_iter().map(|r| self.wrap(r)).collect())
-    }
-
-    pub async fn fetchall(&mut self) -> Result<Vec<DictRow>, Error> {
-        let rows = self.inner.fetchall().await?;
-        Ok(rows.into_iter().map(|r| self.wrap(r)).collect())
-    }
-
-    pub async fn nextset(&mut self) -> Result<bool, Error> {
-        self.keys = None;
-        self.inner.nextset().await
-    }
-
-    pub async fn close(&mut self) -> Result<(), Error> {
-        self.inner.close().await
     }
 }

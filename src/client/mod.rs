@@ -1,10 +1,18 @@
 //! The async API on `futures`: connections and cursors over any byte-stream transport.
 
+mod command;
 pub mod connection;
+mod connection_phase;
 pub mod cursor;
+mod dict_cursor;
+mod local_infile;
+pub mod option_file;
 pub mod options;
+mod packets;
 pub mod pool;
 pub mod query_stream;
+mod result_set;
+mod timeouts;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod transport;

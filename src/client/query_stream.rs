@@ -3,8 +3,9 @@
 
 use futures::FutureExt;
 
-use super::connection::{Connection, StatementResult};
+use super::connection::{Conn, Connection};
 use super::cursor::Row;
+use super::result_set::StatementResult;
 use crate::error::Error;
 use crate::protocol::column::Column;
 use crate::protocol::interpolate::Params;
@@ -30,8 +31,7 @@ impl Connection {
     ) -> Result<(), Error> {
         let mut c = self.lock().await;
         let sql = c.render_query(query, params)?;
-        c.begin()?;
-        let r = async {
+        c.command(async |c: &mut Conn| {
             let (id, result) = c.start_query(&sql).await?;
             let columns = match result {
                 StatementResult::Ok(_) => {
@@ -67,10 +67,7 @@ impl Connection {
             }
             // The consumer left early, or further results of a multi-statement query follow.
             c.drain_pending().await
-        }
-        .await;
-        let r = c.end(r);
-        self.set_status_hint(c.status);
-        r
+        })
+        .await
     }
 }

@@ -24,16 +24,17 @@ use super::constants::capability::*;
 use super::constants::MAX_PACKET_PAYLOAD;
 use super::err_packet::{framed_server_error, server_error, ErrPacket};
 use super::escape::{escape_string_into, EscapeMode};
-use super::handshake::HandshakeV10;
+use super::handshake::{AuthResponse, Greeting, HandshakeV10};
 use super::interpolate::{interpolate as interpolate_params, split_insert_values, Params};
 use super::ok_packet::{is_result_terminator, EofPacket, OkPacket};
 use super::option_file::parse_option_file;
-use super::result_header::ResultHeader;
+use super::response::Response;
 use super::text_row::decode_text_row;
 use super::text_value::decode_text_value;
 use super::value::{Date, DateTime, Time, Value};
+use crate::client::option_file::{apply_option_file, Explicit};
 use crate::client::options::ConnectOptions;
-use crate::client::url::{apply_option_file, parse_url, Explicit};
+use crate::client::url::parse_url;
 use crate::error::Error;
 
 /// One fuzz target: its name (the cargo-fuzz binary's), its entry function and its seeds.
@@ -356,10 +357,10 @@ pub fn auth(data: &[u8]) {
 fn auth_exchange(flags: u8, password: &str, stream: &[u8]) -> Result<(), Error> {
     let mut packets = split_packets(stream).into_iter();
     let Some(first) = packets.next() else { return Ok(()) };
-    if first.first() == Some(&0xFF) {
-        return Err(server_error(first));
-    }
-    let hs = HandshakeV10::parse(first)?;
+    let hs = match Greeting::parse(first)? {
+        Greeting::Handshake(hs) => hs,
+        Greeting::Err(e) => return Err(e.into()),
+    };
     let server_public_key = (flags & 4 != 0).then(|| ServerPublicKey::from_pem(captured::PUBLIC_PEM).ok()).flatten();
     // Options that join the context later keep their defaults here.
     #[allow(clippy::needless_update)]
@@ -385,28 +386,22 @@ fn auth_exchange(flags: u8, password: &str, stream: &[u8]) -> Result<(), Error> 
         }
     }
     for packet in packets.take(8) {
-        match packet.split_first() {
-            Some((0x00, _)) => {
-                OkPacket::parse(packet, CLIENT_PROTOCOL_41 | CLIENT_SESSION_TRACK)?;
-                return Ok(());
+        if packet.is_empty() {
+            return Ok(());
+        }
+        match AuthResponse::parse(packet, CLIENT_PROTOCOL_41 | CLIENT_SESSION_TRACK)? {
+            AuthResponse::Ok(_) => return Ok(()),
+            AuthResponse::Err(e) => return Err(e.into()),
+            AuthResponse::OldAuthSwitchRequest => return Err(Error::NotSupported("mysql_old_password".into())),
+            AuthResponse::AuthSwitchRequest { plugin_name, plugin_data } => {
+                plugin = fuzz_plugin(&plugin_name, password, &context)?;
+                plugin.start(plugin_data)?;
             }
-            Some((0xFF, _)) => return Err(server_error(packet)),
-            Some((0xFE, [])) => return Err(Error::NotSupported("mysql_old_password".into())),
-            Some((0xFE, body)) => {
-                // AuthSwitchRequest: the plugin's name, then its nonce.
-                let mut r = Reader::new(body);
-                let name = String::from_utf8_lossy(r.null_terminated_or_rest()).into_owned();
-                plugin = fuzz_plugin(&name, password, &context)?;
-                plugin.start(r.rest())?;
-            }
-            Some((&header, data)) => {
-                // AuthMoreData, with or without its 0x01 prefix.
-                let data = if header == 0x01 { data } else { packet };
+            AuthResponse::AuthMoreData(data) => {
                 if let AuthStep::Send(reply) = plugin.on_more_data(data)? {
                     let _ = reply.len();
                 }
             }
-            None => return Ok(()),
         }
     }
     Ok(())
@@ -508,9 +503,11 @@ pub fn ok_err_eof(data: &[u8]) {
     }
     let _ = server_error(payload).to_string();
     let _ = is_result_terminator(payload);
-    if let Ok(ResultHeader::Columns(n)) = ResultHeader::parse(payload, caps) {
-        assert!(n > 0, "a result set has at least one column");
+    if let Ok(Response::ResultSet { column_count }) = Response::parse_query_response(payload, caps) {
+        assert!(column_count > 0, "a result set has at least one column");
     }
+    let _ = Response::parse_ok_or_err(payload, caps, "command reply");
+    let _ = Response::parse_row_or_end(payload, caps);
     let _ = framed_server_error(payload);
 }
 
@@ -605,7 +602,7 @@ pub fn result_set(data: &[u8]) {
     let caps = capabilities(flags) | CLIENT_PROTOCOL_41;
     let mut packets = split_packets(stream).into_iter();
     let Some(first) = packets.next() else { return };
-    let Ok(ResultHeader::Columns(n)) = ResultHeader::parse(first, caps) else { return };
+    let Ok(Response::ResultSet { column_count: n }) = Response::parse_query_response(first, caps) else { return };
     // The connection refuses more columns than MySQL allows in a table.
     let Some(n) = usize::try_from(n).ok().filter(|&n| n <= 4096) else { return };
     let mut cache = ColumnCache::default();
@@ -621,24 +618,12 @@ pub fn result_set(data: &[u8]) {
         return;
     }
     for packet in packets {
-        match packet.first() {
-            Some(0xFF) => {
-                let _ = server_error(packet);
-                return;
-            }
-            Some(0xFE) if is_result_terminator(packet) => {
-                if caps & CLIENT_DEPRECATE_EOF != 0 {
-                    let _ = OkPacket::parse(packet, caps);
-                } else {
-                    let _ = EofPacket::parse(packet);
-                }
-                return;
-            }
-            Some(_) => match decode_text_row(packet, &columns) {
+        match Response::parse_row_or_end(packet, caps) {
+            Ok(None) => match decode_text_row(packet, &columns) {
                 Ok(row) => assert_eq!(row.len(), columns.len(), "one value per column"),
                 Err(_) => return,
             },
-            None => return,
+            Ok(Some(_)) | Err(_) => return,
         }
     }
 }

@@ -1,7 +1,11 @@
-//! Initial Handshake Packet (protocol version 10) and HandshakeResponse41.
+//! The packets of the Connection Phase: the Initial Handshake Packet (protocol version 10),
+//! SSLRequest, HandshakeResponse41, and what the server answers while authenticating
+//! (OK_Packet, ERR_Packet, AuthSwitchRequest, AuthMoreData).
 
 use super::buf::{put_lenenc_bytes, put_lenenc_int, Reader};
 use super::constants::capability::*;
+use super::err_packet::ErrPacket;
+use super::ok_packet::OkPacket;
 use crate::error::{Error, ProtocolError};
 
 /// MariaDB sends its extended capabilities in the last 4 of the 10 reserved bytes, when it
@@ -179,6 +183,70 @@ pub fn ssl_request(capabilities: u32, max_packet_size: u32, collation: u8) -> Ve
     out
 }
 
+/// The server's first packet: the Initial Handshake Packet, or an ERR_Packet when it refuses
+/// the client before the handshake (too many connections, a blocked host).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Greeting {
+    /// The Initial Handshake Packet: the connection goes on.
+    Handshake(HandshakeV10),
+    /// The server refuses the client.
+    Err(ErrPacket),
+}
+
+impl Greeting {
+    /// Parses the server's first packet.
+    pub fn parse(payload: &[u8]) -> Result<Greeting, ProtocolError> {
+        match payload.first() {
+            Some(0xFF) => Ok(Greeting::Err(ErrPacket::parse(payload)?)),
+            _ => Ok(Greeting::Handshake(HandshakeV10::parse(payload)?)),
+        }
+    }
+}
+
+/// What the server sends while authenticating: after HandshakeResponse41, and after each
+/// reply of the client's authentication plugin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthResponse<'a> {
+    /// Authentication succeeded.
+    Ok(OkPacket),
+    /// Authentication failed.
+    Err(ErrPacket),
+    /// AuthSwitchRequest: go on with another plugin, starting from its own nonce (each plugin
+    /// trims the nonce's trailing NUL itself).
+    AuthSwitchRequest {
+        /// The plugin to go on with.
+        plugin_name: String,
+        /// Its nonce, as the server sent it.
+        plugin_data: &'a [u8],
+    },
+    /// The pre-4.1 switch to mysql_old_password: a bare 0xFE.
+    OldAuthSwitchRequest,
+    /// AuthMoreData: the plugin's exchange goes on with these bytes.
+    AuthMoreData(&'a [u8]),
+}
+
+impl<'a> AuthResponse<'a> {
+    /// Parses a packet of the authentication exchange; `capabilities` are those agreed.
+    pub fn parse(payload: &'a [u8], capabilities: u32) -> Result<AuthResponse<'a>, ProtocolError> {
+        match payload.split_first() {
+            None => Err(ProtocolError::Truncated("authentication result")),
+            Some((0x00, _)) => Ok(AuthResponse::Ok(OkPacket::parse(payload, capabilities)?)),
+            Some((0xFF, _)) => Ok(AuthResponse::Err(ErrPacket::parse(payload)?)),
+            Some((0xFE, [])) => Ok(AuthResponse::OldAuthSwitchRequest),
+            Some((0xFE, body)) => {
+                let mut r = Reader::new(body);
+                let plugin_name = String::from_utf8_lossy(r.null_terminated_or_rest()).into_owned();
+                Ok(AuthResponse::AuthSwitchRequest { plugin_name, plugin_data: r.rest() })
+            }
+            // MariaDB servers from before MDEV-37554 prefix plugin data with 0x01 only when its
+            // first byte could be mistaken for another packet, so any other first byte is plugin
+            // data too (parsec's ext-salt starts with 'P').
+            Some((0x01, data)) => Ok(AuthResponse::AuthMoreData(data)),
+            Some(_) => Ok(AuthResponse::AuthMoreData(payload)),
+        }
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -328,5 +396,52 @@ mWKP3MiGgREA\x00mysql_native_password\x00";
         let mut out = Vec::new();
         assert!(matches!(resp.write(&mut out), Err(Error::Interface(_))));
         assert!(out.is_empty());
+    }
+
+    /// Debian's MariaDB 10.11.19, captured on loopback: the AuthSwitchRequest sent to a client that
+    /// answered with mysql_native_password for a user IDENTIFIED VIA ed25519 (32-byte nonce).
+    const MARIADB_SWITCH_TO_ED25519: &[u8] = b"\xfeclient_ed25519\x00\x838\xea!&\xf3\xbe\xa7\xd7]\xc2\x03\xcbzLw}4\x0cH\xff\xc60\x94\xa5b\xad\x0b\xa0\x90$\x9a";
+    /// The same server: the OK after a successful login, and the ERR after a wrong password.
+    const MARIADB_AUTH_OK: &[u8] = b"\x00\x00\x00\x02\x00\x00\x00";
+    const MARIADB_ACCESS_DENIED: &[u8] =
+        b"\xff\x15\x04#28000Access denied for user 'nat'@'localhost' (using password: YES)";
+
+    #[test]
+    fn a_greeting_is_a_handshake_or_a_refusal() {
+        let Ok(Greeting::Handshake(h)) = Greeting::parse(MARIADB_HANDSHAKE) else { panic!("not a handshake") };
+        assert_eq!(h, HandshakeV10::parse(MARIADB_HANDSHAKE).unwrap());
+        // An ERR before the handshake carries no SQLSTATE.
+        let refused = Greeting::parse(b"\xff\x10\x04Too many connections");
+        let err = ErrPacket { code: 1040, sqlstate: "HY000".into(), message: "Too many connections".into() };
+        assert_eq!(refused, Ok(Greeting::Err(err)));
+        assert!(Greeting::parse(b"\xff\x10").is_err());
+        assert!(Greeting::parse(b"").is_err());
+    }
+
+    #[test]
+    fn authentication_results_of_each_kind() {
+        let caps = CLIENT_PROTOCOL_41 | CLIENT_SESSION_TRACK;
+        let parse = |p| AuthResponse::parse(p, caps);
+        assert_eq!(parse(MARIADB_AUTH_OK), Ok(AuthResponse::Ok(OkPacket { status_flags: 2, ..OkPacket::default() })));
+        let denied = ErrPacket {
+            code: 1045,
+            sqlstate: "28000".into(),
+            message: "Access denied for user 'nat'@'localhost' (using password: YES)".into(),
+        };
+        assert_eq!(parse(MARIADB_ACCESS_DENIED), Ok(AuthResponse::Err(denied)));
+        assert_eq!(
+            parse(MARIADB_SWITCH_TO_ED25519),
+            Ok(AuthResponse::AuthSwitchRequest {
+                plugin_name: "client_ed25519".into(),
+                plugin_data: &MARIADB_SWITCH_TO_ED25519[16..],
+            })
+        );
+        assert_eq!(parse(b"\xfe"), Ok(AuthResponse::OldAuthSwitchRequest));
+        // caching_sha2_password's fast-auth result (MySQL 8): AuthMoreData with its 0x01 prefix.
+        assert_eq!(parse(b"\x01\x03"), Ok(AuthResponse::AuthMoreData(b"\x03")));
+        // MariaDB's parsec ext-salt before MDEV-37554 has no prefix: the whole packet is plugin data.
+        assert_eq!(parse(b"P\x12salt"), Ok(AuthResponse::AuthMoreData(b"P\x12salt")));
+        assert_eq!(parse(b""), Err(ProtocolError::Truncated("authentication result")));
+        assert!(parse(b"\x00\x00").is_err(), "a truncated OK_Packet");
     }
 }
