@@ -302,6 +302,60 @@ fn a_stream_dropped_halfway_leaves_no_stray_rows() {
     assert_eq!(pooled, vec![vec![Value::Text("next".into())]]);
 }
 
+/// Behaviour 3, for a call rather than a stream: the host drops the future of an `execute` whose
+/// statement is still running. The connection's next call, directly or through the pool, sees only
+/// its own result.
+#[test]
+fn a_call_dropped_in_flight_leaves_no_stray_rows() {
+    let mut s = session();
+    let c = connect(&mut s);
+    let o = options(&mut s);
+    let mut settings = s.default_pool_options().unwrap();
+    settings.maxsize = 1;
+    let p = s.create_pool_with(&o, &settings).unwrap().expect("create pool");
+    let (direct, pooled) = s
+        .run(async |a, api, pool| {
+            // Starts a statement that answers after 1 s and drops the call once it is on the
+            // server (the drop does not depend on how long anything took: the server is asked).
+            let abandon = async |conn: Conn| {
+                let id = api.connection().call_thread_id(a, conn.0).await?;
+                let cur = api.connection().call_cursor(a, conn.0).await?;
+                let cursors = api.cursor();
+                let call = cursors.call_execute(a, cur, "SELECT SLEEP(1), 'stale'".into(), None);
+                let started = async {
+                    while !common::processlist_running(id, "SLEEP") {
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    }
+                };
+                match futures::future::select(Box::pin(call), Box::pin(started)).await {
+                    futures::future::Either::Left(_) => panic!("the statement finished before it was seen running"),
+                    futures::future::Either::Right(_) => {}
+                }
+                Ok::<_, wasmtime::Error>(())
+            };
+            let next = async |conn: Conn| {
+                let cur = api.connection().call_cursor(a, conn.0).await?;
+                let r = api.cursor().call_execute(a, cur, "SELECT 'next'".into(), None).await?;
+                Ok::<_, wasmtime::Error>(match r {
+                    Ok(_) => api.cursor().call_fetchall(a, cur).await?,
+                    Err(e) => Err(e),
+                })
+            };
+            abandon(c).await?;
+            let direct = next(c).await?;
+            let lent = Conn(pool.pool().call_acquire(a, p.0).await?.expect("acquire"));
+            abandon(lent).await?;
+            pool.pool().call_release(a, p.0, lent.0).await?;
+            let again = Conn(pool.pool().call_acquire(a, p.0).await?.expect("acquire again"));
+            let pooled = next(again).await?;
+            pool.pool().call_release(a, p.0, again.0).await?;
+            Ok((direct, pooled))
+        })
+        .unwrap();
+    assert_eq!(direct, Ok(vec![vec![Value::Text("next".into())]]));
+    assert_eq!(pooled, Ok(vec![vec![Value::Text("next".into())]]));
+}
+
 /// Behaviour 4: a million rows through `stream<row>` to a host that takes at most 64 at a time.
 /// The guest reads the socket only as the host consumes, so its memory stays small.
 #[test]

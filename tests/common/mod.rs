@@ -107,6 +107,16 @@ pub fn processlist_has(thread_id: u32) -> bool {
     out.trim() != "0"
 }
 
+/// Whether session `thread_id` is running a statement whose text contains `fragment`.
+pub fn processlist_running(thread_id: u32, fragment: &str) -> bool {
+    let out = server()
+        .admin_sql(&format!(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = {thread_id} AND INFO LIKE '%{fragment}%'"
+        ))
+        .unwrap();
+    out.trim() != "0"
+}
+
 /// Waits (bounded) for the server to notice a closed or killed session.
 pub fn wait_gone(thread_id: u32) -> bool {
     for _ in 0..100 {
