@@ -8,13 +8,14 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, Result, Store};
+use wasmtime::{Engine, Result, Store};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::p3::bindings::Command;
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{I32Exit, ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
-use crate::driver::{block_on, compile};
+use crate::driver::block_on;
+use crate::driver_async::load_p3;
 
 /// The most output kept from each of stdout and stderr; a guest writing more gets a write error.
 const OUTPUT_LIMIT: usize = 1 << 20;
@@ -57,14 +58,7 @@ pub struct CommandHost {
 impl CommandHost {
     /// Compiles the component at `path` (reusing a cached compilation).
     pub fn load(path: &Path) -> Result<CommandHost> {
-        let mut config = Config::new();
-        config.wasm_component_model(true);
-        config.wasm_component_model_async(true);
-        let engine = Engine::new(&config)?;
-        let component = compile(&engine, path)?;
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+        let (engine, component, linker) = load_p3(path)?;
         Ok(CommandHost { engine, component, linker })
     }
 

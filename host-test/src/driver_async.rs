@@ -54,17 +54,24 @@ pub struct AsyncHost {
     linker: Linker<HostState>,
 }
 
+/// Compiles the WASI 0.3 component at `path` (reusing a cached compilation) for an engine with
+/// component-model async, and a linker with WASI 0.3 plus the WASI 0.2 that Rust's std imports.
+pub(crate) fn load_p3<T: wasmtime_wasi::WasiView + 'static>(path: &Path) -> Result<(Engine, Component, Linker<T>)> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.wasm_component_model_async(true);
+    let engine = Engine::new(&config)?;
+    let component = compile(&engine, path)?;
+    let mut linker = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+    Ok((engine, component, linker))
+}
+
 impl AsyncHost {
     /// Compiles the component at `path` (reusing a cached compilation).
     pub fn load(path: &Path) -> Result<AsyncHost> {
-        let mut config = Config::new();
-        config.wasm_component_model(true);
-        config.wasm_component_model_async(true);
-        let engine = Engine::new(&config)?;
-        let component = compile(&engine, path)?;
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+        let (engine, component, linker) = load_p3(path)?;
         Ok(AsyncHost { engine, component, linker })
     }
 
