@@ -5,7 +5,7 @@
 //! TLS, authentication), `command.rs` (the command guard), `packets.rs` (framing and
 //! compression), `timeouts.rs`, `result_set.rs`, `local_infile.rs` and `option_file.rs`.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -93,10 +93,45 @@ pub(crate) struct Conn {
 #[derive(Clone)]
 pub struct Connection {
     pub(crate) inner: Rc<Mutex<Conn>>,
-    /// Copy of the status bits readable without waiting for the lock.
-    pub(super) status_hint: Rc<Cell<u16>>,
+    /// What the session last reported, readable without waiting for the lock.
+    pub(super) cached: Rc<Cached>,
     /// Bumped each time a pool takes the connection back: cursors of an earlier borrower stop working.
     lease: Rc<Cell<u64>>,
+}
+
+/// Copies of the session's values that change only when a command ends, made when the session's
+/// lock is released, so they are read without waiting for a command in flight.
+#[derive(Default)]
+pub(super) struct Cached {
+    status: Cell<u16>,
+    thread_id: Cell<u32>,
+    insert_id: Cell<u64>,
+    affected_rows: Cell<u64>,
+    warning_count: Cell<u16>,
+    compression: Cell<Option<&'static str>>,
+    server_version: RefCell<String>,
+}
+
+impl Cached {
+    fn of(c: &Conn) -> Cached {
+        let cached = Cached::default();
+        cached.update(c);
+        cached
+    }
+
+    /// Copies the session's values (the lock is being released).
+    pub(super) fn update(&self, c: &Conn) {
+        self.status.set(c.status);
+        self.thread_id.set(c.thread_id);
+        self.insert_id.set(c.insert_id);
+        self.affected_rows.set(c.affected_rows);
+        self.warning_count.set(c.warning_count);
+        self.compression.set(c.compression.as_ref().map(|z| z.codec.algorithm().name()));
+        // Changes only when a reconnect replaced the session.
+        if *self.server_version.borrow() != c.server_version {
+            self.server_version.borrow_mut().clone_from(&c.server_version);
+        }
+    }
 }
 
 impl std::fmt::Debug for Connection {
@@ -110,10 +145,9 @@ impl Connection {
     /// autocommit as cymysql applies them.
     pub async fn connect(options: ConnectOptions, runtime: Rc<dyn Runtime>) -> Result<Connection, Error> {
         let conn = Conn::open(options, runtime).await?;
-        let status = conn.status;
         Ok(Connection {
+            cached: Rc::new(Cached::of(&conn)),
             inner: Rc::new(Mutex::new(conn)),
-            status_hint: Rc::new(Cell::new(status)),
             lease: Rc::new(Cell::new(0)),
         })
     }
@@ -137,12 +171,12 @@ impl Connection {
 
     /// Whether autocommit is on, as of the last status the server sent.
     pub fn get_autocommit(&self) -> bool {
-        self.status_hint.get() & SERVER_STATUS_AUTOCOMMIT != 0
+        self.cached.status.get() & SERVER_STATUS_AUTOCOMMIT != 0
     }
 
     /// Whether a transaction is open, as of the last status the server sent.
     pub fn in_transaction(&self) -> bool {
-        self.status_hint.get() & SERVER_STATUS_IN_TRANS != 0
+        self.cached.status.get() & SERVER_STATUS_IN_TRANS != 0
     }
 
     /// COM_PING; with `reconnect`, a broken or closed session is replaced by a new one.
@@ -241,30 +275,35 @@ impl Connection {
         self.lock().await.state == State::Ready
     }
 
-    pub async fn server_version(&self) -> String {
-        self.lock().await.server_version.clone()
+    /// The server's version, without MariaDB's `5.5.5-` replication prefix.
+    pub fn server_version(&self) -> String {
+        self.cached.server_version.borrow().clone()
     }
 
-    pub async fn thread_id(&self) -> u32 {
-        self.lock().await.thread_id
+    /// The session's connection id (`CONNECTION_ID()`), as the handshake gave it.
+    pub fn thread_id(&self) -> u32 {
+        self.cached.thread_id.get()
     }
 
     /// The compression algorithm in use ("zlib" or "zstd"), if any: asking for one the server
     /// does not offer connects uncompressed, and this is how the caller finds out.
-    pub async fn compression(&self) -> Option<&'static str> {
-        self.lock().await.compression.as_ref().map(|c| c.codec.algorithm().name())
+    pub fn compression(&self) -> Option<&'static str> {
+        self.cached.compression.get()
     }
 
-    pub async fn insert_id(&self) -> u64 {
-        self.lock().await.insert_id
+    /// The last statement's LAST_INSERT_ID, as of the last command that finished.
+    pub fn insert_id(&self) -> u64 {
+        self.cached.insert_id.get()
     }
 
-    pub async fn affected_rows(&self) -> u64 {
-        self.lock().await.affected_rows
+    /// The last statement's affected rows, as of the last command that finished.
+    pub fn affected_rows(&self) -> u64 {
+        self.cached.affected_rows.get()
     }
 
-    pub async fn warning_count(&self) -> u16 {
-        self.lock().await.warning_count
+    /// The last statement's warnings, as of the last command that finished.
+    pub fn warning_count(&self) -> u16 {
+        self.cached.warning_count.get()
     }
 
     /// Escapes `s` for use inside a quoted literal on this connection (charset and sql_mode aware).
