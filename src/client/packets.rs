@@ -10,7 +10,7 @@ use super::timeouts::Expiry;
 use crate::error::{Error, ProtocolError, Timeout};
 use crate::protocol::compress::{peek_envelope, CompressedCodec};
 use crate::protocol::constants::command::*;
-use crate::protocol::err_packet::framed_server_error;
+use crate::protocol::err_packet::{framed_server_error, ErrPacket};
 
 /// The largest logical packet the protocol allows (MySQL's own client limit is 1 GiB).
 pub(super) const MAX_ALLOWED_PACKET: usize = 1 << 30;
@@ -79,7 +79,7 @@ impl Conn {
         };
         let out_of_sequence = match e {
             ProtocolError::SequenceMismatch { .. } => {
-                peek_envelope(z.codec.algorithm(), &self.rbuf).and_then(|p| framed_server_error(&p))
+                peek_envelope(z.codec.algorithm(), &self.rbuf).and_then(|p| framed_server_error(&p)).map(server_error)
             }
             _ => None,
         };
@@ -109,6 +109,7 @@ impl Conn {
                     let out_of_sequence = match e {
                         ProtocolError::SequenceMismatch { .. } => {
                             framed_server_error(self.compression.as_ref().map_or(&self.rbuf[..], |z| &z.plain[..]))
+                                .map(server_error)
                         }
                         _ => None,
                     };
@@ -195,4 +196,9 @@ impl Conn {
     pub(super) async fn send_query(&mut self, sql: &[u8]) -> Result<(), Error> {
         self.send_command(COM_QUERY, sql).await
     }
+}
+
+/// The error an out-of-sequence ERR_Packet reports; a malformed one is a protocol error.
+fn server_error(parsed: Result<ErrPacket, ProtocolError>) -> Error {
+    parsed.map_or_else(Error::from, Error::from)
 }

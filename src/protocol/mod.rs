@@ -10,6 +10,7 @@ pub mod compress;
 pub mod connection_phase;
 pub mod constants;
 pub mod err_packet;
+pub mod error;
 pub mod escape;
 // Entry points for the fuzzers in fuzz/ and their smoke test; not part of the API.
 #[doc(hidden)]
