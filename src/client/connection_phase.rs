@@ -173,6 +173,7 @@ impl Conn {
                 allow_cleartext_password: o.allow_cleartext_password,
                 get_server_public_key: o.get_server_public_key,
                 server_public_key,
+                random: self.runtime.random(),
             },
         });
         let ssl = o.ssl.clone();

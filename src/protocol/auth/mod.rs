@@ -40,6 +40,7 @@ pub trait AuthPlugin {
 }
 
 /// Fills a buffer with cryptographically secure random bytes (RSA padding, parsec's client scramble).
+/// The host's source comes in through [`AuthContext::random`]: the protocol core reads none itself.
 pub type FillRandom = fn(&mut [u8]) -> Result<(), AuthError>;
 
 /// The plugin the server names, for `password` in `context`; an unknown name is NotSupported
@@ -49,14 +50,14 @@ pub fn plugin_for(name: &str, password: &str, context: &AuthContext) -> Result<B
     Ok(match name {
         native_password::NAME => Box::new(native_password::NativePassword::new(password)),
         ed25519::NAME => Box::new(ed25519::ClientEd25519::new(password)),
-        parsec::NAME => Box::new(parsec::Parsec::new(password, system_random)),
+        parsec::NAME => Box::new(parsec::Parsec::new(password, context.random)),
         caching_sha2_password::NAME => Box::new(caching_sha2_password::CachingSha2Password::new(
             password,
-            system_random,
+            context.random,
             context.password_protection(),
         )),
         sha256_password::NAME => {
-            Box::new(sha256_password::Sha256Password::new(password, system_random, context.password_protection()))
+            Box::new(sha256_password::Sha256Password::new(password, context.random, context.password_protection()))
         }
         clear_password::NAME if context.cleartext_allowed() => Box::new(clear_password::ClearPassword::new(password)),
         clear_password::NAME => {
@@ -119,26 +120,6 @@ pub(crate) fn no_public_key(plugin: &str) -> AuthError {
 /// The error for an AuthMoreData packet a plugin does not expect at this point.
 pub(crate) fn unexpected_more_data(context: &'static str) -> AuthError {
     ProtocolError::UnexpectedPacket { context, header: 0x01 }.into()
-}
-
-/// Random bytes from the host: wasi:random in the component, the OS elsewhere.
-#[cfg(target_arch = "wasm32")]
-fn system_random(buf: &mut [u8]) -> Result<(), AuthError> {
-    let bytes = wasi::random::random::get_random_bytes(buf.len() as u64);
-    if bytes.len() != buf.len() {
-        return Err(AuthError::Client("wasi:random returned too few bytes".into()));
-    }
-    buf.copy_from_slice(&bytes);
-    Ok(())
-}
-
-/// Random bytes from the host: wasi:random in the component, the OS elsewhere.
-#[cfg(not(target_arch = "wasm32"))]
-fn system_random(buf: &mut [u8]) -> Result<(), AuthError> {
-    use std::io::Read;
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(buf))
-        .map_err(|e| AuthError::Client(format!("no random source: {e}")))
 }
 
 #[cfg(test)]
@@ -214,11 +195,12 @@ mod tests {
     }
 
     #[test]
-    fn system_random_fills() {
-        let mut a = [0u8; 32];
-        let mut b = [0u8; 32];
-        system_random(&mut a).unwrap();
-        system_random(&mut b).unwrap();
-        assert_ne!(a, b);
+    fn random_bytes_come_only_from_the_context() {
+        // Without a source from the runtime, a plugin that needs random bytes fails instead of
+        // reading any itself.
+        let mut parsec = plugin_for("parsec", "pw", &AuthContext::default()).unwrap();
+        parsec.start(&[7; 32]).unwrap();
+        let ext_salt = [b'P', 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18];
+        assert!(matches!(parsec.on_more_data(&ext_salt), Err(AuthError::Client(_))));
     }
 }
