@@ -5,6 +5,7 @@ use std::fmt;
 pub use crate::protocol::auth::AuthError;
 use crate::protocol::err_packet::ErrPacket;
 pub use crate::protocol::error::{ConnectionPhaseError, ProtocolError};
+use crate::protocol::framing::FramingError;
 
 /// The PEP 249 exception classes that cymysql raises, used to classify every error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,6 +202,15 @@ impl From<ProtocolError> for Error {
 impl From<ErrPacket> for Error {
     fn from(e: ErrPacket) -> Error {
         Error::Server { code: e.code, sqlstate: e.sqlstate, message: e.message }
+    }
+}
+
+impl From<FramingError> for Error {
+    fn from(e: FramingError) -> Error {
+        match e {
+            FramingError::Protocol(e) => Error::Protocol(e),
+            FramingError::Server(e) => e.into(),
+        }
     }
 }
 

@@ -2,28 +2,27 @@
 //! that are one packet each way (COM_PING, COM_INIT_DB, COM_RESET_CONNECTION, COM_QUIT).
 //!
 //! The rest of the session lives beside it, one concern a file: `connection_phase.rs` (connect,
-//! TLS, authentication), `command.rs` (the command guard), `packets.rs` (framing and
-//! compression), `timeouts.rs`, `result_set.rs`, `local_infile.rs` and `option_file.rs`.
+//! TLS, authentication), `command.rs` (the command guard), `packets.rs` (reads and writes through
+//! the framing), `timeouts.rs`, `result_set.rs`, `local_infile.rs` and `option_file.rs`.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
-use bytes::BytesMut;
 use futures::io::AsyncWriteExt;
 use futures::lock::Mutex;
 
 use super::options::ConnectOptions;
-use super::packets::{Compression, MAX_ALLOWED_PACKET};
+use super::packets::MAX_ALLOWED_PACKET;
 use super::result_set::StatementResult;
 use super::timeouts::StatementClock;
 use super::transport::{Runtime, Transport};
 use crate::error::Error;
 use crate::protocol::charset::{charset_by_name, Charset};
-use crate::protocol::codec::PacketCodec;
 use crate::protocol::column_cache::ColumnCache;
 use crate::protocol::constants::{command::*, status::*};
 use crate::protocol::escape::{escape_string_into, EscapeMode};
+use crate::protocol::framing::Framing;
 use crate::protocol::interpolate::{interpolate, Params};
 use crate::protocol::ok_packet::OkPacket;
 use crate::protocol::response::Response;
@@ -56,10 +55,9 @@ pub(super) enum State {
 pub(crate) struct Conn {
     pub(super) transport: Option<Box<dyn Transport>>,
     pub(super) runtime: Rc<dyn Runtime>,
-    pub(super) codec: PacketCodec,
-    pub(super) rbuf: BytesMut,
+    /// Packets to and from the server, plain or compressed, with their buffers.
+    pub(super) framing: Framing,
     pub(super) scratch: Box<[u8]>,
-    pub(super) wbuf: Vec<u8>,
     pub(super) state: State,
     pub(crate) options: ConnectOptions,
     pub(crate) charset: &'static Charset,
@@ -77,8 +75,6 @@ pub(crate) struct Conn {
     pub(super) max_allowed_packet: Option<usize>,
     /// Set when a statement switched character_set_client to a charset we cannot escape for.
     pub(super) unsafe_charset: Option<String>,
-    /// Set after the handshake when CLIENT_COMPRESS was agreed.
-    pub(super) compression: Option<Compression>,
     /// The last result set's column definitions, reused when the next result's are the same.
     pub(super) column_cache: ColumnCache,
     /// While connecting: when connect_timeout expires (on the runtime's clock).
@@ -126,7 +122,7 @@ impl Cached {
         self.insert_id.set(c.insert_id);
         self.affected_rows.set(c.affected_rows);
         self.warning_count.set(c.warning_count);
-        self.compression.set(c.compression.as_ref().map(|z| z.codec.algorithm().name()));
+        self.compression.set(c.framing.algorithm().map(|a| a.name()));
         // Changes only when a reconnect replaced the session.
         if *self.server_version.borrow() != c.server_version {
             self.server_version.borrow_mut().clone_from(&c.server_version);
@@ -377,9 +373,7 @@ impl Conn {
             State::Ready => {
                 // COM_QUIT gets no reply; the server just closes the stream.
                 self.reset_seq();
-                self.wbuf.clear();
-                self.codec.encode(&[COM_QUIT], &mut self.wbuf);
-                let _ = self.flush_wbuf().await;
+                let _ = self.write_packet(&[COM_QUIT]).await;
             }
             State::InCommand | State::Broken => {}
         }
