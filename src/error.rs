@@ -2,6 +2,11 @@
 
 use std::fmt;
 
+pub use crate::protocol::auth::AuthError;
+use crate::protocol::err_packet::ErrPacket;
+pub use crate::protocol::error::{ConnectionPhaseError, ProtocolError};
+use crate::protocol::framing::FramingError;
+
 /// The PEP 249 exception classes that cymysql raises, used to classify every error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -69,50 +74,6 @@ impl Timeout {
     }
 }
 
-/// Bytes from the server that do not follow the protocol.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProtocolError {
-    /// A packet ended before a field it must contain.
-    Truncated(&'static str),
-    /// A packet of a kind that cannot come at this point of the exchange.
-    UnexpectedPacket { context: &'static str, header: u8 },
-    /// The sequence id of a packet is not the one expected.
-    SequenceMismatch { expected: u8, got: u8 },
-    /// A field holds a value outside its domain.
-    InvalidValue(&'static str),
-    /// The server speaks a protocol version other than 10.
-    UnsupportedProtocolVersion(u8),
-    /// The server does not offer a capability the client requires.
-    MissingCapability(&'static str),
-    /// A compressed envelope that does not inflate to what it announces.
-    BadCompressedFrame,
-    /// A logical packet longer than the client accepts (its max_allowed_packet, in bytes).
-    PacketTooLarge { limit: usize },
-}
-
-impl fmt::Display for ProtocolError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ProtocolError::Truncated(what) => write!(f, "malformed packet: {what} is truncated"),
-            ProtocolError::UnexpectedPacket { context, header } => {
-                write!(f, "unexpected packet 0x{header:02x} while reading {context}")
-            }
-            ProtocolError::SequenceMismatch { expected, got } => {
-                write!(f, "packet sequence number wrong: expected {expected}, got {got}")
-            }
-            ProtocolError::InvalidValue(what) => write!(f, "malformed packet: invalid {what}"),
-            ProtocolError::UnsupportedProtocolVersion(v) => {
-                write!(f, "unsupported protocol version {v}")
-            }
-            ProtocolError::MissingCapability(what) => write!(f, "server does not support {what}"),
-            ProtocolError::BadCompressedFrame => write!(f, "corrupted compressed packet"),
-            ProtocolError::PacketTooLarge { limit } => {
-                write!(f, "Got packet bigger than the client's max_allowed_packet ({limit} bytes)")
-            }
-        }
-    }
-}
-
 /// Every failure the driver reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
@@ -120,6 +81,8 @@ pub enum Error {
     Server { code: u16, sqlstate: String, message: String },
     /// The server's bytes break the protocol; the connection is marked broken.
     Protocol(ProtocolError),
+    /// An authentication plugin could not go on (its protocol errors arrive as `Protocol`).
+    Auth(AuthError),
     /// The TCP connection could not be opened.
     Connect { host: String, port: u16, reason: String },
     /// The host name did not resolve.
@@ -160,6 +123,10 @@ impl Error {
         match self {
             Error::Server { code, .. } => kind_of_server_code(*code),
             Error::Protocol(_) => ErrorKind::Operational,
+            Error::Auth(AuthError::Protocol(_)) => ErrorKind::Operational,
+            Error::Auth(AuthError::Unsupported(_)) => ErrorKind::NotSupported,
+            Error::Auth(AuthError::Caller(_)) => ErrorKind::Programming,
+            Error::Auth(AuthError::Client(_)) => ErrorKind::Interface,
             Error::Connect { .. } | Error::UnknownHost(_) => ErrorKind::Operational,
             Error::ConnectionLost(_) | Error::Broken | Error::Timeout(_) => ErrorKind::Operational,
             Error::WaitsOnNothing => ErrorKind::Interface,
@@ -179,6 +146,9 @@ impl Error {
             Error::Protocol(ProtocolError::SequenceMismatch { .. }) => Some(CR_COMMANDS_OUT_OF_SYNC),
             Error::Protocol(ProtocolError::PacketTooLarge { .. }) => Some(CR_NET_PACKET_TOO_LARGE),
             Error::Protocol(_) => Some(CR_MALFORMED_PACKET),
+            Error::Auth(AuthError::Protocol(e)) => Error::Protocol(e.clone()).code(),
+            Error::Auth(AuthError::Unsupported(_)) => Some(CR_NOT_IMPLEMENTED),
+            Error::Auth(AuthError::Caller(_) | AuthError::Client(_)) => None,
             Error::Connect { .. } => Some(CR_CONN_HOST_ERROR),
             Error::UnknownHost(_) => Some(CR_UNKNOWN_HOST),
             Error::ConnectionLost(_) => Some(CR_SERVER_LOST),
@@ -214,6 +184,7 @@ impl Error {
         matches!(
             self,
             Error::Protocol(_)
+                | Error::Auth(AuthError::Protocol(_))
                 | Error::ConnectionLost(_)
                 | Error::Broken
                 | Error::Closed
@@ -228,11 +199,50 @@ impl From<ProtocolError> for Error {
     }
 }
 
+impl From<ErrPacket> for Error {
+    fn from(e: ErrPacket) -> Error {
+        Error::Server { code: e.code, sqlstate: e.sqlstate, message: e.message }
+    }
+}
+
+impl From<FramingError> for Error {
+    fn from(e: FramingError) -> Error {
+        match e {
+            FramingError::Protocol(e) => Error::Protocol(e),
+            FramingError::Server(e) => e.into(),
+        }
+    }
+}
+
+impl From<ConnectionPhaseError> for Error {
+    fn from(e: ConnectionPhaseError) -> Error {
+        match e {
+            ConnectionPhaseError::Protocol(e) => Error::Protocol(e),
+            ConnectionPhaseError::Server(e) => e.into(),
+            ConnectionPhaseError::Auth(e) => e.into(),
+            ConnectionPhaseError::TlsNotOffered => Error::Tls(ConnectionPhaseError::TlsNotOffered.to_string()),
+            ConnectionPhaseError::Caller(why) => Error::Programming(why),
+            ConnectionPhaseError::Interface(why) => Error::Interface(why),
+        }
+    }
+}
+
+impl From<AuthError> for Error {
+    fn from(e: AuthError) -> Self {
+        match e {
+            // One variant for the server breaking the protocol, wherever it does.
+            AuthError::Protocol(e) => Error::Protocol(e),
+            e => Error::Auth(e),
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Server { code, sqlstate, message } => write!(f, "({code}, '{sqlstate}') {message}"),
             Error::Protocol(e) => write!(f, "{e}"),
+            Error::Auth(e) => write!(f, "{e}"),
             Error::Connect { host, port, reason } => {
                 write!(f, "Can't connect to MySQL server on '{host}:{port}' ({reason})")
             }
@@ -264,7 +274,15 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Protocol(e) => Some(e),
+            Error::Auth(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// cymysql's err.py table (shared with PyMySQL), defaulting like it: codes below 1000 are
 /// internal, others operational.
@@ -314,6 +332,23 @@ mod tests {
         assert!(e.to_string().contains("1048576"), "{e}");
         let e = Error::Protocol(ProtocolError::PacketTooLarge { limit: 1 << 24 });
         assert_eq!((e.kind(), e.code(), e.is_fatal()), (ErrorKind::Operational, Some(2020), true));
+    }
+
+    #[test]
+    fn layered_errors_keep_their_class_and_cause() {
+        let e = Error::from(AuthError::Unsupported("authentication plugin 'x'".into()));
+        assert_eq!((e.kind(), e.code()), (ErrorKind::NotSupported, Some(2054)));
+        assert_eq!(e.to_string(), "not supported: authentication plugin 'x'");
+        assert!(std::error::Error::source(&e).is_some_and(|cause| cause.to_string() == e.to_string()));
+        let e = Error::from(AuthError::Protocol(ProtocolError::BadCompressedFrame));
+        assert_eq!(e, Error::Protocol(ProtocolError::BadCompressedFrame));
+        assert_eq!(std::error::Error::source(&e).map(|c| c.to_string()), Some("corrupted compressed packet".into()));
+        let e = Error::from(ConnectionPhaseError::TlsNotOffered);
+        assert_eq!((e.kind(), e.code()), (ErrorKind::Operational, Some(2026)));
+        assert_eq!(e.to_string(), "SSL connection error: ssl was requested but the server does not offer TLS");
+        let refused = ErrPacket { code: 1040, sqlstate: "HY000".into(), message: "Too many connections".into() };
+        let e = Error::from(ConnectionPhaseError::Server(refused));
+        assert_eq!((e.code(), e.sqlstate()), (Some(1040), Some("HY000")));
     }
 
     #[test]

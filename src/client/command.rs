@@ -5,25 +5,24 @@
 //! the session stays `InCommand`, and the next command finds it broken instead of reading the
 //! abandoned command's replies as its own. A fatal error (see [`Error::is_fatal`]) breaks it at once.
 
-use std::cell::Cell;
 use std::ops::{Deref, DerefMut};
 
 use futures::lock::MutexGuard;
 
-use super::connection::{Conn, Connection, Pending, State};
+use super::connection::{Cached, Conn, Connection, Pending, State};
 use crate::error::Error;
 
-/// The session locked for one caller. When the lock is released the status the server last
-/// reported is copied to the connection's hint, readable without the lock (`get_autocommit`).
+/// The session locked for one caller. When the lock is released what the server last reported
+/// is copied to the connection's cache, readable without the lock (`get_autocommit`, `insert_id`).
 pub(crate) struct Session<'a> {
     conn: MutexGuard<'a, Conn>,
-    status_hint: &'a Cell<u16>,
+    cached: &'a Cached,
 }
 
 impl Connection {
     /// Waits for the session: commands from several tasks queue up here in turn.
     pub(crate) async fn lock(&self) -> Session<'_> {
-        Session { conn: self.inner.lock().await, status_hint: &self.status_hint }
+        Session { conn: self.inner.lock().await, cached: &self.cached }
     }
 }
 
@@ -43,7 +42,7 @@ impl DerefMut for Session<'_> {
 
 impl Drop for Session<'_> {
     fn drop(&mut self) {
-        self.status_hint.set(self.conn.status);
+        self.cached.update(&self.conn);
     }
 }
 

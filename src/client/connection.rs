@@ -2,28 +2,27 @@
 //! that are one packet each way (COM_PING, COM_INIT_DB, COM_RESET_CONNECTION, COM_QUIT).
 //!
 //! The rest of the session lives beside it, one concern a file: `connection_phase.rs` (connect,
-//! TLS, authentication), `command.rs` (the command guard), `packets.rs` (framing and
-//! compression), `timeouts.rs`, `result_set.rs`, `local_infile.rs` and `option_file.rs`.
+//! TLS, authentication), `command.rs` (the command guard), `packets.rs` (reads and writes through
+//! the framing), `timeouts.rs`, `result_set.rs`, `local_infile.rs` and `option_file.rs`.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
-use bytes::BytesMut;
 use futures::io::AsyncWriteExt;
 use futures::lock::Mutex;
 
 use super::options::ConnectOptions;
-use super::packets::{Compression, MAX_ALLOWED_PACKET};
+use super::packets::MAX_ALLOWED_PACKET;
 use super::result_set::StatementResult;
 use super::timeouts::StatementClock;
 use super::transport::{Runtime, Transport};
 use crate::error::Error;
 use crate::protocol::charset::{charset_by_name, Charset};
-use crate::protocol::codec::PacketCodec;
 use crate::protocol::column_cache::ColumnCache;
 use crate::protocol::constants::{command::*, status::*};
 use crate::protocol::escape::{escape_string_into, EscapeMode};
+use crate::protocol::framing::Framing;
 use crate::protocol::interpolate::{interpolate, Params};
 use crate::protocol::ok_packet::OkPacket;
 use crate::protocol::response::Response;
@@ -56,10 +55,9 @@ pub(super) enum State {
 pub(crate) struct Conn {
     pub(super) transport: Option<Box<dyn Transport>>,
     pub(super) runtime: Rc<dyn Runtime>,
-    pub(super) codec: PacketCodec,
-    pub(super) rbuf: BytesMut,
+    /// Packets to and from the server, plain or compressed, with their buffers.
+    pub(super) framing: Framing,
     pub(super) scratch: Box<[u8]>,
-    pub(super) wbuf: Vec<u8>,
     pub(super) state: State,
     pub(crate) options: ConnectOptions,
     pub(crate) charset: &'static Charset,
@@ -77,8 +75,6 @@ pub(crate) struct Conn {
     pub(super) max_allowed_packet: Option<usize>,
     /// Set when a statement switched character_set_client to a charset we cannot escape for.
     pub(super) unsafe_charset: Option<String>,
-    /// Set after the handshake when CLIENT_COMPRESS was agreed.
-    pub(super) compression: Option<Compression>,
     /// The last result set's column definitions, reused when the next result's are the same.
     pub(super) column_cache: ColumnCache,
     /// While connecting: when connect_timeout expires (on the runtime's clock).
@@ -93,10 +89,45 @@ pub(crate) struct Conn {
 #[derive(Clone)]
 pub struct Connection {
     pub(crate) inner: Rc<Mutex<Conn>>,
-    /// Copy of the status bits readable without waiting for the lock.
-    pub(super) status_hint: Rc<Cell<u16>>,
+    /// What the session last reported, readable without waiting for the lock.
+    pub(super) cached: Rc<Cached>,
     /// Bumped each time a pool takes the connection back: cursors of an earlier borrower stop working.
     lease: Rc<Cell<u64>>,
+}
+
+/// Copies of the session's values that change only when a command ends, made when the session's
+/// lock is released, so they are read without waiting for a command in flight.
+#[derive(Default)]
+pub(super) struct Cached {
+    status: Cell<u16>,
+    thread_id: Cell<u32>,
+    insert_id: Cell<u64>,
+    affected_rows: Cell<u64>,
+    warning_count: Cell<u16>,
+    compression: Cell<Option<&'static str>>,
+    server_version: RefCell<String>,
+}
+
+impl Cached {
+    fn of(c: &Conn) -> Cached {
+        let cached = Cached::default();
+        cached.update(c);
+        cached
+    }
+
+    /// Copies the session's values (the lock is being released).
+    pub(super) fn update(&self, c: &Conn) {
+        self.status.set(c.status);
+        self.thread_id.set(c.thread_id);
+        self.insert_id.set(c.insert_id);
+        self.affected_rows.set(c.affected_rows);
+        self.warning_count.set(c.warning_count);
+        self.compression.set(c.framing.algorithm().map(|a| a.name()));
+        // Changes only when a reconnect replaced the session.
+        if *self.server_version.borrow() != c.server_version {
+            self.server_version.borrow_mut().clone_from(&c.server_version);
+        }
+    }
 }
 
 impl std::fmt::Debug for Connection {
@@ -110,10 +141,9 @@ impl Connection {
     /// autocommit as cymysql applies them.
     pub async fn connect(options: ConnectOptions, runtime: Rc<dyn Runtime>) -> Result<Connection, Error> {
         let conn = Conn::open(options, runtime).await?;
-        let status = conn.status;
         Ok(Connection {
+            cached: Rc::new(Cached::of(&conn)),
             inner: Rc::new(Mutex::new(conn)),
-            status_hint: Rc::new(Cell::new(status)),
             lease: Rc::new(Cell::new(0)),
         })
     }
@@ -137,12 +167,12 @@ impl Connection {
 
     /// Whether autocommit is on, as of the last status the server sent.
     pub fn get_autocommit(&self) -> bool {
-        self.status_hint.get() & SERVER_STATUS_AUTOCOMMIT != 0
+        self.cached.status.get() & SERVER_STATUS_AUTOCOMMIT != 0
     }
 
     /// Whether a transaction is open, as of the last status the server sent.
     pub fn in_transaction(&self) -> bool {
-        self.status_hint.get() & SERVER_STATUS_IN_TRANS != 0
+        self.cached.status.get() & SERVER_STATUS_IN_TRANS != 0
     }
 
     /// COM_PING; with `reconnect`, a broken or closed session is replaced by a new one.
@@ -241,30 +271,35 @@ impl Connection {
         self.lock().await.state == State::Ready
     }
 
-    pub async fn server_version(&self) -> String {
-        self.lock().await.server_version.clone()
+    /// The server's version, without MariaDB's `5.5.5-` replication prefix.
+    pub fn server_version(&self) -> String {
+        self.cached.server_version.borrow().clone()
     }
 
-    pub async fn thread_id(&self) -> u32 {
-        self.lock().await.thread_id
+    /// The session's connection id (`CONNECTION_ID()`), as the handshake gave it.
+    pub fn thread_id(&self) -> u32 {
+        self.cached.thread_id.get()
     }
 
     /// The compression algorithm in use ("zlib" or "zstd"), if any: asking for one the server
     /// does not offer connects uncompressed, and this is how the caller finds out.
-    pub async fn compression(&self) -> Option<&'static str> {
-        self.lock().await.compression.as_ref().map(|c| c.codec.algorithm().name())
+    pub fn compression(&self) -> Option<&'static str> {
+        self.cached.compression.get()
     }
 
-    pub async fn insert_id(&self) -> u64 {
-        self.lock().await.insert_id
+    /// The last statement's LAST_INSERT_ID, as of the last command that finished.
+    pub fn insert_id(&self) -> u64 {
+        self.cached.insert_id.get()
     }
 
-    pub async fn affected_rows(&self) -> u64 {
-        self.lock().await.affected_rows
+    /// The last statement's affected rows, as of the last command that finished.
+    pub fn affected_rows(&self) -> u64 {
+        self.cached.affected_rows.get()
     }
 
-    pub async fn warning_count(&self) -> u16 {
-        self.lock().await.warning_count
+    /// The last statement's warnings, as of the last command that finished.
+    pub fn warning_count(&self) -> u16 {
+        self.cached.warning_count.get()
     }
 
     /// Escapes `s` for use inside a quoted literal on this connection (charset and sql_mode aware).
@@ -338,9 +373,7 @@ impl Conn {
             State::Ready => {
                 // COM_QUIT gets no reply; the server just closes the stream.
                 self.reset_seq();
-                self.wbuf.clear();
-                self.codec.encode(&[COM_QUIT], &mut self.wbuf);
-                let _ = self.flush_wbuf().await;
+                let _ = self.write_packet(&[COM_QUIT]).await;
             }
             State::InCommand | State::Broken => {}
         }

@@ -4,24 +4,22 @@
 
 use std::rc::Rc;
 
-use bytes::BytesMut;
-
 use super::connection::{Conn, Pending, State};
 use super::option_file::apply_default_file;
 use super::options::{ConnectOptions, SslOptions};
-use super::packets::{receive_limit, Compression, MAX_ALLOWED_PACKET, READ_CHUNK};
+use super::packets::{receive_limit, MAX_ALLOWED_PACKET, READ_CHUNK};
 #[cfg(feature = "tls")]
 use super::tls::TlsStream;
 use super::transport::{with_timeout, Runtime};
 use crate::error::{Error, ProtocolError, Timeout};
 use crate::protocol::auth::{AuthContext, ServerPublicKey};
 use crate::protocol::charset::charset_by_name;
-use crate::protocol::codec::PacketCodec;
 use crate::protocol::column_cache::ColumnCache;
-use crate::protocol::compress::{Algorithm, CompressedCodec};
+use crate::protocol::compress::Algorithm;
 use crate::protocol::connection_phase::{Action, Handshake, HandshakeOptions};
 use crate::protocol::constants::{capability::*, status::*};
 use crate::protocol::escape::escape_string_into;
+use crate::protocol::framing::Framing;
 
 /// Results a set-up statement (sql_mode, init_command, autocommit) may return: a server whose
 /// more-results flag never clears must not keep connect busy for ever.
@@ -80,10 +78,8 @@ impl Conn {
             let mut conn = Conn {
                 transport: Some(transport),
                 runtime: runtime.clone(),
-                codec: PacketCodec::new(receive_limit(options.max_result_bytes)),
-                rbuf: BytesMut::with_capacity(READ_CHUNK),
+                framing: Framing::new(receive_limit(options.max_result_bytes), READ_CHUNK),
                 scratch: vec![0; READ_CHUNK].into_boxed_slice(),
-                wbuf: Vec::with_capacity(1024),
                 state: State::InCommand,
                 options: options.clone(),
                 charset,
@@ -99,7 +95,6 @@ impl Conn {
                 next_result_id: 1,
                 max_allowed_packet: None,
                 unsafe_charset: None,
-                compression: None,
                 column_cache: ColumnCache::default(),
                 connect_deadline,
                 statement_clock: None,
@@ -119,12 +114,7 @@ impl Conn {
                 None
             };
             if let Some(algorithm) = algorithm {
-                conn.compression = Some(Compression {
-                    codec: CompressedCodec::with_algorithm(algorithm),
-                    plain: BytesMut::new(),
-                    envelopes: Vec::new(),
-                });
-                conn.codec.skip_seq_check();
+                conn.framing.compress(algorithm);
             }
             conn.state = State::Ready;
             conn.after_connect().await?;
@@ -151,7 +141,7 @@ impl Conn {
 
     /// Drives the Connection Phase's state machine over the transport.
     async fn handshake(&mut self, server_public_key: Option<ServerPublicKey>) -> Result<(), Error> {
-        self.codec.reset_seq();
+        self.framing.reset_seq();
         let o = &self.options;
         let mut handshake = Handshake::new(HandshakeOptions {
             user: o.user.clone(),
@@ -173,6 +163,7 @@ impl Conn {
                 allow_cleartext_password: o.allow_cleartext_password,
                 get_server_public_key: o.get_server_public_key,
                 server_public_key,
+                random: self.runtime.random(),
             },
         });
         let ssl = o.ssl.clone();

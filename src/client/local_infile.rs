@@ -24,14 +24,10 @@ impl Conn {
         let chunk = MAX_PACKET_PAYLOAD_CHUNK;
         if let Ok(data) = &contents {
             for part in data.chunks(chunk) {
-                self.wbuf.clear();
-                self.codec.encode(part, &mut self.wbuf);
-                self.flush_wbuf().await?;
+                self.write_packet(part).await?;
             }
         }
-        self.wbuf.clear();
-        self.codec.encode(&[], &mut self.wbuf);
-        self.flush_wbuf().await?;
+        self.write_packet(&[]).await?;
         let packet = self.read_packet().await?;
         let context = "LOCAL INFILE reply";
         let response = Response::parse_ok_or_err(&packet, self.capabilities, context).map_err(Error::from);

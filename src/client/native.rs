@@ -10,6 +10,7 @@ use futures::io::{AsyncRead, AsyncWrite};
 
 use super::transport::{LocalFuture, Runtime, Transport};
 use crate::error::Error;
+use crate::protocol::auth::{AuthError, FillRandom};
 
 /// Blocking sockets behind the async traits: every poll completes at once.
 /// Only for a single-task executor (`futures::executor::block_on`).
@@ -61,10 +62,33 @@ impl Runtime for NativeRuntime {
         ORIGIN.get_or_init(std::time::Instant::now).elapsed()
     }
 
+    fn random(&self) -> FillRandom {
+        os_random
+    }
+
     fn sleep(&self, duration: Duration) -> LocalFuture<'static, ()> {
         // Blocking transports finish before any timer could fire; a timer that never
         // completes keeps `with_timeout` correct without a thread per wait.
         let _ = duration;
         Box::pin(futures::future::pending())
+    }
+}
+
+/// Random bytes from the operating system.
+pub(crate) fn os_random(buf: &mut [u8]) -> Result<(), AuthError> {
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(buf))
+        .map_err(|e| AuthError::Client(format!("no random source: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn os_random_fills() {
+        let mut a = [0u8; 32];
+        let mut b = [0u8; 32];
+        super::os_random(&mut a).unwrap();
+        super::os_random(&mut b).unwrap();
+        assert_ne!(a, b);
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use futures::io::{AsyncRead, AsyncWrite};
 
 use crate::error::{Error, Timeout};
+use crate::protocol::auth::FillRandom;
 
 /// A connected, ordered byte stream to the server (TCP today; TLS or WASI 0.3 streams plug in here).
 pub trait Transport: AsyncRead + AsyncWrite + Unpin {}
@@ -26,6 +27,10 @@ pub trait Runtime {
 
     /// Monotonic time since an arbitrary origin, for idle and age checks.
     fn now(&self) -> Duration;
+
+    /// The host's cryptographically secure random bytes, which the protocol core is given for
+    /// authentication (RSA padding, parsec's client scramble) and never reads itself.
+    fn random(&self) -> FillRandom;
 
     /// Reads a file for `read_default_file` (through the host's preopened directories under WASI).
     fn read_file(&self, path: &str) -> Result<String, Error> {

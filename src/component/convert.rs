@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use super::exports::cymysql::aio::types as wit;
-use crate::client::cursor::DictRow;
+use crate::client::cursor::{Cursor, DictCursor, DictRow};
 use crate::client::options::{ConnectOptions, SslOptions};
+use crate::client::pool::PoolOptions;
 use crate::error::{Error, ErrorKind};
 use crate::protocol::column::Column;
 use crate::protocol::interpolate::Params;
@@ -112,6 +113,57 @@ pub fn dict_row_out(row: DictRow) -> Vec<(String, wit::Value)> {
     row.keys.iter().cloned().zip(row.values.into_iter().map(value_out)).collect()
 }
 
+/// A list of rows, each converted by `row` (`row_out` or `dict_row_out`).
+pub fn rows_out<R, T>(rows: Vec<R>, row: fn(R) -> T) -> Vec<T> {
+    rows.into_iter().map(row).collect()
+}
+
+/// The tuple cursor under either kind of cursor: what both report and set alike.
+pub trait AsCursor {
+    fn plain(&self) -> &Cursor;
+    fn plain_mut(&mut self) -> &mut Cursor;
+}
+
+impl AsCursor for Cursor {
+    fn plain(&self) -> &Cursor {
+        self
+    }
+
+    fn plain_mut(&mut self) -> &mut Cursor {
+        self
+    }
+}
+
+impl AsCursor for DictCursor {
+    fn plain(&self) -> &Cursor {
+        self.cursor()
+    }
+
+    fn plain_mut(&mut self) -> &mut Cursor {
+        self.cursor_mut()
+    }
+}
+
+/// A cursor's `description`: its columns, or none before a statement with a result set.
+pub fn description_out(c: &Cursor) -> Option<Vec<wit::Column>> {
+    c.description().map(|cols| cols.iter().map(column_out).collect())
+}
+
+/// A cursor's `arraysize` for the WIT's `u32`.
+pub fn arraysize_out(c: &Cursor) -> u32 {
+    count(c.arraysize())
+}
+
+/// A `fetchmany` size.
+pub fn size_in(size: Option<u32>) -> Option<usize> {
+    size.map(|n| n as usize)
+}
+
+/// The parameter sets of `executemany`.
+pub fn params_list_in(seq: Vec<wit::Params>) -> Vec<Params> {
+    seq.into_iter().map(params_in).collect()
+}
+
 pub fn params_in(p: wit::Params) -> Params {
     match p {
         wit::Params::Positional(v) => Params::Positional(v.into_iter().map(value_in).collect()),
@@ -143,6 +195,67 @@ pub fn timeout_in(what: &str, seconds: Option<f64>) -> Result<Option<Duration>, 
         Some(_) => Err(Error::Programming(format!("{what} must be a positive number of seconds"))),
     }
 }
+
+/// A pool's time setting: a non-negative, finite number of seconds.
+pub fn pool_seconds(what: &str, s: f64) -> Result<Duration, Error> {
+    if s.is_finite() && (0.0..1e9).contains(&s) {
+        Ok(Duration::from_secs_f64(s))
+    } else {
+        Err(Error::Programming(format!("{what} must be a non-negative number of seconds")))
+    }
+}
+
+/// The settings of `create-pool`, which names only these three beside the connection options.
+pub fn pool_settings(minsize: u32, maxsize: u32, pool_recycle: Option<f64>) -> Result<PoolOptions, Error> {
+    let pool_recycle = pool_recycle.map(|v| pool_seconds("pool-recycle", v)).transpose()?;
+    Ok(PoolOptions { minsize: minsize as usize, maxsize: maxsize as usize, pool_recycle, ..PoolOptions::default() })
+}
+
+/// A count for the WIT's `u32`, saturating.
+pub fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Each world declares its own `pool-options` and `pool-counters` records (the same fields), so
+/// their conversions are written once here and stamped out in each world's pool module.
+macro_rules! pool_records {
+    ($wit:ident) => {
+        fn settings_in(s: $wit::PoolOptions) -> Result<PoolOptions, Error> {
+            Ok(PoolOptions {
+                minsize: s.minsize as usize,
+                maxsize: s.maxsize as usize,
+                pool_recycle: s.pool_recycle.map(|v| pool_seconds("pool-recycle", v)).transpose()?,
+                acquire_timeout: s.acquire_timeout.map(|v| pool_seconds("acquire-timeout", v)).transpose()?,
+                ping_after_idle: pool_seconds("ping-after-idle", s.ping_after_idle)?,
+                reset_on_release: s.reset_on_release,
+            })
+        }
+
+        fn settings_out(s: &PoolOptions) -> $wit::PoolOptions {
+            $wit::PoolOptions {
+                minsize: count(s.minsize),
+                maxsize: count(s.maxsize),
+                pool_recycle: s.pool_recycle.map(|d| d.as_secs_f64()),
+                acquire_timeout: s.acquire_timeout.map(|d| d.as_secs_f64()),
+                ping_after_idle: s.ping_after_idle.as_secs_f64(),
+                reset_on_release: s.reset_on_release,
+            }
+        }
+
+        fn counters_out(c: PoolCounters) -> $wit::PoolCounters {
+            $wit::PoolCounters {
+                created: c.created,
+                closed: c.closed,
+                acquired: c.acquired,
+                waited: c.waited,
+                timed_out: c.timed_out,
+                evicted: c.evicted,
+                in_use: c.in_use,
+            }
+        }
+    };
+}
+pub(super) use pool_records;
 
 /// A cursor's statement-timeout: none follows the connection, 0 means no limit.
 pub fn cursor_statement_timeout(seconds: Option<f64>) -> Result<Option<Option<Duration>>, Error> {

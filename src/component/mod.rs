@@ -12,7 +12,10 @@ use crate::client::pool::Pool as ClientPool;
 use crate::wasi::reactor::block_on;
 use crate::wasi::WasiRuntime;
 
-use convert::{column_out, dict_row_out, error_out, options_in, options_out, params_in, row_out};
+use convert::{
+    arraysize_out, description_out, dict_row_out, error_out, options_in, options_out, params_in, params_list_in,
+    row_out, rows_out, size_in, AsCursor,
+};
 
 wit_bindgen::generate!({
     world: "driver",
@@ -20,7 +23,7 @@ wit_bindgen::generate!({
 });
 
 use exports::cymysql::aio::connection as wit;
-use exports::cymysql::aio::types::{ConnectOptions, Error as WitError, Params, Value as WitValue};
+use exports::cymysql::aio::types::{Column, ConnectOptions, Error as WitError, Params, Value as WitValue};
 
 struct Component;
 
@@ -133,27 +136,27 @@ impl wit::GuestConnection for ConnectionResource {
     }
 
     fn server_version(&self) -> String {
-        run(async { Ok(self.conn.server_version().await) }).unwrap_or_default()
+        self.conn.server_version()
     }
 
     fn thread_id(&self) -> u32 {
-        run(async { Ok(self.conn.thread_id().await) }).unwrap_or_default()
+        self.conn.thread_id()
     }
 
     fn compression(&self) -> Option<String> {
-        run(async { Ok(self.conn.compression().await.map(String::from)) }).unwrap_or_default()
+        self.conn.compression().map(String::from)
     }
 
     fn insert_id(&self) -> u64 {
-        run(async { Ok(self.conn.insert_id().await) }).unwrap_or_default()
+        self.conn.insert_id()
     }
 
     fn affected_rows(&self) -> u64 {
-        run(async { Ok(self.conn.affected_rows().await) }).unwrap_or_default()
+        self.conn.affected_rows()
     }
 
     fn warning_count(&self) -> u16 {
-        run(async { Ok(self.conn.warning_count().await) }).unwrap_or_default()
+        self.conn.warning_count()
     }
 
     fn in_transaction(&self) -> bool {
@@ -165,128 +168,73 @@ impl wit::GuestConnection for ConnectionResource {
     }
 }
 
-fn size_arg(size: Option<u32>) -> Option<usize> {
-    size.map(|n| n as usize)
-}
+/// The methods of `cursor` and `dict-cursor`, which differ only in how a row is converted.
+macro_rules! cursor_methods {
+    ($row:ty, $row_out:ident) => {
+        fn execute(&self, query: String, params: Option<Params>) -> Result<u64, WitError> {
+            let params = params.map(params_in);
+            run(self.cursor.borrow_mut().execute(&query, params.as_ref()))
+        }
 
-fn params_list(seq: Vec<Params>) -> Vec<crate::protocol::interpolate::Params> {
-    seq.into_iter().map(params_in).collect()
+        fn executemany(&self, query: String, seq_of_params: Vec<Params>) -> Result<u64, WitError> {
+            let seq = params_list_in(seq_of_params);
+            run(self.cursor.borrow_mut().executemany(&query, &seq))
+        }
+
+        fn fetchone(&self) -> Result<Option<$row>, WitError> {
+            run(self.cursor.borrow_mut().fetchone()).map(|r| r.map($row_out))
+        }
+
+        fn fetchmany(&self, size: Option<u32>) -> Result<Vec<$row>, WitError> {
+            run(self.cursor.borrow_mut().fetchmany(size_in(size))).map(|rows| rows_out(rows, $row_out))
+        }
+
+        fn fetchall(&self) -> Result<Vec<$row>, WitError> {
+            run(self.cursor.borrow_mut().fetchall()).map(|rows| rows_out(rows, $row_out))
+        }
+
+        fn nextset(&self) -> Result<bool, WitError> {
+            run(self.cursor.borrow_mut().nextset())
+        }
+
+        fn description(&self) -> Option<Vec<Column>> {
+            description_out(self.cursor.borrow().plain())
+        }
+
+        fn rowcount(&self) -> i64 {
+            self.cursor.borrow().plain().rowcount()
+        }
+
+        fn lastrowid(&self) -> Option<u64> {
+            self.cursor.borrow().plain().lastrowid()
+        }
+
+        fn arraysize(&self) -> u32 {
+            arraysize_out(self.cursor.borrow().plain())
+        }
+
+        fn set_arraysize(&self, size: u32) {
+            self.cursor.borrow_mut().plain_mut().set_arraysize(size as usize)
+        }
+
+        fn set_statement_timeout(&self, seconds: Option<f64>) -> Result<(), WitError> {
+            let limit = convert::cursor_statement_timeout(seconds).map_err(|e| error_out(&e))?;
+            self.cursor.borrow_mut().plain_mut().set_statement_timeout(limit);
+            Ok(())
+        }
+
+        fn close(&self) -> Result<(), WitError> {
+            run(self.cursor.borrow_mut().close())
+        }
+    };
 }
 
 impl wit::GuestCursor for CursorResource {
-    fn execute(&self, query: String, params: Option<Params>) -> Result<u64, WitError> {
-        let params = params.map(params_in);
-        run(self.cursor.borrow_mut().execute(&query, params.as_ref()))
-    }
-
-    fn executemany(&self, query: String, seq_of_params: Vec<Params>) -> Result<u64, WitError> {
-        let seq = params_list(seq_of_params);
-        run(self.cursor.borrow_mut().executemany(&query, &seq))
-    }
-
-    fn fetchone(&self) -> Result<Option<Vec<WitValue>>, WitError> {
-        run(self.cursor.borrow_mut().fetchone()).map(|r| r.map(row_out))
-    }
-
-    fn fetchmany(&self, size: Option<u32>) -> Result<Vec<Vec<WitValue>>, WitError> {
-        run(self.cursor.borrow_mut().fetchmany(size_arg(size))).map(|rows| rows.into_iter().map(row_out).collect())
-    }
-
-    fn fetchall(&self) -> Result<Vec<Vec<WitValue>>, WitError> {
-        run(self.cursor.borrow_mut().fetchall()).map(|rows| rows.into_iter().map(row_out).collect())
-    }
-
-    fn nextset(&self) -> Result<bool, WitError> {
-        run(self.cursor.borrow_mut().nextset())
-    }
-
-    fn description(&self) -> Option<Vec<exports::cymysql::aio::types::Column>> {
-        self.cursor.borrow().description().map(|cols| cols.iter().map(column_out).collect())
-    }
-
-    fn rowcount(&self) -> i64 {
-        self.cursor.borrow().rowcount()
-    }
-
-    fn lastrowid(&self) -> Option<u64> {
-        self.cursor.borrow().lastrowid()
-    }
-
-    fn arraysize(&self) -> u32 {
-        u32::try_from(self.cursor.borrow().arraysize()).unwrap_or(u32::MAX)
-    }
-
-    fn set_arraysize(&self, size: u32) {
-        self.cursor.borrow_mut().set_arraysize(size as usize)
-    }
-
-    fn set_statement_timeout(&self, seconds: Option<f64>) -> Result<(), WitError> {
-        let limit = convert::cursor_statement_timeout(seconds).map_err(|e| error_out(&e))?;
-        self.cursor.borrow_mut().set_statement_timeout(limit);
-        Ok(())
-    }
-
-    fn close(&self) -> Result<(), WitError> {
-        run(self.cursor.borrow_mut().close())
-    }
+    cursor_methods!(Vec<WitValue>, row_out);
 }
 
 impl wit::GuestDictCursor for DictCursorResource {
-    fn execute(&self, query: String, params: Option<Params>) -> Result<u64, WitError> {
-        let params = params.map(params_in);
-        run(self.cursor.borrow_mut().execute(&query, params.as_ref()))
-    }
-
-    fn executemany(&self, query: String, seq_of_params: Vec<Params>) -> Result<u64, WitError> {
-        let seq = params_list(seq_of_params);
-        run(self.cursor.borrow_mut().executemany(&query, &seq))
-    }
-
-    fn fetchone(&self) -> Result<Option<Vec<(String, WitValue)>>, WitError> {
-        run(self.cursor.borrow_mut().fetchone()).map(|r| r.map(dict_row_out))
-    }
-
-    fn fetchmany(&self, size: Option<u32>) -> Result<Vec<Vec<(String, WitValue)>>, WitError> {
-        run(self.cursor.borrow_mut().fetchmany(size_arg(size))).map(|rows| rows.into_iter().map(dict_row_out).collect())
-    }
-
-    fn fetchall(&self) -> Result<Vec<Vec<(String, WitValue)>>, WitError> {
-        run(self.cursor.borrow_mut().fetchall()).map(|rows| rows.into_iter().map(dict_row_out).collect())
-    }
-
-    fn nextset(&self) -> Result<bool, WitError> {
-        run(self.cursor.borrow_mut().nextset())
-    }
-
-    fn description(&self) -> Option<Vec<exports::cymysql::aio::types::Column>> {
-        self.cursor.borrow().cursor().description().map(|cols| cols.iter().map(column_out).collect())
-    }
-
-    fn rowcount(&self) -> i64 {
-        self.cursor.borrow().cursor().rowcount()
-    }
-
-    fn lastrowid(&self) -> Option<u64> {
-        self.cursor.borrow().cursor().lastrowid()
-    }
-
-    fn arraysize(&self) -> u32 {
-        u32::try_from(self.cursor.borrow().cursor().arraysize()).unwrap_or(u32::MAX)
-    }
-
-    fn set_arraysize(&self, size: u32) {
-        self.cursor.borrow_mut().cursor_mut().set_arraysize(size as usize)
-    }
-
-    fn set_statement_timeout(&self, seconds: Option<f64>) -> Result<(), WitError> {
-        let limit = convert::cursor_statement_timeout(seconds).map_err(|e| error_out(&e))?;
-        self.cursor.borrow_mut().cursor_mut().set_statement_timeout(limit);
-        Ok(())
-    }
-
-    fn close(&self) -> Result<(), WitError> {
-        run(self.cursor.borrow_mut().close())
-    }
+    cursor_methods!(Vec<(String, WitValue)>, dict_row_out);
 }
 
 export!(Component);

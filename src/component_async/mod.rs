@@ -19,7 +19,10 @@ use crate::client::pool::Pool as ClientPool;
 use crate::protocol::column::Column as ClientColumn;
 use crate::wasi::p3::WasiP3Runtime;
 
-use convert::{column_out, dict_row_out, error_out, options_in, options_out, params_in, row_out};
+use convert::{
+    arraysize_out, column_out, description_out, dict_row_out, error_out, options_in, options_out, params_in,
+    params_list_in, row_out, rows_out, size_in, AsCursor,
+};
 
 wit_bindgen_p3::generate!({
     world: "driver-async",
@@ -75,10 +78,10 @@ struct Snapshot {
 
 fn snapshot_of(c: &ClientCursor) -> Snapshot {
     Snapshot {
-        description: c.description().map(|cols| cols.iter().map(column_out).collect()),
+        description: description_out(c),
         rowcount: c.rowcount(),
         lastrowid: c.lastrowid(),
-        arraysize: u32::try_from(c.arraysize()).unwrap_or(u32::MAX),
+        arraysize: arraysize_out(c),
     }
 }
 
@@ -102,19 +105,18 @@ impl Settings {
     }
 }
 
-/// The `cursor` resource. Concurrent calls on one cursor queue on its lock.
-pub struct CursorResource {
-    cursor: Mutex<ClientCursor>,
+/// A cursor resource, tuple or dict. Concurrent calls on one cursor queue on its lock.
+pub struct CursorState<C> {
+    cursor: Mutex<C>,
     seen: RefCell<Snapshot>,
     settings: Cell<Settings>,
 }
 
+/// The `cursor` resource.
+pub type CursorResource = CursorState<ClientCursor>;
+
 /// The `dict-cursor` resource.
-pub struct DictCursorResource {
-    cursor: Mutex<ClientDictCursor>,
-    seen: RefCell<Snapshot>,
-    settings: Cell<Settings>,
-}
+pub type DictCursorResource = CursorState<ClientDictCursor>;
 
 /// Records a new arraysize for the next call and for what `arraysize` reports now.
 fn set_arraysize(settings: &Cell<Settings>, seen: &RefCell<Snapshot>, size: u32) {
@@ -129,38 +131,19 @@ fn set_statement_timeout(settings: &Cell<Settings>, seconds: Option<f64>) -> Res
     Ok(())
 }
 
-impl CursorResource {
-    fn handle(cursor: ClientCursor) -> wit::Cursor {
-        let seen = snapshot_of(&cursor);
+impl<C: AsCursor> CursorState<C> {
+    fn new(cursor: C) -> Self {
+        let seen = snapshot_of(cursor.plain());
         let settings = Settings::of(&seen);
-        wit::Cursor::new(CursorResource { cursor: Mutex::new(cursor), seen: RefCell::new(seen), settings })
+        CursorState { cursor: Mutex::new(cursor), seen: RefCell::new(seen), settings }
     }
 
     /// Runs `op` on the cursor, then records what the plain functions report.
-    async fn with<T>(&self, op: impl AsyncFnOnce(&mut ClientCursor) -> Result<T, crate::Error>) -> Result<T, WitError> {
+    async fn with<T>(&self, op: impl AsyncFnOnce(&mut C) -> Result<T, crate::Error>) -> Result<T, WitError> {
         let mut cursor = self.cursor.lock().await;
-        self.settings.get().apply(&mut cursor);
+        self.settings.get().apply(cursor.plain_mut());
         let r = op(&mut cursor).await;
-        *self.seen.borrow_mut() = snapshot_of(&cursor);
-        r.map_err(|e| error_out(&e))
-    }
-}
-
-impl DictCursorResource {
-    fn handle(cursor: ClientDictCursor) -> wit::DictCursor {
-        let seen = snapshot_of(cursor.cursor());
-        let settings = Settings::of(&seen);
-        wit::DictCursor::new(DictCursorResource { cursor: Mutex::new(cursor), seen: RefCell::new(seen), settings })
-    }
-
-    async fn with<T>(
-        &self,
-        op: impl AsyncFnOnce(&mut ClientDictCursor) -> Result<T, crate::Error>,
-    ) -> Result<T, WitError> {
-        let mut cursor = self.cursor.lock().await;
-        self.settings.get().apply(cursor.cursor_mut());
-        let r = op(&mut cursor).await;
-        *self.seen.borrow_mut() = snapshot_of(cursor.cursor());
+        *self.seen.borrow_mut() = snapshot_of(cursor.plain());
         r.map_err(|e| error_out(&e))
     }
 }
@@ -226,19 +209,19 @@ impl wit::GuestConnection for ConnectionResource {
     }
 
     fn cursor(&self) -> wit::Cursor {
-        CursorResource::handle(self.conn.cursor())
+        wit::Cursor::new(CursorResource::new(self.conn.cursor()))
     }
 
     fn dict_cursor(&self) -> wit::DictCursor {
-        DictCursorResource::handle(self.conn.dict_cursor())
+        wit::DictCursor::new(DictCursorResource::new(self.conn.dict_cursor()))
     }
 
     fn ss_cursor(&self) -> wit::Cursor {
-        CursorResource::handle(self.conn.ss_cursor())
+        wit::Cursor::new(CursorResource::new(self.conn.ss_cursor()))
     }
 
     fn ss_dict_cursor(&self) -> wit::DictCursor {
-        DictCursorResource::handle(self.conn.ss_dict_cursor())
+        wit::DictCursor::new(DictCursorResource::new(self.conn.ss_dict_cursor()))
     }
 
     async fn query(&self, query: String, params: Option<Params>) -> Result<QueryResult, WitError> {
@@ -286,27 +269,27 @@ impl wit::GuestConnection for ConnectionResource {
     }
 
     async fn server_version(&self) -> String {
-        self.conn.server_version().await
+        self.conn.server_version()
     }
 
     async fn thread_id(&self) -> u32 {
-        self.conn.thread_id().await
+        self.conn.thread_id()
     }
 
     async fn compression(&self) -> Option<String> {
-        self.conn.compression().await.map(String::from)
+        self.conn.compression().map(String::from)
     }
 
     async fn insert_id(&self) -> u64 {
-        self.conn.insert_id().await
+        self.conn.insert_id()
     }
 
     async fn affected_rows(&self) -> u64 {
-        self.conn.affected_rows().await
+        self.conn.affected_rows()
     }
 
     async fn warning_count(&self) -> u16 {
-        self.conn.warning_count().await
+        self.conn.warning_count()
     }
 
     fn in_transaction(&self) -> bool {
@@ -318,128 +301,73 @@ impl wit::GuestConnection for ConnectionResource {
     }
 }
 
-fn size_arg(size: Option<u32>) -> Option<usize> {
-    size.map(|n| n as usize)
-}
+/// The methods of `cursor` and `dict-cursor`, which differ only in how a row is converted.
+macro_rules! cursor_methods {
+    ($row:ty, $row_out:ident) => {
+        async fn execute(&self, query: String, params: Option<Params>) -> Result<u64, WitError> {
+            let params = params.map(params_in);
+            self.with(async |c| c.execute(&query, params.as_ref()).await).await
+        }
 
-fn params_list(seq: Vec<Params>) -> Vec<crate::protocol::interpolate::Params> {
-    seq.into_iter().map(params_in).collect()
+        async fn executemany(&self, query: String, seq_of_params: Vec<Params>) -> Result<u64, WitError> {
+            let seq = params_list_in(seq_of_params);
+            self.with(async |c| c.executemany(&query, &seq).await).await
+        }
+
+        async fn fetchone(&self) -> Result<Option<$row>, WitError> {
+            self.with(async |c| c.fetchone().await).await.map(|r| r.map($row_out))
+        }
+
+        async fn fetchmany(&self, size: Option<u32>) -> Result<Vec<$row>, WitError> {
+            let rows = self.with(async |c| c.fetchmany(size_in(size)).await).await?;
+            Ok(rows_out(rows, $row_out))
+        }
+
+        async fn fetchall(&self) -> Result<Vec<$row>, WitError> {
+            let rows = self.with(async |c| c.fetchall().await).await?;
+            Ok(rows_out(rows, $row_out))
+        }
+
+        async fn nextset(&self) -> Result<bool, WitError> {
+            self.with(async |c| c.nextset().await).await
+        }
+
+        fn description(&self) -> Option<Vec<Column>> {
+            self.seen.borrow().description.clone()
+        }
+
+        fn rowcount(&self) -> i64 {
+            self.seen.borrow().rowcount
+        }
+
+        fn lastrowid(&self) -> Option<u64> {
+            self.seen.borrow().lastrowid
+        }
+
+        fn arraysize(&self) -> u32 {
+            self.seen.borrow().arraysize
+        }
+
+        fn set_arraysize(&self, size: u32) {
+            set_arraysize(&self.settings, &self.seen, size);
+        }
+
+        fn set_statement_timeout(&self, seconds: Option<f64>) -> Result<(), WitError> {
+            set_statement_timeout(&self.settings, seconds)
+        }
+
+        async fn close(&self) -> Result<(), WitError> {
+            self.with(async |c| c.close().await).await
+        }
+    };
 }
 
 impl wit::GuestCursor for CursorResource {
-    async fn execute(&self, query: String, params: Option<Params>) -> Result<u64, WitError> {
-        let params = params.map(params_in);
-        self.with(async |c| c.execute(&query, params.as_ref()).await).await
-    }
-
-    async fn executemany(&self, query: String, seq_of_params: Vec<Params>) -> Result<u64, WitError> {
-        let seq = params_list(seq_of_params);
-        self.with(async |c| c.executemany(&query, &seq).await).await
-    }
-
-    async fn fetchone(&self) -> Result<Option<Row>, WitError> {
-        self.with(async |c| c.fetchone().await).await.map(|r| r.map(row_out))
-    }
-
-    async fn fetchmany(&self, size: Option<u32>) -> Result<Vec<Row>, WitError> {
-        let rows = self.with(async |c| c.fetchmany(size_arg(size)).await).await?;
-        Ok(rows.into_iter().map(row_out).collect())
-    }
-
-    async fn fetchall(&self) -> Result<Vec<Row>, WitError> {
-        let rows = self.with(async |c| c.fetchall().await).await?;
-        Ok(rows.into_iter().map(row_out).collect())
-    }
-
-    async fn nextset(&self) -> Result<bool, WitError> {
-        self.with(async |c| c.nextset().await).await
-    }
-
-    fn description(&self) -> Option<Vec<Column>> {
-        self.seen.borrow().description.clone()
-    }
-
-    fn rowcount(&self) -> i64 {
-        self.seen.borrow().rowcount
-    }
-
-    fn lastrowid(&self) -> Option<u64> {
-        self.seen.borrow().lastrowid
-    }
-
-    fn arraysize(&self) -> u32 {
-        self.seen.borrow().arraysize
-    }
-
-    fn set_arraysize(&self, size: u32) {
-        set_arraysize(&self.settings, &self.seen, size);
-    }
-
-    fn set_statement_timeout(&self, seconds: Option<f64>) -> Result<(), WitError> {
-        set_statement_timeout(&self.settings, seconds)
-    }
-
-    async fn close(&self) -> Result<(), WitError> {
-        self.with(async |c| c.close().await).await
-    }
+    cursor_methods!(Row, row_out);
 }
 
 impl wit::GuestDictCursor for DictCursorResource {
-    async fn execute(&self, query: String, params: Option<Params>) -> Result<u64, WitError> {
-        let params = params.map(params_in);
-        self.with(async |c| c.execute(&query, params.as_ref()).await).await
-    }
-
-    async fn executemany(&self, query: String, seq_of_params: Vec<Params>) -> Result<u64, WitError> {
-        let seq = params_list(seq_of_params);
-        self.with(async |c| c.executemany(&query, &seq).await).await
-    }
-
-    async fn fetchone(&self) -> Result<Option<Vec<(String, WitValue)>>, WitError> {
-        self.with(async |c| c.fetchone().await).await.map(|r| r.map(dict_row_out))
-    }
-
-    async fn fetchmany(&self, size: Option<u32>) -> Result<Vec<Vec<(String, WitValue)>>, WitError> {
-        let rows = self.with(async |c| c.fetchmany(size_arg(size)).await).await?;
-        Ok(rows.into_iter().map(dict_row_out).collect())
-    }
-
-    async fn fetchall(&self) -> Result<Vec<Vec<(String, WitValue)>>, WitError> {
-        let rows = self.with(async |c| c.fetchall().await).await?;
-        Ok(rows.into_iter().map(dict_row_out).collect())
-    }
-
-    async fn nextset(&self) -> Result<bool, WitError> {
-        self.with(async |c| c.nextset().await).await
-    }
-
-    fn description(&self) -> Option<Vec<Column>> {
-        self.seen.borrow().description.clone()
-    }
-
-    fn rowcount(&self) -> i64 {
-        self.seen.borrow().rowcount
-    }
-
-    fn lastrowid(&self) -> Option<u64> {
-        self.seen.borrow().lastrowid
-    }
-
-    fn arraysize(&self) -> u32 {
-        self.seen.borrow().arraysize
-    }
-
-    fn set_arraysize(&self, size: u32) {
-        set_arraysize(&self.settings, &self.seen, size);
-    }
-
-    fn set_statement_timeout(&self, seconds: Option<f64>) -> Result<(), WitError> {
-        set_statement_timeout(&self.settings, seconds)
-    }
-
-    async fn close(&self) -> Result<(), WitError> {
-        self.with(async |c| c.close().await).await
-    }
+    cursor_methods!(Vec<(String, WitValue)>, dict_row_out);
 }
 
 export!(Component);

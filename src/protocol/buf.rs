@@ -1,7 +1,7 @@
 //! Checked reading and writing of the protocol's basic data types
 //! (fixed-length integers, length-encoded integers and strings, NUL-terminated strings).
 
-use crate::error::ProtocolError;
+use crate::protocol::error::ProtocolError;
 
 /// A cursor over one packet's payload; every read is bounds-checked.
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::constants::MAX_PACKET_PAYLOAD;
-use crate::error::ProtocolError;
+use crate::protocol::error::ProtocolError;
 
 /// Frames and unframes packets, tracking the sequence id of the current command.
 #[derive(Debug, Default)]

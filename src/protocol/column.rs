@@ -2,7 +2,7 @@
 
 use super::buf::Reader;
 use super::constants::column_flag::{NOT_NULL_FLAG, UNSIGNED_FLAG};
-use crate::error::ProtocolError;
+use crate::protocol::error::ProtocolError;
 
 /// One column of a result set, as the server describes it (ColumnDefinition41).
 #[derive(Debug, Clone, PartialEq, Eq)]

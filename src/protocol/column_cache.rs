@@ -7,7 +7,7 @@
 use std::rc::Rc;
 
 use super::column::Column;
-use crate::error::ProtocolError;
+use crate::protocol::error::ProtocolError;
 
 /// Definitions larger than this in total are parsed every time rather than kept.
 const MAX_CACHED_BYTES: usize = 64 * 1024;

@@ -17,7 +17,7 @@ use ruzstd::decoding::{FrameDecoder, StreamingDecoder};
 use ruzstd::encoding::{compress_to_vec as zstd_compress_to_vec, CompressionLevel};
 
 use super::constants::MAX_PACKET_PAYLOAD;
-use crate::error::ProtocolError;
+use crate::protocol::error::ProtocolError;
 
 /// Size of the envelope header (MySQL's NET_HEADER_SIZE + COMP_HEADER_SIZE).
 pub const COMPRESSED_HEADER_LEN: usize = 7;

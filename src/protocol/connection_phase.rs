@@ -7,10 +7,10 @@
 //! transport when told ([`Action::UpgradeTls`]), and calls [`Handshake::resume`] once it has; at
 //! [`Action::Finished`] the session is authenticated.
 
-use super::auth::{plugin_for, AuthContext, AuthPlugin, AuthStep};
+use super::auth::{plugin_for, AuthContext, AuthError, AuthPlugin, AuthStep};
 use super::constants::capability::*;
 use super::handshake::{ssl_request, AuthResponse, Greeting, HandshakeResponse41, HandshakeV10};
-use crate::error::{Error, ProtocolError};
+use crate::protocol::error::{ConnectionPhaseError, ProtocolError};
 
 /// Capabilities we ask for whenever the server offers them.
 pub const CLIENT_CAPABILITIES: u32 = CLIENT_LONG_PASSWORD
@@ -126,7 +126,7 @@ impl Handshake {
     }
 
     /// Takes the packet an [`Action::ReadPacket`] asked for.
-    pub fn receive(&mut self, packet: &[u8]) -> Result<Action, Error> {
+    pub fn receive(&mut self, packet: &[u8]) -> Result<Action, ConnectionPhaseError> {
         let r = match std::mem::replace(&mut self.state, State::Done) {
             State::Greeting => self.on_greeting(packet),
             State::AuthResult { reads } => self.on_auth_packet(packet, reads + 1),
@@ -136,7 +136,7 @@ impl Handshake {
     }
 
     /// Goes on after an [`Action::WritePacket`] or [`Action::UpgradeTls`] was carried out.
-    pub fn resume(&mut self) -> Result<Action, Error> {
+    pub fn resume(&mut self) -> Result<Action, ConnectionPhaseError> {
         let r = match std::mem::replace(&mut self.state, State::Done) {
             State::SslRequestSent(hs) => {
                 self.state = State::Upgrading(hs);
@@ -156,14 +156,14 @@ impl Handshake {
     }
 
     /// A failed step ends the exchange: a later call is a caller's mistake, not a retry.
-    fn finish_step(&mut self, r: Result<Action, Error>) -> Result<Action, Error> {
+    fn finish_step(&mut self, r: Result<Action, ConnectionPhaseError>) -> Result<Action, ConnectionPhaseError> {
         if r.is_err() {
             self.state = State::Done;
         }
         r
     }
 
-    fn on_greeting(&mut self, packet: &[u8]) -> Result<Action, Error> {
+    fn on_greeting(&mut self, packet: &[u8]) -> Result<Action, ConnectionPhaseError> {
         let hs = match Greeting::parse(packet)? {
             Greeting::Handshake(hs) => hs,
             Greeting::Err(e) => return Err(e.into()),
@@ -192,7 +192,7 @@ impl Handshake {
         if o.tls {
             // Asking for TLS and getting clear text would be a silent downgrade: refuse instead.
             if hs.capabilities & CLIENT_SSL == 0 {
-                return Err(Error::Tls("ssl was requested but the server does not offer TLS".into()));
+                return Err(ConnectionPhaseError::TlsNotOffered);
             }
             self.capabilities |= CLIENT_SSL;
             let request = ssl_request(self.capabilities, o.max_packet_size, o.collation);
@@ -203,7 +203,7 @@ impl Handshake {
     }
 
     /// HandshakeResponse41 with the first response of the plugin the server named.
-    fn handshake_response(&mut self, hs: &HandshakeV10) -> Result<Action, Error> {
+    fn handshake_response(&mut self, hs: &HandshakeV10) -> Result<Action, ConnectionPhaseError> {
         self.server_version = hs.server_version.strip_prefix("5.5.5-").unwrap_or(&hs.server_version).to_string();
         self.connection_id = hs.connection_id;
         self.options.auth.secure_transport = self.capabilities & CLIENT_SSL != 0;
@@ -246,7 +246,7 @@ impl Handshake {
 
     /// The `reads`-th packet of the authentication exchange. Its result must be read and checked:
     /// an ERR here is the real reason a connect fails.
-    fn on_auth_packet(&mut self, packet: &[u8], reads: usize) -> Result<Action, Error> {
+    fn on_auth_packet(&mut self, packet: &[u8], reads: usize) -> Result<Action, ConnectionPhaseError> {
         let plugin = self.plugin.as_mut().ok_or_else(out_of_order)?;
         match AuthResponse::parse(packet, self.capabilities)? {
             AuthResponse::Ok(ok) => Ok(Action::Finished(Negotiated {
@@ -257,7 +257,7 @@ impl Handshake {
             })),
             AuthResponse::Err(e) => Err(e.into()),
             AuthResponse::OldAuthSwitchRequest => {
-                Err(Error::NotSupported("authentication plugin 'mysql_old_password'".into()))
+                Err(AuthError::Unsupported("authentication plugin 'mysql_old_password'".into()).into())
             }
             AuthResponse::AuthSwitchRequest { plugin_name, plugin_data } => {
                 let o = &self.options;
@@ -285,8 +285,8 @@ impl Handshake {
 }
 
 /// A step the state machine did not ask for: the driving loop is wrong, not the server.
-fn out_of_order() -> Error {
-    Error::Interface("the handshake was stepped out of order".into())
+fn out_of_order() -> ConnectionPhaseError {
+    ConnectionPhaseError::Interface("the handshake was stepped out of order".into())
 }
 
 #[cfg(test)]
@@ -304,7 +304,7 @@ mod tests {
 
     /// Runs `handshake` against the server's packets, in order; the packets the client wrote, and
     /// how the exchange ended.
-    fn exchange(handshake: &mut Handshake, server: &[&[u8]]) -> (Vec<Wrote>, Result<Negotiated, Error>) {
+    fn exchange(handshake: &mut Handshake, server: &[&[u8]]) -> (Vec<Wrote>, Result<Negotiated, ConnectionPhaseError>) {
         let mut server = server.iter();
         let mut wrote = Vec::new();
         let mut action = Ok(Action::ReadPacket);
@@ -473,22 +473,22 @@ mod tests {
         let mut hs = Handshake::new(options("root", "secret"));
         let (wrote, end) = exchange(&mut hs, &[b"\xff\x10\x04Too many connections"]);
         assert!(wrote.is_empty());
-        assert!(matches!(end, Err(Error::Server { code: 1040, .. })), "{end:?}");
+        assert!(matches!(&end, Err(ConnectionPhaseError::Server(e)) if e.code == 1040), "{end:?}");
         // TLS asked for, not offered: nothing is sent in clear.
         let mut hs = Handshake::new(HandshakeOptions { tls: true, ..options("root", "secret") });
         let (wrote, end) = exchange(&mut hs, &[MARIADB_HANDSHAKE]);
         assert!(wrote.is_empty());
-        assert!(matches!(end, Err(Error::Tls(_))), "{end:?}");
+        assert_eq!(end, Err(ConnectionPhaseError::TlsNotOffered));
         // Access denied (captured from MariaDB 10.11.19).
         let denied = b"\xff\x15\x04#28000Access denied for user 'nat'@'localhost' (using password: YES)";
         let (_, end) = exchange(&mut Handshake::new(options("nat", "wrong")), &[MARIADB_HANDSHAKE, denied]);
-        assert!(matches!(end, Err(Error::Server { code: 1045, .. })), "{end:?}");
+        assert!(matches!(&end, Err(ConnectionPhaseError::Server(e)) if e.code == 1045), "{end:?}");
         // mysql_old_password.
         let (_, end) = exchange(&mut Handshake::new(options("root", "secret")), &[MARIADB_HANDSHAKE, b"\xfe"]);
-        assert!(matches!(end, Err(Error::NotSupported(_))), "{end:?}");
+        assert!(matches!(end, Err(ConnectionPhaseError::Auth(AuthError::Unsupported(_)))), "{end:?}");
         // A step the machine did not ask for.
         let mut hs = Handshake::new(options("root", "secret"));
-        assert!(matches!(hs.resume(), Err(Error::Interface(_))));
+        assert!(matches!(hs.resume(), Err(ConnectionPhaseError::Interface(_))));
     }
 
     #[test]

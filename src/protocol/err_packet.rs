@@ -1,7 +1,7 @@
 //! ERR_Packet: a failure reported by the server.
 
 use super::buf::Reader;
-use crate::error::{Error, ProtocolError};
+use crate::protocol::error::ProtocolError;
 
 /// ERR_Packet (header 0xFF).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,28 +32,14 @@ impl ErrPacket {
     }
 }
 
-impl From<ErrPacket> for Error {
-    fn from(e: ErrPacket) -> Error {
-        Error::Server { code: e.code, sqlstate: e.sqlstate, message: e.message }
-    }
-}
-
-/// Parses an ERR_Packet into the error it reports; a malformed one is a protocol error.
-pub fn server_error(payload: &[u8]) -> Error {
-    match ErrPacket::parse(payload) {
-        Ok(e) => e.into(),
-        Err(e) => e.into(),
-    }
-}
-
 /// The ERR_Packet at the start of framed bytes (4-byte header, then payload), if that is what they
 /// hold: a server closing a session (KILL, shutdown) sends one out of sequence.
-pub fn framed_server_error(frame: &[u8]) -> Option<Error> {
+pub fn framed_server_error(frame: &[u8]) -> Option<Result<ErrPacket, ProtocolError>> {
     if frame.get(4) != Some(&0xFF) {
         return None;
     }
     let len = frame.get(..3).map(|h| u32::from_le_bytes([h[0], h[1], h[2], 0]) as usize)?;
-    Some(server_error(frame.get(4..4 + len).unwrap_or(&[])))
+    Some(ErrPacket::parse(frame.get(4..4 + len).unwrap_or(&[])))
 }
 
 #[cfg(test)]
@@ -78,16 +64,16 @@ mod tests {
     #[test]
     fn framed_error_is_found_only_at_an_err_header() {
         let frame = b"\x0a\x00\x00\x00\xff\x9f\x07Killed...";
-        assert!(matches!(framed_server_error(frame), Some(Error::Server { code: 1951, .. })));
+        assert!(matches!(framed_server_error(frame), Some(Ok(ErrPacket { code: 1951, .. }))));
         assert_eq!(framed_server_error(b"\x01\x00\x00\x00\x00"), None);
         // A header announcing more than arrived is a protocol error, not a panic.
-        assert!(matches!(framed_server_error(b"\x40\x00\x00\x00\xff\x15"), Some(Error::Protocol(_))));
+        assert!(matches!(framed_server_error(b"\x40\x00\x00\x00\xff\x15"), Some(Err(_))));
     }
 
     #[test]
     fn truncated_err_is_a_protocol_error() {
         assert!(ErrPacket::parse(b"\xff\x15").is_err());
         assert!(ErrPacket::parse(b"\xff\x15\x04#28").is_err());
-        assert!(matches!(server_error(b"\xff"), Error::Protocol(_)));
+        assert!(ErrPacket::parse(b"\xff").is_err());
     }
 }

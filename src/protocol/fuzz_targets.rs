@@ -22,7 +22,7 @@ use super::column_cache::ColumnCache;
 use super::compress::{self, Algorithm, CompressedCodec};
 use super::constants::capability::*;
 use super::constants::MAX_PACKET_PAYLOAD;
-use super::err_packet::{framed_server_error, server_error, ErrPacket};
+use super::err_packet::{framed_server_error, ErrPacket};
 use super::escape::{escape_string_into, EscapeMode};
 use super::handshake::{AuthResponse, Greeting, HandshakeV10};
 use super::interpolate::{interpolate as interpolate_params, split_insert_values, Params};
@@ -315,7 +315,7 @@ fn handshake_seeds() -> Vec<Vec<u8>> {
 const FUZZ_PASSWORD: &str = "Sekrit-fuzz-pw";
 
 /// Random bytes for the plugins: fixed, so that a crash replays.
-fn fixed_random(buf: &mut [u8]) -> Result<(), Error> {
+fn fixed_random(buf: &mut [u8]) -> Result<(), crate::protocol::auth::AuthError> {
     buf.fill(0x5a);
     Ok(())
 }
@@ -501,7 +501,7 @@ pub fn ok_err_eof(data: &[u8]) {
         // Five bytes, or "HY000" when absent; a hostile server's bytes may not be ASCII.
         assert!((1..=5).contains(&err.sqlstate.chars().count()), "SQLSTATE {:?}", err.sqlstate);
     }
-    let _ = server_error(payload).to_string();
+    let _ = ErrPacket::parse(payload).map(|e| crate::error::Error::from(e).to_string());
     let _ = is_result_terminator(payload);
     if let Ok(Response::ResultSet { column_count }) = Response::parse_query_response(payload, caps) {
         assert!(column_count > 0, "a result set has at least one column");

@@ -6,7 +6,7 @@ use super::buf::{put_lenenc_bytes, put_lenenc_int, Reader};
 use super::constants::capability::*;
 use super::err_packet::ErrPacket;
 use super::ok_packet::OkPacket;
-use crate::error::{Error, ProtocolError};
+use crate::protocol::error::{ConnectionPhaseError, ProtocolError};
 
 /// MariaDB sends its extended capabilities in the last 4 of the 10 reserved bytes, when it
 /// clears CLIENT_LONG_PASSWORD (which it calls CLIENT_MYSQL) from the classic set.
@@ -104,7 +104,7 @@ impl HandshakeResponse41<'_> {
     /// NUL-terminated string, which the server would read as the end of the field and the rest as
     /// the next fields; an auth response too long for its one-byte length) is an error, and
     /// nothing is appended: the packet is never sent altered.
-    pub fn write(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+    pub fn write(&self, out: &mut Vec<u8>) -> Result<(), ConnectionPhaseError> {
         nul_terminable("user name", self.username)?;
         if self.capabilities & CLIENT_CONNECT_WITH_DB != 0 {
             nul_terminable("database name", self.database.unwrap_or(""))?;
@@ -114,7 +114,7 @@ impl HandshakeResponse41<'_> {
         }
         let short_auth_len = match self.capabilities & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA {
             0 => Some(u8::try_from(self.auth_response.len()).map_err(|_| {
-                Error::Interface(
+                ConnectionPhaseError::Interface(
                     "the authentication response is longer than 255 bytes, and the server does not \
                      accept a longer one in the handshake"
                         .into(),
@@ -158,9 +158,9 @@ impl HandshakeResponse41<'_> {
 
 /// Refuses a NUL inside a string the packet carries NUL-terminated, naming the field only (a user
 /// name or database may be a secret's neighbour in a connection string).
-fn nul_terminable(field: &str, value: &str) -> Result<(), Error> {
+fn nul_terminable(field: &str, value: &str) -> Result<(), ConnectionPhaseError> {
     if value.contains('\0') {
-        return Err(Error::Programming(format!(
+        return Err(ConnectionPhaseError::Caller(format!(
             "the {field} contains a NUL byte, which cannot be sent in the handshake"
         )));
     }
@@ -369,7 +369,7 @@ mWKP3MiGgREA\x00mysql_native_password\x00";
         for (resp, field) in cases {
             let mut out = b"kept".to_vec();
             match resp.write(&mut out) {
-                Err(Error::Programming(m)) => assert!(m.contains(field) && !m.contains("root"), "{m}"),
+                Err(ConnectionPhaseError::Caller(m)) => assert!(m.contains(field) && !m.contains("root"), "{m}"),
                 other => panic!("{field}: {other:?}"),
             }
             assert_eq!(out, b"kept", "{field}: nothing appended");
@@ -394,7 +394,7 @@ mWKP3MiGgREA\x00mysql_native_password\x00";
         assert_eq!(out[34], 255);
         resp.auth_response = &long;
         let mut out = Vec::new();
-        assert!(matches!(resp.write(&mut out), Err(Error::Interface(_))));
+        assert!(matches!(resp.write(&mut out), Err(ConnectionPhaseError::Interface(_))));
         assert!(out.is_empty());
     }
 

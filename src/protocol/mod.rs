@@ -10,7 +10,9 @@ pub mod compress;
 pub mod connection_phase;
 pub mod constants;
 pub mod err_packet;
+pub mod error;
 pub mod escape;
+pub mod framing;
 // Entry points for the fuzzers in fuzz/ and their smoke test; not part of the API.
 #[doc(hidden)]
 pub mod fuzz_targets;

@@ -3,7 +3,7 @@
 use super::buf::Reader;
 use super::constants::capability::{CLIENT_PROTOCOL_41, CLIENT_SESSION_TRACK};
 use super::constants::status::SERVER_SESSION_STATE_CHANGED;
-use crate::error::ProtocolError;
+use crate::protocol::error::ProtocolError;
 
 /// OK_Packet (header 0x00, or 0xFE when it ends a result set under CLIENT_DEPRECATE_EOF).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

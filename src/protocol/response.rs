@@ -7,7 +7,7 @@ use super::buf::Reader;
 use super::constants::capability::CLIENT_DEPRECATE_EOF;
 use super::err_packet::ErrPacket;
 use super::ok_packet::{is_result_terminator, EofPacket, OkPacket};
-use crate::error::ProtocolError;
+use crate::protocol::error::ProtocolError;
 
 /// The first byte of an OK_Packet.
 const OK_HEADER: u8 = 0x00;

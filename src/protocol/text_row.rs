@@ -4,7 +4,7 @@ use super::buf::Reader;
 use super::column::Column;
 use super::text_value::{decode_text_value, CellError};
 use super::value::Value;
-use crate::error::ProtocolError;
+use crate::protocol::error::ProtocolError;
 
 /// Decodes a row packet into one value per column.
 ///

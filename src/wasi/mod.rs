@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::client::transport::{LocalFuture, Runtime, Transport};
 use crate::error::Error;
+use crate::protocol::auth::{AuthError, FillRandom};
 
 /// The runtime of a WASI 0.2 component.
 #[derive(Debug, Default, Clone, Copy)]
@@ -24,6 +25,20 @@ impl Runtime for WasiRuntime {
     fn now(&self) -> Duration {
         Duration::from_nanos(wasi::clocks::monotonic_clock::now())
     }
+
+    fn random(&self) -> FillRandom {
+        random_bytes
+    }
+}
+
+/// Random bytes from `wasi:random`, for both worlds (Rust's std imports WASI 0.2 in either).
+pub(crate) fn random_bytes(buf: &mut [u8]) -> Result<(), AuthError> {
+    let bytes = wasi::random::random::get_random_bytes(buf.len() as u64);
+    if bytes.len() != buf.len() {
+        return Err(AuthError::Client("wasi:random returned too few bytes".into()));
+    }
+    buf.copy_from_slice(&bytes);
+    Ok(())
 }
 
 // Last, so the line numbers that panic locations carry in the 0.2 component do not move.

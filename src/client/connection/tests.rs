@@ -62,6 +62,9 @@ impl Runtime for ScriptedRuntime {
     fn now(&self) -> Duration {
         Duration::ZERO
     }
+    fn random(&self) -> crate::protocol::auth::FillRandom {
+        crate::client::native::os_random
+    }
 }
 
 fn packet(seq: u8, payload: &[u8]) -> Vec<u8> {

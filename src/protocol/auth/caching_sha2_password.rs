@@ -7,8 +7,8 @@ use sha2::{Digest, Sha256};
 
 use super::context::PasswordProtection;
 use super::rsa_password::{encrypt_password, parse_public_key};
+use super::AuthError;
 use super::{no_public_key, sendable_password, unexpected_more_data, with_nul, AuthPlugin, AuthStep, FillRandom};
-use crate::error::Error;
 
 /// The plugin's name on the wire.
 pub const NAME: &str = "caching_sha2_password";
@@ -50,14 +50,14 @@ impl AuthPlugin for CachingSha2Password {
         NAME
     }
 
-    fn start(&mut self, nonce: &[u8]) -> Result<Vec<u8>, Error> {
+    fn start(&mut self, nonce: &[u8]) -> Result<Vec<u8>, AuthError> {
         // 20 bytes of nonce, followed by a NUL in an AuthSwitchRequest.
         self.nonce = nonce[..nonce.len().min(20)].to_vec();
         self.state = State::ScrambleSent;
         Ok(scramble(&self.password, &self.nonce))
     }
 
-    fn on_more_data(&mut self, data: &[u8]) -> Result<AuthStep, Error> {
+    fn on_more_data(&mut self, data: &[u8]) -> Result<AuthStep, AuthError> {
         match (self.state, data) {
             (State::ScrambleSent, [FAST_AUTH_SUCCESS]) => {
                 self.state = State::Done;
@@ -143,7 +143,7 @@ mod tests {
         // The scramble goes as usual, and the fast path still works.
         assert_eq!(p.start(NONCE).unwrap(), scramble(b"secret", NONCE));
         match p.on_more_data(&[PERFORM_FULL_AUTHENTICATION]) {
-            Err(Error::NotSupported(m)) => {
+            Err(AuthError::Unsupported(m)) => {
                 assert!(m.contains("get_server_public_key") && m.contains(NAME), "{m}");
                 assert!(!m.contains("secret"), "{m}");
             }
@@ -164,7 +164,7 @@ mod tests {
         // A password that cannot be sent is refused before the key is asked for.
         let mut nul = plugin(b"sec\0ret");
         nul.start(NONCE).unwrap();
-        assert!(matches!(nul.on_more_data(&[PERFORM_FULL_AUTHENTICATION]), Err(Error::Programming(_))));
+        assert!(matches!(nul.on_more_data(&[PERFORM_FULL_AUTHENTICATION]), Err(AuthError::Caller(_))));
     }
 
     #[test]

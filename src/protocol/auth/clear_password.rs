@@ -2,8 +2,8 @@
 //! (LDAP, PAM and the like), so it is only run over TLS or when the caller allows it; that check
 //! is made before the plugin exists (see [`plugin_for`](super::plugin_for)).
 
+use super::AuthError;
 use super::{unexpected_more_data, with_nul, AuthPlugin, AuthStep};
-use crate::error::Error;
 
 /// The plugin's name on the wire.
 pub const NAME: &str = "mysql_clear_password";
@@ -24,11 +24,11 @@ impl AuthPlugin for ClearPassword {
         NAME
     }
 
-    fn start(&mut self, _nonce: &[u8]) -> Result<Vec<u8>, Error> {
+    fn start(&mut self, _nonce: &[u8]) -> Result<Vec<u8>, AuthError> {
         with_nul(&self.password, NAME)
     }
 
-    fn on_more_data(&mut self, _data: &[u8]) -> Result<AuthStep, Error> {
+    fn on_more_data(&mut self, _data: &[u8]) -> Result<AuthStep, AuthError> {
         Err(unexpected_more_data("mysql_clear_password exchange"))
     }
 }
@@ -44,6 +44,6 @@ mod tests {
         assert_eq!(p.start(b"01234567890123456789\0").unwrap(), b"p\xc3\xa4ssw\xc3\xb6rd\0");
         assert_eq!(ClearPassword::new(Vec::new()).start(b"").unwrap(), b"\0");
         assert!(p.on_more_data(b"").is_err());
-        assert!(matches!(ClearPassword::new(b"a\0b".to_vec()).start(b""), Err(Error::Programming(_))));
+        assert!(matches!(ClearPassword::new(b"a\0b".to_vec()).start(b""), Err(AuthError::Caller(_))));
     }
 }

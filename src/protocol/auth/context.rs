@@ -1,9 +1,10 @@
 //! What the connection knows that decides how a plugin may send the password itself.
 
 use super::rsa_password::ServerPublicKey;
+use super::{AuthError, FillRandom};
 
 /// The circumstances of one authentication exchange, fixed once TLS is (or is not) set up.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AuthContext {
     /// TLS is established: a password may travel in clear text inside it (MySQL's "secure connection").
     pub secure_transport: bool,
@@ -16,6 +17,25 @@ pub struct AuthContext {
     /// The server's RSA public key as the caller gave it (MySQL's `--server-public-key-path`):
     /// used instead of asking the server for its key.
     pub server_public_key: Option<ServerPublicKey>,
+    /// The host's random bytes, given by the client's runtime; by default there are none, and a
+    /// plugin that needs them fails.
+    pub random: FillRandom,
+}
+
+impl Default for AuthContext {
+    fn default() -> Self {
+        AuthContext {
+            secure_transport: false,
+            allow_cleartext_password: false,
+            get_server_public_key: false,
+            server_public_key: None,
+            random: no_random_source,
+        }
+    }
+}
+
+fn no_random_source(_: &mut [u8]) -> Result<(), AuthError> {
+    Err(AuthError::Client("no random source: the runtime gave none".into()))
 }
 
 /// How caching_sha2_password and sha256_password send the password when the server wants it.

@@ -8,8 +8,9 @@ use ed25519_dalek::hazmat::{raw_sign, ExpandedSecretKey};
 use ed25519_dalek::VerifyingKey;
 use sha2::{Digest, Sha512};
 
+use super::AuthError;
 use super::{unexpected_more_data, AuthPlugin, AuthStep};
-use crate::error::{Error, ProtocolError};
+use crate::protocol::error::ProtocolError;
 
 /// The plugin's name on the wire.
 pub const NAME: &str = "client_ed25519";
@@ -32,14 +33,14 @@ impl AuthPlugin for ClientEd25519 {
         NAME
     }
 
-    fn start(&mut self, nonce: &[u8]) -> Result<Vec<u8>, Error> {
+    fn start(&mut self, nonce: &[u8]) -> Result<Vec<u8>, AuthError> {
         // The handshake's 20-byte nonce is too short: the caller then answers with another
         // plugin, and the server switches to this one with a nonce of its own.
         let nonce = nonce.get(..NONCE_LEN).ok_or(ProtocolError::InvalidValue("client_ed25519 nonce"))?;
         Ok(sign(&self.password, nonce).to_vec())
     }
 
-    fn on_more_data(&mut self, _data: &[u8]) -> Result<AuthStep, Error> {
+    fn on_more_data(&mut self, _data: &[u8]) -> Result<AuthStep, AuthError> {
         Err(unexpected_more_data("client_ed25519 exchange"))
     }
 }

@@ -8,15 +8,17 @@ pub mod caching_sha2_password;
 pub mod clear_password;
 pub mod context;
 pub mod ed25519;
+mod error;
 pub mod native_password;
 pub mod parsec;
 mod rsa_password;
 pub mod sha256_password;
 
 pub use context::AuthContext;
+pub use error::AuthError;
 pub use rsa_password::ServerPublicKey;
 
-use crate::error::{Error, ProtocolError};
+use crate::protocol::error::ProtocolError;
 
 /// What a plugin does with an AuthMoreData packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,39 +34,40 @@ pub trait AuthPlugin {
     /// The plugin's name on the wire, as in AuthSwitchRequest and HandshakeResponse41.
     fn name(&self) -> &'static str;
     /// The first response, to the nonce of the handshake or of an AuthSwitchRequest.
-    fn start(&mut self, nonce: &[u8]) -> Result<Vec<u8>, Error>;
+    fn start(&mut self, nonce: &[u8]) -> Result<Vec<u8>, AuthError>;
     /// The reply to an AuthMoreData packet (`data` is its payload after the 0x01 header).
-    fn on_more_data(&mut self, data: &[u8]) -> Result<AuthStep, Error>;
+    fn on_more_data(&mut self, data: &[u8]) -> Result<AuthStep, AuthError>;
 }
 
 /// Fills a buffer with cryptographically secure random bytes (RSA padding, parsec's client scramble).
-pub type FillRandom = fn(&mut [u8]) -> Result<(), Error>;
+/// The host's source comes in through [`AuthContext::random`]: the protocol core reads none itself.
+pub type FillRandom = fn(&mut [u8]) -> Result<(), AuthError>;
 
 /// The plugin the server names, for `password` in `context`; an unknown name is NotSupported
 /// and named, and so is mysql_clear_password where it would expose the password.
-pub fn plugin_for(name: &str, password: &str, context: &AuthContext) -> Result<Box<dyn AuthPlugin>, Error> {
+pub fn plugin_for(name: &str, password: &str, context: &AuthContext) -> Result<Box<dyn AuthPlugin>, AuthError> {
     let password = password.as_bytes().to_vec();
     Ok(match name {
         native_password::NAME => Box::new(native_password::NativePassword::new(password)),
         ed25519::NAME => Box::new(ed25519::ClientEd25519::new(password)),
-        parsec::NAME => Box::new(parsec::Parsec::new(password, system_random)),
+        parsec::NAME => Box::new(parsec::Parsec::new(password, context.random)),
         caching_sha2_password::NAME => Box::new(caching_sha2_password::CachingSha2Password::new(
             password,
-            system_random,
+            context.random,
             context.password_protection(),
         )),
         sha256_password::NAME => {
-            Box::new(sha256_password::Sha256Password::new(password, system_random, context.password_protection()))
+            Box::new(sha256_password::Sha256Password::new(password, context.random, context.password_protection()))
         }
         clear_password::NAME if context.cleartext_allowed() => Box::new(clear_password::ClearPassword::new(password)),
         clear_password::NAME => {
-            return Err(Error::NotSupported(
+            return Err(AuthError::Unsupported(
                 "authentication plugin 'mysql_clear_password' sends the password in clear text: \
                  it needs ssl, or allow_cleartext_password set"
                     .into(),
             ))
         }
-        other => return Err(Error::NotSupported(format!("authentication plugin '{}'", shown_name(other)))),
+        other => return Err(AuthError::Unsupported(format!("authentication plugin '{}'", shown_name(other)))),
     })
 }
 
@@ -83,7 +86,7 @@ fn shown_name(name: &str) -> String {
 
 /// The password as the plugins that send it itself do: NUL-terminated, so one containing a NUL
 /// is refused (the server would read a shorter password).
-pub(crate) fn with_nul(password: &[u8], plugin: &str) -> Result<Vec<u8>, Error> {
+pub(crate) fn with_nul(password: &[u8], plugin: &str) -> Result<Vec<u8>, AuthError> {
     sendable_password(password, plugin)?;
     let mut bytes = Vec::with_capacity(password.len() + 1);
     bytes.extend_from_slice(password);
@@ -93,9 +96,9 @@ pub(crate) fn with_nul(password: &[u8], plugin: &str) -> Result<Vec<u8>, Error> 
 
 /// Refuses a password that `plugin` would have to send NUL-terminated (in clear inside TLS, or
 /// RSA-encrypted) when it contains a NUL. Plugins that hash the password take any byte.
-pub(crate) fn sendable_password(password: &[u8], plugin: &str) -> Result<(), Error> {
+pub(crate) fn sendable_password(password: &[u8], plugin: &str) -> Result<(), AuthError> {
     if password.contains(&0) {
-        return Err(Error::Programming(format!(
+        return Err(AuthError::Caller(format!(
             "the password contains a NUL byte, which {plugin} cannot send: it sends the password \
              NUL-terminated (mysql_native_password, client_ed25519 and parsec take any byte)"
         )));
@@ -105,8 +108,8 @@ pub(crate) fn sendable_password(password: &[u8], plugin: &str) -> Result<(), Err
 
 /// The refusal of full authentication over plain TCP when the caller gave no key and did not
 /// allow asking the server for one (MySQL's client refuses the same way).
-pub(crate) fn no_public_key(plugin: &str) -> Error {
-    Error::NotSupported(format!(
+pub(crate) fn no_public_key(plugin: &str) -> AuthError {
+    AuthError::Unsupported(format!(
         "authentication plugin '{plugin}' needs the password itself, which over plain TCP is \
          encrypted with the server's RSA public key: use ssl, give server_public_key, or set \
          get_server_public_key (MySQL's get-server-public-key) to let the server send its key, \
@@ -115,28 +118,8 @@ pub(crate) fn no_public_key(plugin: &str) -> Error {
 }
 
 /// The error for an AuthMoreData packet a plugin does not expect at this point.
-pub(crate) fn unexpected_more_data(context: &'static str) -> Error {
+pub(crate) fn unexpected_more_data(context: &'static str) -> AuthError {
     ProtocolError::UnexpectedPacket { context, header: 0x01 }.into()
-}
-
-/// Random bytes from the host: wasi:random in the component, the OS elsewhere.
-#[cfg(target_arch = "wasm32")]
-fn system_random(buf: &mut [u8]) -> Result<(), Error> {
-    let bytes = wasi::random::random::get_random_bytes(buf.len() as u64);
-    if bytes.len() != buf.len() {
-        return Err(Error::Interface("wasi:random returned too few bytes".into()));
-    }
-    buf.copy_from_slice(&bytes);
-    Ok(())
-}
-
-/// Random bytes from the host: wasi:random in the component, the OS elsewhere.
-#[cfg(not(target_arch = "wasm32"))]
-fn system_random(buf: &mut [u8]) -> Result<(), Error> {
-    use std::io::Read;
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(buf))
-        .map_err(|e| Error::Interface(format!("no random source: {e}")))
 }
 
 #[cfg(test)]
@@ -150,7 +133,7 @@ mod tests {
             assert_eq!(plugin_for(name, "pw", &plain).map(|p| p.name()).ok(), Some(name));
         }
         match plugin_for("auth_gssapi_client", "pw", &plain).err() {
-            Some(Error::NotSupported(m)) => assert!(m.contains("auth_gssapi_client"), "{m}"),
+            Some(AuthError::Unsupported(m)) => assert!(m.contains("auth_gssapi_client"), "{m}"),
             other => panic!("{other:?}"),
         }
     }
@@ -160,7 +143,7 @@ mod tests {
         let long = "x".repeat(1 << 20);
         for (name, shown) in [("evil\x1b[2J\x07", "'evil\\u{1b}[2J\\u{7}'"), (long.as_str(), "xxx...'")] {
             match plugin_for(name, "pw", &AuthContext::default()).err() {
-                Some(Error::NotSupported(m)) => {
+                Some(AuthError::Unsupported(m)) => {
                     assert!(m.contains(shown) && m.len() < 200, "{m}");
                     assert!(!m.chars().any(|c| c.is_control()), "{m}");
                 }
@@ -172,7 +155,7 @@ mod tests {
     #[test]
     fn clear_password_only_over_tls_or_when_allowed() {
         match plugin_for("mysql_clear_password", "Sekrit-pw", &AuthContext::default()).err() {
-            Some(Error::NotSupported(m)) => {
+            Some(AuthError::Unsupported(m)) => {
                 assert!(m.contains("mysql_clear_password") && m.contains("allow_cleartext_password"), "{m}");
                 assert!(!m.contains("Sekrit-pw"), "{m}");
             }
@@ -202,21 +185,22 @@ mod tests {
         let mut sha256 = plugin_for("sha256_password", "Sekrit\0pw", &tls).unwrap();
         for e in [clear.start(nonce).unwrap_err(), sha256.start(nonce).unwrap_err()] {
             match e {
-                Error::Programming(m) => assert!(m.contains("NUL") && !m.contains("Sekrit"), "{m}"),
+                AuthError::Caller(m) => assert!(m.contains("NUL") && !m.contains("Sekrit"), "{m}"),
                 other => panic!("{other:?}"),
             }
         }
         let mut caching = plugin_for("caching_sha2_password", "Sekrit\0pw", &tls).unwrap();
         caching.start(nonce).unwrap();
-        assert!(matches!(caching.on_more_data(&[0x04]), Err(Error::Programming(_))));
+        assert!(matches!(caching.on_more_data(&[0x04]), Err(AuthError::Caller(_))));
     }
 
     #[test]
-    fn system_random_fills() {
-        let mut a = [0u8; 32];
-        let mut b = [0u8; 32];
-        system_random(&mut a).unwrap();
-        system_random(&mut b).unwrap();
-        assert_ne!(a, b);
+    fn random_bytes_come_only_from_the_context() {
+        // Without a source from the runtime, a plugin that needs random bytes fails instead of
+        // reading any itself.
+        let mut parsec = plugin_for("parsec", "pw", &AuthContext::default()).unwrap();
+        parsec.start(&[7; 32]).unwrap();
+        let ext_salt = [b'P', 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18];
+        assert!(matches!(parsec.on_more_data(&ext_salt), Err(AuthError::Client(_))));
     }
 }

@@ -2,8 +2,8 @@
 
 use sha1::{Digest, Sha1};
 
+use super::AuthError;
 use super::{unexpected_more_data, AuthPlugin, AuthStep};
-use crate::error::Error;
 
 /// The plugin's name on the wire.
 pub const NAME: &str = "mysql_native_password";
@@ -24,11 +24,11 @@ impl AuthPlugin for NativePassword {
         NAME
     }
 
-    fn start(&mut self, nonce: &[u8]) -> Result<Vec<u8>, Error> {
+    fn start(&mut self, nonce: &[u8]) -> Result<Vec<u8>, AuthError> {
         Ok(scramble(&self.password, nonce))
     }
 
-    fn on_more_data(&mut self, _data: &[u8]) -> Result<AuthStep, Error> {
+    fn on_more_data(&mut self, _data: &[u8]) -> Result<AuthStep, AuthError> {
         Err(unexpected_more_data("mysql_native_password exchange"))
     }
 }

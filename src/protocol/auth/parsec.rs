@@ -9,8 +9,9 @@
 use ed25519_dalek::{Signer, SigningKey};
 use sha2::Sha512;
 
+use super::AuthError;
 use super::{unexpected_more_data, AuthPlugin, AuthStep, FillRandom};
-use crate::error::{Error, ProtocolError};
+use crate::protocol::error::ProtocolError;
 
 /// The plugin's name on the wire.
 pub const NAME: &str = "parsec";
@@ -52,7 +53,7 @@ impl AuthPlugin for Parsec {
         NAME
     }
 
-    fn start(&mut self, nonce: &[u8]) -> Result<Vec<u8>, Error> {
+    fn start(&mut self, nonce: &[u8]) -> Result<Vec<u8>, AuthError> {
         // The handshake's 20-byte nonce is too short: the caller then answers with another plugin
         // and the server switches to this one with a scramble of its own.
         let scramble = nonce.get(..SCRAMBLE_LEN).ok_or(ProtocolError::InvalidValue("parsec scramble"))?;
@@ -62,7 +63,7 @@ impl AuthPlugin for Parsec {
         Ok(Vec::new())
     }
 
-    fn on_more_data(&mut self, data: &[u8]) -> Result<AuthStep, Error> {
+    fn on_more_data(&mut self, data: &[u8]) -> Result<AuthStep, AuthError> {
         if self.state != State::SaltRequested {
             return Err(unexpected_more_data("parsec exchange"));
         }
@@ -79,15 +80,16 @@ impl AuthPlugin for Parsec {
 }
 
 /// The ext-salt: 'P', the iteration factor (0 = 1024 rounds), the 18-byte salt.
-fn parse_ext_salt(data: &[u8]) -> Result<(u8, &[u8]), Error> {
+fn parse_ext_salt(data: &[u8]) -> Result<(u8, &[u8]), AuthError> {
     match data {
         [PBKDF2, factor, salt @ ..] if salt.len() == SALT_LEN && *factor <= MAX_ITERATION_FACTOR => Ok((*factor, salt)),
         [PBKDF2, _, salt @ ..] if salt.len() == SALT_LEN => {
             Err(ProtocolError::InvalidValue("parsec iteration factor (at most 3)").into())
         }
-        [algorithm, ..] if *algorithm != PBKDF2 && data.len() == 2 + SALT_LEN => {
-            Err(Error::NotSupported(format!("parsec key derivation {:?} (only 'P', PBKDF2)", char::from(*algorithm))))
-        }
+        [algorithm, ..] if *algorithm != PBKDF2 && data.len() == 2 + SALT_LEN => Err(AuthError::Unsupported(format!(
+            "parsec key derivation {:?} (only 'P', PBKDF2)",
+            char::from(*algorithm)
+        ))),
         _ => Err(ProtocolError::InvalidValue("parsec ext-salt").into()),
     }
 }
@@ -115,7 +117,7 @@ mod tests {
 
     const SALT: [u8; 18] = *b"saltsaltsaltsalt18";
 
-    fn fixed_random(buf: &mut [u8]) -> Result<(), Error> {
+    fn fixed_random(buf: &mut [u8]) -> Result<(), AuthError> {
         buf.fill(0xc5);
         Ok(())
     }
@@ -180,20 +182,20 @@ mod tests {
         for bad in [&b""[..], b"P", &ext_salt(0)[..19], &[ext_salt(0), vec![0]].concat(), &ext_salt(255)] {
             let mut p = Parsec::new(b"pw".to_vec(), fixed_random);
             p.start(&[1; 32]).unwrap();
-            assert!(matches!(p.on_more_data(bad), Err(Error::Protocol(_))), "{bad:?}");
+            assert!(matches!(p.on_more_data(bad), Err(AuthError::Protocol(_))), "{bad:?}");
         }
         too_slow[0] = b'S';
         let mut p = Parsec::new(b"pw".to_vec(), fixed_random);
         p.start(&[1; 32]).unwrap();
-        assert!(matches!(p.on_more_data(&too_slow), Err(Error::NotSupported(_))));
+        assert!(matches!(p.on_more_data(&too_slow), Err(AuthError::Unsupported(_))));
         // Data before start is out of place.
         assert!(Parsec::new(b"pw".to_vec(), fixed_random).on_more_data(&ext_salt(0)).is_err());
     }
 
     #[test]
     fn a_failing_random_source_is_an_error() {
-        fn failing(_: &mut [u8]) -> Result<(), Error> {
-            Err(Error::Interface("no entropy".into()))
+        fn failing(_: &mut [u8]) -> Result<(), AuthError> {
+            Err(AuthError::Client("no entropy".into()))
         }
         let mut p = Parsec::new(b"pw".to_vec(), failing);
         p.start(&[1; 32]).unwrap();

@@ -10,8 +10,9 @@ use rsa::traits::PublicKeyParts;
 use rsa::{Oaep, RsaPublicKey};
 use sha1::Sha1;
 
+use super::AuthError;
 use super::FillRandom;
-use crate::error::{Error, ProtocolError};
+use crate::protocol::error::ProtocolError;
 
 /// The RSA public key of the server's caching_sha2_password / sha256_password key pair, as the
 /// caller gives it (MySQL's `--server-public-key-path`) instead of the server sending it.
@@ -21,9 +22,9 @@ pub struct ServerPublicKey(RsaPublicKey);
 impl ServerPublicKey {
     /// The key from PEM text: SubjectPublicKeyInfo (`BEGIN PUBLIC KEY`, what the server's
     /// `caching_sha2_password_public_key_path` holds) or PKCS#1 (`BEGIN RSA PUBLIC KEY`).
-    pub fn from_pem(pem: &str) -> Result<ServerPublicKey, Error> {
+    pub fn from_pem(pem: &str) -> Result<ServerPublicKey, AuthError> {
         decode_pem(pem.as_bytes()).map(ServerPublicKey).ok_or_else(|| {
-            Error::Programming(
+            AuthError::Caller(
                 "server_public_key: not an RSA public key in PEM (BEGIN PUBLIC KEY or BEGIN RSA PUBLIC KEY)".into(),
             )
         })
@@ -41,8 +42,8 @@ impl fmt::Debug for ServerPublicKey {
 }
 
 /// The server's public key as it sends it in AuthMoreData: PEM, SubjectPublicKeyInfo or PKCS#1.
-pub(super) fn parse_public_key(pem: &[u8]) -> Result<RsaPublicKey, Error> {
-    decode_pem(pem).ok_or(Error::Protocol(ProtocolError::InvalidValue("RSA public key from the server")))
+pub(super) fn parse_public_key(pem: &[u8]) -> Result<RsaPublicKey, AuthError> {
+    decode_pem(pem).ok_or(AuthError::Protocol(ProtocolError::InvalidValue("RSA public key from the server")))
 }
 
 /// PEM in either form, ignoring surrounding whitespace and the NUL a server may append.
@@ -53,7 +54,7 @@ fn decode_pem(pem: &[u8]) -> Option<RsaPublicKey> {
 }
 
 /// The password XORed with the nonce, cycling through the nonce, NUL-terminated.
-pub(super) fn xor_with_nonce(password: &[u8], nonce: &[u8]) -> Result<Vec<u8>, Error> {
+pub(super) fn xor_with_nonce(password: &[u8], nonce: &[u8]) -> Result<Vec<u8>, AuthError> {
     if nonce.is_empty() {
         return Err(ProtocolError::InvalidValue("empty authentication nonce").into());
     }
@@ -70,12 +71,12 @@ pub(super) fn encrypt_password(
     nonce: &[u8],
     key: &RsaPublicKey,
     random: FillRandom,
-) -> Result<Vec<u8>, Error> {
+) -> Result<Vec<u8>, AuthError> {
     let plain = xor_with_nonce(password, nonce)?;
     let mut rng = Random { fill: random, failed: None };
     let sealed = key
         .encrypt(&mut rng, Oaep::new::<Sha1>(), &plain)
-        .map_err(|e| Error::Interface(format!("cannot encrypt the password for the server: {e}")))?;
+        .map_err(|e| AuthError::Client(format!("cannot encrypt the password for the server: {e}")))?;
     match rng.failed {
         Some(e) => Err(e),
         None => Ok(sealed),
@@ -85,7 +86,7 @@ pub(super) fn encrypt_password(
 /// Adapts a [`FillRandom`] to the RNG traits: a failure is recorded, and the caller discards the result.
 struct Random {
     fill: FillRandom,
-    failed: Option<Error>,
+    failed: Option<AuthError>,
 }
 
 impl RngCore for Random {
@@ -123,20 +124,20 @@ pub(super) mod tests {
     pub const PRIVATE_PEM: &str = include_str!("testdata/rsa1024.pem");
     pub const PUBLIC_PEM: &str = include_str!("testdata/rsa1024.pub.pem");
 
-    pub fn fixed_random(buf: &mut [u8]) -> Result<(), Error> {
+    pub fn fixed_random(buf: &mut [u8]) -> Result<(), AuthError> {
         buf.fill(0x5a);
         Ok(())
     }
 
-    fn failing_random(_: &mut [u8]) -> Result<(), Error> {
-        Err(Error::Interface("no entropy".into()))
+    fn failing_random(_: &mut [u8]) -> Result<(), AuthError> {
+        Err(AuthError::Client("no entropy".into()))
     }
 
     #[test]
     fn xor_cycles_through_the_nonce() {
         assert_eq!(xor_with_nonce(b"abc", b"\x01\x02").unwrap(), vec![b'a' ^ 1, b'b' ^ 2, b'c' ^ 1, 2]);
         assert!(xor_with_nonce(b"abc", b"").is_err());
-        assert!(matches!(xor_with_nonce(b"a\0c", b"\x01"), Err(Error::Programming(_))));
+        assert!(matches!(xor_with_nonce(b"a\0c", b"\x01"), Err(AuthError::Caller(_))));
     }
 
     #[test]
@@ -157,7 +158,7 @@ pub(super) mod tests {
         assert_eq!(format!("{key:?}"), "ServerPublicKey(RSA 1024 bits)");
         for bad in ["", "secret", PRIVATE_PEM, "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"] {
             match ServerPublicKey::from_pem(bad) {
-                Err(Error::Programming(m)) => assert!(m.contains("server_public_key"), "{m}"),
+                Err(AuthError::Caller(m)) => assert!(m.contains("server_public_key"), "{m}"),
                 other => panic!("{other:?}"),
             }
         }

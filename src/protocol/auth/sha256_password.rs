@@ -5,8 +5,8 @@
 
 use super::context::PasswordProtection;
 use super::rsa_password::{encrypt_password, parse_public_key};
+use super::AuthError;
 use super::{no_public_key, sendable_password, unexpected_more_data, with_nul, AuthPlugin, AuthStep, FillRandom};
-use crate::error::Error;
 
 /// The plugin's name on the wire.
 pub const NAME: &str = "sha256_password";
@@ -33,7 +33,7 @@ impl AuthPlugin for Sha256Password {
         NAME
     }
 
-    fn start(&mut self, nonce: &[u8]) -> Result<Vec<u8>, Error> {
+    fn start(&mut self, nonce: &[u8]) -> Result<Vec<u8>, AuthError> {
         self.nonce = nonce[..nonce.len().min(20)].to_vec();
         self.key_requested = false;
         if self.password.is_empty() {
@@ -54,7 +54,7 @@ impl AuthPlugin for Sha256Password {
         }
     }
 
-    fn on_more_data(&mut self, data: &[u8]) -> Result<AuthStep, Error> {
+    fn on_more_data(&mut self, data: &[u8]) -> Result<AuthStep, AuthError> {
         if !self.key_requested {
             return Err(unexpected_more_data("sha256_password exchange"));
         }
@@ -113,13 +113,13 @@ mod tests {
     fn without_tls_key_or_consent_nothing_is_sent_not_even_the_request() {
         let mut p = Sha256Password::new(b"secret".to_vec(), fixed_random, PasswordProtection::Refuse);
         match p.start(NONCE) {
-            Err(Error::NotSupported(m)) => assert!(m.contains("get_server_public_key") && m.contains(NAME), "{m}"),
+            Err(AuthError::Unsupported(m)) => assert!(m.contains("get_server_public_key") && m.contains(NAME), "{m}"),
             other => panic!("no 0x01 request: {other:?}"),
         }
         assert!(p.on_more_data(PUBLIC_PEM.as_bytes()).is_err(), "no key was asked for");
         // With consent, the request is the single byte 0x01; a password with a NUL is refused first.
         assert_eq!(requesting(b"secret").start(NONCE).unwrap(), b"\x01");
-        assert!(matches!(requesting(b"sec\0ret").start(NONCE), Err(Error::Programming(_))));
+        assert!(matches!(requesting(b"sec\0ret").start(NONCE), Err(AuthError::Caller(_))));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::client::transport::{LocalFuture, Runtime, Transport};
 use crate::error::Error;
+use crate::protocol::auth::FillRandom;
 
 /// The runtime of a WASI 0.3 component, for [`crate::Connection::connect`] and the pool.
 #[derive(Debug, Default, Clone, Copy)]
@@ -25,5 +26,9 @@ impl Runtime for WasiP3Runtime {
 
     fn now(&self) -> Duration {
         Duration::from_nanos(wasip3::clocks::monotonic_clock::now())
+    }
+
+    fn random(&self) -> FillRandom {
+        super::random_bytes
     }
 }
