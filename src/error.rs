@@ -4,8 +4,9 @@ use std::fmt;
 
 pub use crate::protocol::auth::AuthError;
 use crate::protocol::err_packet::ErrPacket;
-pub use crate::protocol::error::{ConnectionPhaseError, ProtocolError};
+pub use crate::protocol::error::{ConnectionPhaseError, InputError, ProtocolError};
 use crate::protocol::framing::FramingError;
+use crate::protocol::text_value::CellError;
 
 /// The PEP 249 exception classes that cymysql raises, used to classify every error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,6 +228,25 @@ impl From<ConnectionPhaseError> for Error {
     }
 }
 
+impl From<CellError> for Error {
+    fn from(e: CellError) -> Self {
+        match e {
+            CellError::Malformed(e) => Error::Protocol(e),
+            CellError::OutOfDomain(message) => Error::Data(message),
+        }
+    }
+}
+
+impl From<InputError> for Error {
+    fn from(e: InputError) -> Self {
+        match e {
+            InputError::Value(m) => Error::Data(m),
+            InputError::Format(m) | InputError::UnknownCharset(m) => Error::Programming(m),
+            InputError::UnsupportedCharset(m) => Error::NotSupported(m),
+        }
+    }
+}
+
 impl From<AuthError> for Error {
     fn from(e: AuthError) -> Self {
         match e {
@@ -349,6 +369,25 @@ mod tests {
         let refused = ErrPacket { code: 1040, sqlstate: "HY000".into(), message: "Too many connections".into() };
         let e = Error::from(ConnectionPhaseError::Server(refused));
         assert_eq!((e.code(), e.sqlstate()), (Some(1040), Some("HY000")));
+    }
+
+    #[test]
+    fn input_and_cell_errors_keep_their_classes_and_messages() {
+        let kinds = [
+            (InputError::Value("v".into()), ErrorKind::Data),
+            (InputError::Format("f".into()), ErrorKind::Programming),
+            (InputError::UnknownCharset("u".into()), ErrorKind::Programming),
+            (InputError::UnsupportedCharset("n".into()), ErrorKind::NotSupported),
+        ];
+        for (input, kind) in kinds {
+            let message = input.to_string();
+            let e = Error::from(input);
+            assert_eq!(e.kind(), kind, "{e:?}");
+            assert!(e.to_string().ends_with(&message), "{e}");
+        }
+        assert_eq!(Error::from(CellError::OutOfDomain("month 13".into())).kind(), ErrorKind::Data);
+        let malformed = CellError::Malformed(ProtocolError::InvalidValue("DATE"));
+        assert_eq!(Error::from(malformed), Error::Protocol(ProtocolError::InvalidValue("DATE")));
     }
 
     #[test]

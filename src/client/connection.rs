@@ -442,8 +442,8 @@ impl Conn {
     pub(crate) fn render_query(&self, query: &str, params: Option<&Params>) -> Result<String, Error> {
         match params {
             // Without parameters nothing is escaped, so any session charset is fine.
-            None => interpolate(query, None, self.escape_mode()),
-            Some(_) => interpolate(query, params, self.escape_mode_checked()?),
+            None => Ok(interpolate(query, None, self.escape_mode())?),
+            Some(_) => Ok(interpolate(query, params, self.escape_mode_checked()?)?),
         }
     }
 

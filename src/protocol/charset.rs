@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use crate::error::Error;
+use super::error::InputError;
 
 /// How the characters of a MySQL character set are laid out as bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,22 +88,22 @@ const UNSUPPORTED: &[(&str, bool)] = &[
 /// Looks up a connection character set by name (case-insensitive).
 ///
 /// Known MySQL character sets other than utf8mb4, utf8mb3/utf8, latin1, ascii and binary give
-/// [`Error::NotSupported`]; names MySQL does not know give [`Error::Programming`].
-pub fn charset_by_name(name: &str) -> Result<&'static Charset, Error> {
+/// [`InputError::UnsupportedCharset`]; names MySQL does not know give [`InputError::UnknownCharset`].
+pub fn charset_by_name(name: &str) -> Result<&'static Charset, InputError> {
     if let Some(cs) = SUPPORTED.iter().find(|cs| cs.name.eq_ignore_ascii_case(name)) {
         return Ok(cs);
     }
     match UNSUPPORTED.iter().find(|(known, _)| known.eq_ignore_ascii_case(name)) {
-        Some((known, true)) => Err(Error::NotSupported(format!(
+        Some((known, true)) => Err(InputError::UnsupportedCharset(format!(
             "character set {known}: this client carries no encoding tables for it, and sending \
              UTF-8 bytes labelled as a multibyte character set would defeat escaping (a 0x5C \
              byte inside a character reads as a backslash); use utf8mb4"
         ))),
-        Some((known, false)) => Err(Error::NotSupported(format!(
+        Some((known, false)) => Err(InputError::UnsupportedCharset(format!(
             "character set {known}: this client carries no encoding tables for it, so strings \
              could not be encoded for it or decoded from it; use utf8mb4"
         ))),
-        None => Err(Error::Programming(format!("unknown character set: {name:?}"))),
+        None => Err(InputError::UnknownCharset(format!("unknown character set: {name:?}"))),
     }
 }
 
@@ -186,10 +186,10 @@ fn latin1_byte(c: char) -> Option<u8> {
 }
 
 impl Encoding {
-    /// Encodes `s` for sending; [`Error::Data`] if a character has no representation.
+    /// Encodes `s` for sending; [`InputError::Value`] if a character has no representation.
     ///
     /// `Binary` sends the UTF-8 bytes unchanged, as the server stores them.
-    pub fn encode<'a>(&self, s: &'a str) -> Result<Cow<'a, [u8]>, Error> {
+    pub fn encode<'a>(&self, s: &'a str) -> Result<Cow<'a, [u8]>, InputError> {
         match self {
             Encoding::Utf8mb4 | Encoding::Binary => Ok(Cow::Borrowed(s.as_bytes())),
             Encoding::Utf8mb3 => match s.chars().find(|c| u32::from(*c) > 0xFFFF) {
@@ -204,7 +204,7 @@ impl Encoding {
             Encoding::Latin1 => s
                 .chars()
                 .map(|c| latin1_byte(c).ok_or_else(|| unencodable(c, "latin1")))
-                .collect::<Result<Vec<u8>, Error>>()
+                .collect::<Result<Vec<u8>, InputError>>()
                 .map(Cow::Owned),
         }
     }
@@ -229,8 +229,8 @@ impl Encoding {
 }
 
 /// The error for a character that an encoding cannot represent.
-fn unencodable(c: char, charset: &str) -> Error {
-    Error::Data(format!("character {c:?} (U+{:04X}) cannot be encoded in {charset}", u32::from(c)))
+fn unencodable(c: char, charset: &str) -> InputError {
+    InputError::Value(format!("character {c:?} (U+{:04X}) cannot be encoded in {charset}", u32::from(c)))
 }
 
 #[cfg(test)]
@@ -253,7 +253,7 @@ mod tests {
     fn known_but_unsupported_names_are_not_supported() {
         for name in ["gbk", "big5", "sjis", "cp932", "euckr", "gb2312", "gb18030", "ujis"] {
             match charset_by_name(name) {
-                Err(Error::NotSupported(msg)) => {
+                Err(InputError::UnsupportedCharset(msg)) => {
                     assert!(msg.starts_with(&format!("character set {name}:")), "{msg}");
                     assert!(msg.contains("escaping"), "{msg}");
                 }
@@ -261,10 +261,10 @@ mod tests {
             }
         }
         for name in ["eucjpms", "ucs2", "utf16", "utf32", "latin2", "CP1251"] {
-            assert!(matches!(charset_by_name(name), Err(Error::NotSupported(_))), "{name}");
+            assert!(matches!(charset_by_name(name), Err(InputError::UnsupportedCharset(_))), "{name}");
         }
         match charset_by_name("latin2") {
-            Err(Error::NotSupported(msg)) => assert!(msg.contains("encoding tables"), "{msg}"),
+            Err(InputError::UnsupportedCharset(msg)) => assert!(msg.contains("encoding tables"), "{msg}"),
             other => panic!("{other:?}"),
         }
     }
@@ -272,7 +272,7 @@ mod tests {
     #[test]
     fn unknown_names_are_programming_errors() {
         for name in ["", "utf-8", "klingon", "utf8mb4 "] {
-            assert!(matches!(charset_by_name(name), Err(Error::Programming(_))), "{name:?}");
+            assert!(matches!(charset_by_name(name), Err(InputError::UnknownCharset(_))), "{name:?}");
         }
     }
 
@@ -327,7 +327,7 @@ mod tests {
         assert!(matches!(Encoding::Utf8mb4.encode("x").unwrap(), Cow::Borrowed(_)));
         assert_eq!(Encoding::Utf8mb3.encode("żółw€").unwrap().as_ref(), "żółw€".as_bytes());
         match Encoding::Utf8mb3.encode("a😀") {
-            Err(Error::Data(msg)) => assert!(msg.contains("U+1F600"), "{msg}"),
+            Err(InputError::Value(msg)) => assert!(msg.contains("U+1F600"), "{msg}"),
             other => panic!("{other:?}"),
         }
         assert_eq!(Encoding::Utf8mb4.decode("😀".as_bytes()).as_deref(), Some("😀"));
@@ -340,7 +340,7 @@ mod tests {
     #[test]
     fn ascii_and_binary() {
         assert_eq!(Encoding::Ascii.encode("abc").unwrap().as_ref(), b"abc");
-        assert!(matches!(Encoding::Ascii.encode("é"), Err(Error::Data(_))));
+        assert!(matches!(Encoding::Ascii.encode("é"), Err(InputError::Value(_))));
         assert_eq!(Encoding::Ascii.decode(b"abc").as_deref(), Some("abc"));
         assert_eq!(Encoding::Ascii.decode(b"ab\x80"), None);
         assert_eq!(Encoding::Binary.encode("é").unwrap().as_ref(), "é".as_bytes());
@@ -361,7 +361,7 @@ mod tests {
         // The five bytes cp1252 leaves undefined stand for the C1 controls of the same number.
         assert_eq!(enc.encode("\u{81}\u{8d}\u{8f}\u{90}\u{9d}").unwrap().as_ref(), b"\x81\x8d\x8f\x90\x9d");
         for bad in ["\u{80}", "\u{9f}", "ł", "😀", "\u{100}"] {
-            assert!(matches!(enc.encode(bad), Err(Error::Data(_))), "{bad:?}");
+            assert!(matches!(enc.encode(bad), Err(InputError::Value(_))), "{bad:?}");
         }
         assert_eq!(enc.decode(b"caf\xe9").as_deref(), Some("café"));
         assert_eq!(enc.decode(b"\x80\x9f\xa0").as_deref(), Some("€Ÿ\u{a0}"));

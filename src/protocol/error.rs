@@ -52,6 +52,35 @@ impl fmt::Display for ProtocolError {
 
 impl std::error::Error for ProtocolError {}
 
+/// What a caller handed the protocol core that it cannot put on the wire: a value with no MySQL
+/// literal or no representation in the connection's charset, a format string that does not match
+/// its parameters, a character set this client cannot serve. Each keeps the message the caller sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputError {
+    /// A value that has no literal or no encoding (DataError).
+    Value(String),
+    /// A `%` format string and its parameters do not match (ProgrammingError, as PyMySQL's
+    /// TypeError and KeyError surface).
+    Format(String),
+    /// A character set MySQL does not know (ProgrammingError).
+    UnknownCharset(String),
+    /// A character set this client cannot serve safely (NotSupportedError).
+    UnsupportedCharset(String),
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InputError::Value(m)
+            | InputError::Format(m)
+            | InputError::UnknownCharset(m)
+            | InputError::UnsupportedCharset(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
 /// Why the Connection Phase (handshake and authentication) ended without a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectionPhaseError {

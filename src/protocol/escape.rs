@@ -6,8 +6,8 @@
 
 use std::fmt::{Display, Write};
 
+use super::error::InputError;
 use super::value::{Date, DateTime, Time, Value};
-use crate::error::Error;
 
 /// How the server reads backslashes in string literals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -96,9 +96,9 @@ fn push_u64(out: &mut String, mut n: u64) {
 
 /// Appends `v` as a SQL literal, as PyMySQL's `escape_item` renders it.
 ///
-/// Non-finite floats and DECIMAL text that is not a number are [`Error::Data`]: MySQL has no
+/// Non-finite floats and DECIMAL text that is not a number are [`InputError::Value`]: MySQL has no
 /// literal for the former, and the latter is written unquoted.
-pub fn write_literal(out: &mut String, v: &Value, mode: EscapeMode) -> Result<(), Error> {
+pub fn write_literal(out: &mut String, v: &Value, mode: EscapeMode) -> Result<(), InputError> {
     match v {
         Value::Null => out.push_str("NULL"),
         Value::Int(n) => {
@@ -113,7 +113,7 @@ pub fn write_literal(out: &mut String, v: &Value, mode: EscapeMode) -> Result<()
         Value::Double(f) => write_float(out, *f, f.is_finite(), uses_exponent(*f))?,
         Value::Decimal(s) => {
             if !is_numeric_literal(s) {
-                return Err(Error::Data(format!("{s:?} is not a DECIMAL number")));
+                return Err(InputError::Value(format!("{s:?} is not a DECIMAL number")));
             }
             out.push_str(s);
         }
@@ -121,7 +121,7 @@ pub fn write_literal(out: &mut String, v: &Value, mode: EscapeMode) -> Result<()
         Value::Set(members) => {
             // A comma inside a member would silently split it into two members.
             if let Some(m) = members.iter().find(|m| m.contains(',')) {
-                return Err(Error::Data(format!("SET member {m:?} contains a comma")));
+                return Err(InputError::Value(format!("SET member {m:?} contains a comma")));
             }
             out.push('\'');
             for (i, m) in members.iter().enumerate() {
@@ -158,12 +158,12 @@ pub fn write_literal(out: &mut String, v: &Value, mode: EscapeMode) -> Result<()
 /// literal (with an exponent) as PyMySQL's `escape_float` does, so MySQL computes in DOUBLE.
 ///
 /// Like Python's `repr`, large and tiny magnitudes use scientific notation (`1e300`).
-fn write_float<F>(out: &mut String, f: F, finite: bool, scientific: bool) -> Result<(), Error>
+fn write_float<F>(out: &mut String, f: F, finite: bool, scientific: bool) -> Result<(), InputError>
 where
     F: Display + std::fmt::LowerExp,
 {
     if !finite {
-        return Err(Error::Data(format!("{f} cannot be written as a MySQL literal")));
+        return Err(InputError::Value(format!("{f} cannot be written as a MySQL literal")));
     }
     if scientific {
         let _ = write!(out, "{f:e}");
@@ -229,9 +229,9 @@ fn write_hex(out: &mut String, b: &[u8]) {
 }
 
 /// A fraction of a second must be below one second to keep its meaning.
-fn check_microseconds(us: u32) -> Result<(), Error> {
+fn check_microseconds(us: u32) -> Result<(), InputError> {
     if us > 999_999 {
-        return Err(Error::Data(format!("{us} microseconds is not a fraction of a second")));
+        return Err(InputError::Value(format!("{us} microseconds is not a fraction of a second")));
     }
     Ok(())
 }
@@ -275,7 +275,7 @@ mod tests {
         out
     }
 
-    fn literal(v: &Value, mode: EscapeMode) -> Result<String, Error> {
+    fn literal(v: &Value, mode: EscapeMode) -> Result<String, InputError> {
         let mut out = String::new();
         write_literal(&mut out, v, mode).map(|()| out)
     }
@@ -345,9 +345,9 @@ mod tests {
             assert_eq!(s.parse::<f64>().unwrap(), f, "{s}");
         }
         for f in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-            assert!(matches!(literal(&Value::Double(f), BACKSLASH), Err(Error::Data(_))));
+            assert!(matches!(literal(&Value::Double(f), BACKSLASH), Err(InputError::Value(_))));
         }
-        assert!(matches!(literal(&Value::Float(f32::NAN), BACKSLASH), Err(Error::Data(_))));
+        assert!(matches!(literal(&Value::Float(f32::NAN), BACKSLASH), Err(InputError::Value(_))));
     }
 
     #[test]
@@ -358,7 +358,7 @@ mod tests {
         for bad in
             ["", "-", "1.", ".5", "1e", "1e+", "NaN", "Infinity", "1 OR 1=1", "1;DROP TABLE t", "0x10", "1,5", "١"]
         {
-            assert!(matches!(literal(&Value::Decimal(bad.into()), BACKSLASH), Err(Error::Data(_))), "{bad:?}");
+            assert!(matches!(literal(&Value::Decimal(bad.into()), BACKSLASH), Err(InputError::Value(_))), "{bad:?}");
         }
     }
 
@@ -370,7 +370,7 @@ mod tests {
         assert_eq!(lit(Value::Json(r#"{"a":"b\n"}"#.into())), r#"'{\"a\":\"b\\n\"}'"#);
         assert_eq!(lit(Value::Set(vec!["a".into(), "b'".into()])), "'a,b\\''");
         assert_eq!(lit(Value::Set(vec![])), "''");
-        assert!(matches!(literal(&Value::Set(vec!["a,b".into()]), BACKSLASH), Err(Error::Data(_))));
+        assert!(matches!(literal(&Value::Set(vec!["a,b".into()]), BACKSLASH), Err(InputError::Value(_))));
     }
 
     #[test]
@@ -399,9 +399,9 @@ mod tests {
         assert_eq!(lit(Value::Time(Time { hours: 1, minutes: 2, seconds: 3, ..Time::default() })), "'01:02:03'");
         assert_eq!(lit(Value::Time(Time { negative: true, seconds: 1, ..Time::default() })), "'-00:00:01'");
         let bad = DateTime { microsecond: 1_000_000, ..dt };
-        assert!(matches!(literal(&Value::DateTime(bad), BACKSLASH), Err(Error::Data(_))));
+        assert!(matches!(literal(&Value::DateTime(bad), BACKSLASH), Err(InputError::Value(_))));
         let bad = Time { microseconds: 1_000_000, ..t };
-        assert!(matches!(literal(&Value::Time(bad), BACKSLASH), Err(Error::Data(_))));
+        assert!(matches!(literal(&Value::Time(bad), BACKSLASH), Err(InputError::Value(_))));
     }
 
     /// Scans a single-quoted MySQL string literal at the start of `sql` under `mode`'s rules;

@@ -4,9 +4,9 @@
 //! `%(name)s` a named one, and `%%` is a literal `%`. Placeholders are substituted wherever they
 //! appear, inside SQL quotes too, exactly as PyMySQL does.
 
+use super::error::InputError;
 use super::escape::{write_literal, EscapeMode};
 use super::value::Value;
-use crate::error::Error;
 
 /// The parameters of one statement: a Python tuple or a Python dict.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,7 +21,7 @@ pub enum Params {
 ///
 /// With no parameters the query is returned unchanged, without any `%` processing, so that
 /// `LIKE 'a%'` needs no doubling; with parameters (even none), `%` must be doubled.
-pub fn interpolate(query: &str, params: Option<&Params>, mode: EscapeMode) -> Result<String, Error> {
+pub fn interpolate(query: &str, params: Option<&Params>, mode: EscapeMode) -> Result<String, InputError> {
     let Some(params) = params else {
         return Ok(query.to_owned());
     };
@@ -34,7 +34,7 @@ pub fn interpolate(query: &str, params: Option<&Params>, mode: EscapeMode) -> Re
 /// with parameters; on an error, `out` holds part of the statement.
 ///
 /// `executemany` renders every row of a multi-row INSERT straight into the statement with it.
-pub fn interpolate_into(out: &mut String, query: &str, params: &Params, mode: EscapeMode) -> Result<(), Error> {
+pub fn interpolate_into(out: &mut String, query: &str, params: &Params, mode: EscapeMode) -> Result<(), InputError> {
     let mut next_positional = 0usize;
     let bytes = query.as_bytes();
     // `start` is where the text not yet copied begins; every `%` found is ASCII, so slicing at
@@ -49,23 +49,23 @@ pub fn interpolate_into(out: &mut String, query: &str, params: &Params, mode: Es
             }
             Some(b's') => {
                 let Params::Positional(values) = params else {
-                    return Err(Error::Programming(
+                    return Err(InputError::Format(
                         "%s needs positional parameters, but named parameters were given".into(),
                     ));
                 };
                 let value = values
                     .get(next_positional)
-                    .ok_or_else(|| Error::Programming("not enough arguments for format string".into()))?;
+                    .ok_or_else(|| InputError::Format("not enough arguments for format string".into()))?;
                 write_literal(out, value, mode)?;
                 next_positional += 1;
                 start = pct + 2;
             }
             Some(b'(') => {
                 let Params::Named(pairs) = params else {
-                    return Err(Error::Programming("format requires a mapping".into()));
+                    return Err(InputError::Format("format requires a mapping".into()));
                 };
                 let close =
-                    matching_paren(bytes, pct + 1).ok_or_else(|| Error::Programming("incomplete format key".into()))?;
+                    matching_paren(bytes, pct + 1).ok_or_else(|| InputError::Format("incomplete format key".into()))?;
                 let name = query.get(pct + 2..close).unwrap_or_default();
                 if bytes.get(close + 1) != Some(&b's') {
                     return Err(unsupported_conversion(query, close + 1));
@@ -74,18 +74,18 @@ pub fn interpolate_into(out: &mut String, query: &str, params: &Params, mode: Es
                     .iter()
                     .rev()
                     .find(|(key, _)| key == name)
-                    .ok_or_else(|| Error::Programming(format!("KeyError: no parameter named {name:?}")))?;
+                    .ok_or_else(|| InputError::Format(format!("KeyError: no parameter named {name:?}")))?;
                 write_literal(out, value, mode)?;
                 start = close + 2;
             }
             Some(_) => return Err(unsupported_conversion(query, pct + 1)),
-            None => return Err(Error::Programming("incomplete format".into())),
+            None => return Err(InputError::Format("incomplete format".into())),
         }
     }
     out.push_str(query.get(start..).unwrap_or_default());
     if let Params::Positional(values) = params {
         if next_positional < values.len() {
-            return Err(Error::Programming("not all arguments converted during string formatting".into()));
+            return Err(InputError::Format("not all arguments converted during string formatting".into()));
         }
     }
     Ok(())
@@ -110,12 +110,12 @@ fn matching_paren(bytes: &[u8], open: usize) -> Option<usize> {
 }
 
 /// Python's error for a conversion other than `s` at byte `at` (reported as a character index).
-fn unsupported_conversion(query: &str, at: usize) -> Error {
+fn unsupported_conversion(query: &str, at: usize) -> InputError {
     let Some(c) = query.get(at..).and_then(|rest| rest.chars().next()) else {
-        return Error::Programming("incomplete format".into());
+        return InputError::Format("incomplete format".into());
     };
     let index = query.get(..at).map_or(0, |head| head.chars().count());
-    Error::Programming(format!("unsupported format character {c:?} (0x{:x}) at index {index}", u32::from(c)))
+    InputError::Format(format!("unsupported format character {c:?} (0x{:x}) at index {index}", u32::from(c)))
 }
 
 /// A guess of the rendered size of all parameters, to allocate the output once.
@@ -298,9 +298,9 @@ mod tests {
         Params::Named(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
     }
 
-    fn programming(r: Result<String, Error>) -> String {
+    fn programming(r: Result<String, InputError>) -> String {
         match r {
-            Err(Error::Programming(msg)) => msg,
+            Err(InputError::Format(msg)) => msg,
             other => panic!("expected a programming error, got {other:?}"),
         }
     }
@@ -381,9 +381,9 @@ mod tests {
     #[test]
     fn value_errors_propagate() {
         let p = positional(vec![Value::Double(f64::NAN)]);
-        assert!(matches!(interpolate("%s", Some(&p), BACKSLASH), Err(Error::Data(_))));
+        assert!(matches!(interpolate("%s", Some(&p), BACKSLASH), Err(InputError::Value(_))));
         let p = positional(vec![Value::Decimal("1; DROP TABLE t".into())]);
-        assert!(matches!(interpolate("%s", Some(&p), BACKSLASH), Err(Error::Data(_))));
+        assert!(matches!(interpolate("%s", Some(&p), BACKSLASH), Err(InputError::Value(_))));
     }
 
     fn split(q: &str) -> Option<(&str, &str, &str)> {

@@ -15,8 +15,8 @@ use super::column::Column;
 use super::constants::column_flag::{ENUM_FLAG, SET_FLAG};
 use super::constants::column_type::*;
 use super::constants::BINARY_COLLATION;
+use super::error::ProtocolError;
 use super::value::{Date, DateTime, Time, Value};
-use crate::error::{Error, ProtocolError};
 
 /// TIME's range is -838:59:59.999999 to 838:59:59.999999.
 const TIME_MAX_HOURS: u32 = 838;
@@ -35,15 +35,6 @@ pub enum CellError {
 impl From<ProtocolError> for CellError {
     fn from(e: ProtocolError) -> Self {
         CellError::Malformed(e)
-    }
-}
-
-impl From<CellError> for Error {
-    fn from(e: CellError) -> Self {
-        match e {
-            CellError::Malformed(e) => Error::Protocol(e),
-            CellError::OutOfDomain(message) => Error::Data(message),
-        }
     }
 }
 
@@ -460,7 +451,6 @@ mod tests {
     fn refused_in(column: &Column, raw: &[u8]) {
         let r = decode_text_value(column, Some(raw));
         assert!(matches!(r, Err(CellError::OutOfDomain(_))), "type {} {raw:?}: {r:?}", column.column_type);
-        assert!(matches!(Error::from(r.unwrap_err()), Error::Data(_)));
     }
 
     fn refused(column_type: u8, flags: u16, raw: &[u8]) {
