@@ -12,7 +12,7 @@ use std::sync::Arc;
 use common::server;
 use futures::future::join_all;
 use host_test::driver::{ConnectOptions, DbError, ErrorKind, Sandbox, Value};
-use host_test::driver_async::{AsyncHost, AsyncSession, Conn, EndFuture, RowStream};
+use host_test::driver_async::{AsyncHost, AsyncSession, Conn, EndFuture, PoolHandle, RowStream};
 
 fn session() -> AsyncSession {
     AsyncHost::shared().instantiate(&Sandbox::default()).expect("instantiate the 0.3 component")
@@ -253,16 +253,22 @@ fn cli_runs_statements_through_the_async_world() {
     assert_eq!(o.status.code(), Some(1), "an SQL error: {stderr}");
 }
 
+/// A connection of its own, and a pool of at most one connection, so that its next borrower gets
+/// the same session back.
+fn connection_and_pool_of_one(s: &mut AsyncSession) -> (Conn, PoolHandle) {
+    let c = connect(s);
+    let o = options(s);
+    let mut settings = s.default_pool_options().unwrap();
+    settings.maxsize = 1;
+    (c, s.create_pool_with(&o, &settings).unwrap().expect("create pool"))
+}
+
 /// Behaviour 3: the host drops a stream halfway. The rest of the result is read and discarded, so
 /// the next call on that connection, or on the pool that lent it, sees only its own rows.
 #[test]
 fn a_stream_dropped_halfway_leaves_no_stray_rows() {
     let mut s = session();
-    let c = connect(&mut s);
-    let o = options(&mut s);
-    let mut settings = s.default_pool_options().unwrap();
-    settings.maxsize = 1;
-    let p = s.create_pool_with(&o, &settings).unwrap().expect("create pool");
+    let (c, p) = connection_and_pool_of_one(&mut s);
     let (direct, pooled) = s
         .run(async |a, api, pool| {
             let head = async |conn: Conn| {
@@ -308,11 +314,7 @@ fn a_stream_dropped_halfway_leaves_no_stray_rows() {
 #[test]
 fn a_call_dropped_in_flight_leaves_no_stray_rows() {
     let mut s = session();
-    let c = connect(&mut s);
-    let o = options(&mut s);
-    let mut settings = s.default_pool_options().unwrap();
-    settings.maxsize = 1;
-    let p = s.create_pool_with(&o, &settings).unwrap().expect("create pool");
+    let (c, p) = connection_and_pool_of_one(&mut s);
     let (direct, pooled) = s
         .run(async |a, api, pool| {
             // Starts a statement that answers after 1 s and drops the call once it is on the
