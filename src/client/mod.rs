@@ -5,6 +5,7 @@ pub mod connection;
 mod connection_phase;
 pub mod cursor;
 mod dict_cursor;
+mod gather;
 mod local_infile;
 pub mod option_file;
 pub mod options;
