@@ -64,18 +64,20 @@ impl Conn {
     /// Reads one logical packet (joining 16 MiB parts).
     pub(crate) async fn read_packet(&mut self) -> Result<Bytes, Error> {
         loop {
-            match self.framing.next_packet() {
-                Ok(Some(p)) => return Ok(p),
-                Ok(None) => {
-                    let r = self.fill().await;
-                    self.track(r)?;
-                }
-                Err(e) => {
-                    self.mark_broken();
-                    return Err(e.into());
-                }
+            if let Some(p) = self.buffered_packet()? {
+                return Ok(p);
             }
+            let r = self.fill().await;
+            self.track(r)?;
         }
+    }
+
+    /// The next logical packet if all its bytes have arrived; the socket is not read.
+    pub(crate) fn buffered_packet(&mut self) -> Result<Option<Bytes>, Error> {
+        self.framing.next_packet().map_err(|e| {
+            self.mark_broken();
+            e.into()
+        })
     }
 
     pub(super) async fn write_packet(&mut self, payload: &[u8]) -> Result<(), Error> {

@@ -1,8 +1,6 @@
 //! Streaming a result set to a consumer as it arrives, holding the connection until it ends: what
 //! WASI 0.3's `stream<row>` needs, and what a consumer that is slower than the server needs.
 
-use futures::FutureExt;
-
 use super::connection::{Conn, Connection};
 use super::cursor::Row;
 use super::result_set::StatementResult;
@@ -45,16 +43,17 @@ impl Connection {
                 let Some(first) = c.read_row(id, &columns).await? else { break };
                 let mut batch = vec![first];
                 let mut end = Ok(false);
-                // Rows already received join the batch; waiting on the socket ends it.
+                // Rows whose bytes already arrived join the batch; the socket is not read for it,
+                // so no read, timeout or KILL is started and dropped half-way.
                 while batch.len() < MAX_BATCH {
-                    match c.read_row(id, &columns).now_or_never() {
-                        None => break,
-                        Some(Ok(Some(row))) => batch.push(row),
-                        Some(Ok(None)) => {
+                    match c.buffered_row(id, &columns) {
+                        Ok(None) => break,
+                        Ok(Some(Some(row))) => batch.push(row),
+                        Ok(Some(None)) => {
                             end = Ok(true);
                             break;
                         }
-                        Some(Err(e)) => {
+                        Err(e) => {
                             end = Err(e);
                             break;
                         }

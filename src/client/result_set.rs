@@ -134,6 +134,11 @@ impl Conn {
             _ => return Ok(None),
         };
         let packet = self.read_packet().await?;
+        self.row_or_end(id, packet)
+    }
+
+    /// A packet read in result set `id`: the row it is, or `None` when it ends the result set.
+    fn row_or_end(&mut self, id: u64, packet: Bytes) -> Result<Option<Bytes>, Error> {
         let end = match Response::parse_row_or_end(&packet, self.capabilities) {
             Ok(None) => return Ok(Some(packet)),
             Ok(Some(end)) => end,
@@ -171,7 +176,23 @@ impl Conn {
         if self.pending != (Pending::Rows { id }) {
             return Ok(None);
         }
-        match self.read_row_packet().await? {
+        let packet = self.read_row_packet().await?;
+        self.decode_row(packet, columns)
+    }
+
+    /// The next row of result `id` if its bytes have already arrived, without reading the socket:
+    /// `None` when they have not, `Some(None)` at the result's end.
+    pub(crate) fn buffered_row(&mut self, id: u64, columns: &[Column]) -> Result<Option<Option<Vec<Value>>>, Error> {
+        if self.pending != (Pending::Rows { id }) {
+            return Ok(Some(None));
+        }
+        let Some(packet) = self.buffered_packet()? else { return Ok(None) };
+        let packet = self.row_or_end(id, packet)?;
+        self.decode_row(packet, columns).map(Some)
+    }
+
+    fn decode_row(&mut self, packet: Option<Bytes>, columns: &[Column]) -> Result<Option<Vec<Value>>, Error> {
+        match packet {
             None => Ok(None),
             Some(packet) => {
                 let row = decode_text_row(&packet, columns).map_err(Error::from);
