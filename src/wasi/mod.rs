@@ -44,3 +44,22 @@ pub(crate) fn random_bytes(buf: &mut [u8]) -> Result<(), AuthError> {
 // Last, so the line numbers that panic locations carry in the 0.2 component do not move.
 #[cfg(feature = "p3")]
 pub mod p3;
+
+/// Connects to the first of `addresses` that accepts, for both worlds' TCP; when none does, the
+/// last failure is the reason.
+pub(crate) async fn connect_first<A, T, E: std::fmt::Debug, F: std::future::Future<Output = Result<T, E>>>(
+    host: &str,
+    port: u16,
+    addresses: Vec<A>,
+    mut connect_one: impl FnMut(A) -> F,
+) -> Result<T, Error> {
+    let mut last = None;
+    for address in addresses {
+        match connect_one(address).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = Some(e),
+        }
+    }
+    let reason = last.map(|e| format!("{e:?}")).unwrap_or_else(|| "no address".into());
+    Err(Error::Connect { host: host.to_string(), port, reason })
+}

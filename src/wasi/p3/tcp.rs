@@ -93,15 +93,7 @@ fn to_wasi_ip(ip: IpAddr) -> IpAddress {
 /// Opens a TCP connection, trying each address of `host` in turn.
 pub async fn connect(host: &str, port: u16) -> Result<P3Tcp, Error> {
     let addresses = resolve(host).await?;
-    let mut last = None;
-    for ip in addresses {
-        match connect_one(ip, port).await {
-            Ok(s) => return Ok(s),
-            Err(e) => last = Some(e),
-        }
-    }
-    let reason = last.map(|e| format!("{e:?}")).unwrap_or_else(|| "no address".into());
-    Err(Error::Connect { host: host.to_string(), port, reason })
+    crate::wasi::connect_first(host, port, addresses, |ip| connect_one(ip, port)).await
 }
 
 async fn connect_one(ip: IpAddress, port: u16) -> Result<P3Tcp, ErrorCode> {
