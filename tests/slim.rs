@@ -14,7 +14,7 @@ fn slim_path() -> PathBuf {
     if let Ok(p) = std::env::var("CYMYSQL_WASI_SLIM_COMPONENT") {
         return PathBuf::from(p);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/guest-slim/cymysql_wasi.wasm")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/guest/cymysql_driver_slim.wasm")
 }
 
 fn slim_session() -> Session {

@@ -25,7 +25,7 @@ pub fn guest_path() -> PathBuf {
     if let Ok(p) = std::env::var("CYMYSQL_P3_GUEST") {
         return PathBuf::from(p);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/guest-async/cymysql_p3_guest.wasm")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/guest/cymysql_p3_guest.wasm")
 }
 
 /// What one run of a command left: its exit status and everything it wrote.

@@ -120,7 +120,7 @@ pub fn component_path() -> PathBuf {
         return PathBuf::from(p);
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    root.join("target/wasm32-wasip2/guest/cymysql_wasi.wasm")
+    root.join("target/wasm32-wasip2/guest/cymysql_driver.wasm")
 }
 
 /// Compiles the component at `path` for `engine`, reusing a serialized compilation next to it when

@@ -44,7 +44,7 @@ pub fn component_path() -> PathBuf {
     if let Ok(p) = std::env::var("CYMYSQL_WASI_ASYNC_COMPONENT") {
         return PathBuf::from(p);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/guest-async/cymysql_wasi.wasm")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/guest/cymysql_driver_async.wasm")
 }
 
 /// The compiled 0.3 component and a linker with WASI 0.3 and the WASI 0.2 that Rust's std imports.
