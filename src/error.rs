@@ -170,6 +170,16 @@ impl Error {
         }
     }
 
+    /// The error in words for a record that carries [`code`](Self::code) and
+    /// [`sqlstate`](Self::sqlstate) beside it (the WIT `error`): a server error's own message,
+    /// without the `(code, 'state') ` that [`Display`](fmt::Display) puts first, as PyMySQL does.
+    pub fn message(&self) -> String {
+        match self {
+            Error::Server { message, .. } => message.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// The SQLSTATE the server sent with its error.
     pub fn sqlstate(&self) -> Option<&str> {
         match self {

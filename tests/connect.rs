@@ -89,6 +89,8 @@ fn refused_port_is_a_connect_error() {
     o.port = port;
     let e = s.connect(&o).unwrap().unwrap_err();
     assert_kind(&e, ErrorKind::Operational, Some(2003));
+    // Words for people, not the WASI bindings' Debug form of the socket error.
+    assert_eq!(e.message, format!("Can't connect to MySQL server on '127.0.0.1:{port}' (connection refused)"));
 }
 
 #[test]

@@ -52,6 +52,8 @@ fn multi_statements_are_off_by_default() {
     let e = exec_err(&mut s, cur, "SELECT 1; SELECT 2");
     assert_kind(&e, ErrorKind::Programming, Some(1064));
     assert_eq!(e.sqlstate.as_deref(), Some("42000"));
+    // The record carries code and SQLSTATE; the message is the server's words alone.
+    assert!(e.message.starts_with("You have an error in your SQL syntax"), "{e:?}");
     // The same cursor and the connection carry on.
     assert_eq!(s.execute(cur, "SELECT 3", None).unwrap(), Ok(1));
     assert_eq!(ok_rows(&mut s, cur), vec![vec![int(3)]]);

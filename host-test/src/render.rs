@@ -204,13 +204,7 @@ pub fn class_name(kind: crate::driver::ErrorKind) -> &'static str {
 /// libmariadb gives them. An error with no code shows its PEP 249 class instead:
 /// `ERROR: ProgrammingError: ...`. The message is cut at [`MESSAGE_LIMIT`] and escaped.
 pub fn error(e: &crate::driver::DbError) -> String {
-    let message = match (e.code, &e.sqlstate) {
-        // The component's text of a server error starts with "(code, 'state') ", shown here in
-        // the client's own place instead.
-        (Some(code), Some(state)) => e.message.strip_prefix(&format!("({code}, '{state}') ")).unwrap_or(&e.message),
-        _ => &e.message,
-    };
-    let message = terminal(&cut(message, MESSAGE_LIMIT));
+    let message = terminal(&cut(&e.message, MESSAGE_LIMIT));
     match e.code {
         Some(code) => format!("ERROR {code} ({}): {message}", terminal(e.sqlstate.as_deref().unwrap_or("HY000"))),
         None => format!("ERROR: {}: {message}", class_name(e.kind)),
@@ -300,12 +294,8 @@ mod tests {
 
     #[test]
     fn errors_in_the_mariadb_clients_format() {
-        let syntax = db_error(
-            ErrorKind::Programming,
-            Some(1064),
-            Some("42000"),
-            "(1064, '42000') You have an error in your SQL syntax",
-        );
+        let syntax =
+            db_error(ErrorKind::Programming, Some(1064), Some("42000"), "You have an error in your SQL syntax");
         assert_eq!(error(&syntax), "ERROR 1064 (42000): You have an error in your SQL syntax");
         let refused = db_error(
             ErrorKind::Operational,

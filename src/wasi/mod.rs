@@ -46,12 +46,13 @@ pub(crate) fn random_bytes(buf: &mut [u8]) -> Result<(), AuthError> {
 pub mod p3;
 
 /// Connects to the first of `addresses` that accepts, for both worlds' TCP; when none does, the
-/// last failure is the reason.
-pub(crate) async fn connect_first<A, T, E: std::fmt::Debug, F: std::future::Future<Output = Result<T, E>>>(
+/// last failure, as `describe` words it, is the reason.
+pub(crate) async fn connect_first<A, T, E, F: std::future::Future<Output = Result<T, E>>>(
     host: &str,
     port: u16,
     addresses: Vec<A>,
     mut connect_one: impl FnMut(A) -> F,
+    describe: fn(&E) -> String,
 ) -> Result<T, Error> {
     let mut last = None;
     for address in addresses {
@@ -60,6 +61,6 @@ pub(crate) async fn connect_first<A, T, E: std::fmt::Debug, F: std::future::Futu
             Err(e) => last = Some(e),
         }
     }
-    let reason = last.map(|e| format!("{e:?}")).unwrap_or_else(|| "no address".into());
+    let reason = last.map(|e| describe(&e)).unwrap_or_else(|| "no address".into());
     Err(Error::Connect { host: host.to_string(), port, reason })
 }

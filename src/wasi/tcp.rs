@@ -79,8 +79,16 @@ fn lookup_error(host: &str, e: ErrorCode) -> Error {
         ErrorCode::NameUnresolvable | ErrorCode::TemporaryResolverFailure | ErrorCode::PermanentResolverFailure => {
             Error::UnknownHost(host.to_string())
         }
-        other => Error::Connect { host: host.to_string(), port: 0, reason: format!("name lookup: {other:?}") },
+        other => {
+            Error::Connect { host: host.to_string(), port: 0, reason: format!("name lookup: {}", describe(&other)) }
+        }
     }
+}
+
+/// A socket error in words, as `strerror` would give it ("connection refused"): the WIT name
+/// without its dashes, never the bindings' Debug form.
+fn describe(e: &ErrorCode) -> String {
+    e.name().replace('-', " ")
 }
 
 fn to_wasi_ip(ip: IpAddr) -> IpAddress {
@@ -99,7 +107,7 @@ fn to_wasi_ip(ip: IpAddr) -> IpAddress {
 /// Opens a TCP connection, trying each address of `host` in turn.
 pub async fn connect(host: &str, port: u16) -> Result<WasiTcp, Error> {
     let addresses = resolve(host).await?;
-    super::connect_first(host, port, addresses, |ip| connect_one(ip, port)).await
+    super::connect_first(host, port, addresses, |ip| connect_one(ip, port), describe).await
 }
 
 async fn connect_one(ip: IpAddress, port: u16) -> Result<WasiTcp, ErrorCode> {

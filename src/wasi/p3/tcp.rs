@@ -72,8 +72,37 @@ async fn resolve(host: &str) -> Result<Vec<IpAddress>, Error> {
             | LookupError::PermanentResolverFailure,
         ) => Err(Error::UnknownHost(host.to_string())),
         Err(other) => {
-            Err(Error::Connect { host: host.to_string(), port: 0, reason: format!("name lookup: {other:?}") })
+            let reason = match other {
+                LookupError::AccessDenied => "access denied".into(),
+                LookupError::InvalidArgument => "invalid argument".into(),
+                LookupError::Other(Some(text)) => text,
+                _ => "failed".into(),
+            };
+            Err(Error::Connect { host: host.to_string(), port: 0, reason: format!("name lookup: {reason}") })
         }
+    }
+}
+
+/// A socket error in words, as `strerror` would give it ("connection refused"), never the
+/// bindings' Debug form; `other` carries the host's own text when it gave one.
+fn describe(e: &ErrorCode) -> String {
+    match e {
+        ErrorCode::AccessDenied => "access denied".into(),
+        ErrorCode::NotSupported => "not supported".into(),
+        ErrorCode::InvalidArgument => "invalid argument".into(),
+        ErrorCode::OutOfMemory => "out of memory".into(),
+        ErrorCode::Timeout => "timeout".into(),
+        ErrorCode::InvalidState => "invalid state".into(),
+        ErrorCode::AddressNotBindable => "address not bindable".into(),
+        ErrorCode::AddressInUse => "address in use".into(),
+        ErrorCode::RemoteUnreachable => "remote unreachable".into(),
+        ErrorCode::ConnectionRefused => "connection refused".into(),
+        ErrorCode::ConnectionBroken => "connection broken".into(),
+        ErrorCode::ConnectionReset => "connection reset".into(),
+        ErrorCode::ConnectionAborted => "connection aborted".into(),
+        ErrorCode::DatagramTooLarge => "datagram too large".into(),
+        ErrorCode::Other(Some(text)) => text.clone(),
+        ErrorCode::Other(None) => "socket error".into(),
     }
 }
 
@@ -93,7 +122,7 @@ fn to_wasi_ip(ip: IpAddr) -> IpAddress {
 /// Opens a TCP connection, trying each address of `host` in turn.
 pub async fn connect(host: &str, port: u16) -> Result<P3Tcp, Error> {
     let addresses = resolve(host).await?;
-    crate::wasi::connect_first(host, port, addresses, |ip| connect_one(ip, port)).await
+    crate::wasi::connect_first(host, port, addresses, |ip| connect_one(ip, port), describe).await
 }
 
 async fn connect_one(ip: IpAddress, port: u16) -> Result<P3Tcp, ErrorCode> {
