@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use host_test::command_p3::{CommandHost, Output};
+use host_test::command::{CommandHost, Network, Output, Stdio};
 use host_test::server::shared as server;
 
 /// More than one batch of `query_stream` (256 rows), so the guest reads the socket again.
@@ -27,7 +27,7 @@ fn database_url() -> String {
 }
 
 fn run(env: &[(&str, &str)]) -> Output {
-    CommandHost::guest().run(env).expect("the guest does not trap")
+    CommandHost::p3_guest().run(&[], env, &Network::default(), Stdio::Capture).expect("the guest does not trap")
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //!
 //!     host-test query --url mysql://user:pass@host:port/db [--dict] [--json] [--single-transaction] [--world async] "SQL" ...
 //!     host-test demo
+//!     host-test compose APP.wasm --plug DRIVER.wasm [--plug ...] -o OUT.wasm
+//!     host-test run [--allow IP[:PORT]]... [--allow-any] [--env NAME=VALUE]... COMMAND.wasm [ARG ...]
 //!
 //! `query` behaves as the `mariadb` command-line client does where the two overlap: autocommit on,
 //! errors printed as `ERROR 1064 (42000): ...`, server text escaped before it reaches the terminal.
@@ -14,11 +16,19 @@ use host_test::render;
 
 mod demo;
 mod query_async;
+mod tools;
 
 const USAGE: &str = "\
 usage:
   host-test query --url mysql://user:pass@host:port/db [options] [--] SQL [SQL ...]
   host-test demo
+  host-test compose APP.wasm --plug DRIVER.wasm [--plug ...] -o OUT.wasm
+  host-test run [--allow IP[:PORT]]... [--allow-any] [--env NAME=VALUE]... COMMAND.wasm [ARG ...]
+
+compose plugs the exports of each --plug component into the app's imports, as `wac plug` does.
+run runs a wasi:cli command component (WASI 0.2 or 0.3) as `wasmtime run -S inherit-network`
+does, but lets it open TCP connections only to loopback and to the --allow addresses (--allow-any:
+anywhere); its environment is only the --env variables. Its exit status is the command's.
 
 query runs each SQL argument through the component, in order, with autocommit on (each statement
 is committed when it succeeds), as the mariadb client does. After a statement the server rejects,
@@ -88,6 +98,14 @@ fn main() -> ExitCode {
                 eprintln!("ERROR: {}", render::terminal(&format!("{e:#}")));
                 ExitCode::FAILURE
             }
+        },
+        Some("compose") => match tools::compose(&args[1..]) {
+            Ok(code) => code,
+            Err(why) => usage_error(&why),
+        },
+        Some("run") => match tools::run(&args[1..]) {
+            Ok(code) => code,
+            Err(why) => usage_error(&why),
         },
         Some("--help" | "-h" | "help") => help(),
         Some(other) => usage_error(&format!("unknown command '{}'", render::terminal(other))),
