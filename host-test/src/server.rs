@@ -174,6 +174,11 @@ impl TestServer {
         format!("mysql://root:{}@127.0.0.1:{}/{}", percent_encode(&self.root_password), self.port, percent_encode(db))
     }
 
+    /// The `mariadb` command-line client the server came with.
+    pub fn client(&self) -> &Path {
+        &self.client
+    }
+
     /// The server's data directory (deleted on drop).
     pub fn datadir(&self) -> &Path {
         &self.datadir
@@ -585,80 +590,4 @@ fn percent_encode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn process_alive(pid: u32) -> bool {
-        Command::new("kill").arg("-0").arg(pid.to_string()).stderr(Stdio::null()).status().unwrap().success()
-    }
-
-    /// Runs the mariadb client over TCP with the given extra arguments; true if it succeeded.
-    fn tcp_login(server: &TestServer, args: &[&str]) -> bool {
-        Command::new(&server.client)
-            .arg("--no-defaults")
-            .arg("-h127.0.0.1")
-            .arg(format!("-P{}", server.port))
-            .args(args)
-            .args(["-e", "SELECT 1"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .unwrap()
-            .success()
-    }
-
-    #[test]
-    fn server_starts_is_locked_down_and_stops_on_drop() {
-        let server = TestServer::start().unwrap();
-        assert_eq!(server.admin_sql("SELECT 1+1").unwrap().trim(), "2");
-        assert_eq!(server.admin_sql("SHOW DATABASES LIKE 'test'").unwrap().trim(), "test");
-        assert_eq!(
-            server.admin_sql("SELECT @@character_set_server, @@max_allowed_packet").unwrap().trim(),
-            "utf8mb4\t268435456"
-        );
-        assert_eq!(
-            server
-                .admin_sql("SELECT COUNT(*) FROM mysql.user WHERE User = '' OR authentication_string = ''")
-                .unwrap()
-                .trim(),
-            // Only mariadb.sys (locked, no password) remains without one.
-            "1"
-        );
-
-        assert!(!tcp_login(&server, &["-unobody"]), "an anonymous login succeeded");
-        assert!(!tcp_login(&server, &["-uroot"]), "root logged in without a password");
-        let password = format!("-p{}", server.root_password);
-        assert!(tcp_login(&server, &["-uroot", &password]), "root@127.0.0.1 cannot log in");
-        assert!(server.url("test").starts_with("mysql://root:"));
-        assert!(!format!("{server:?}").contains(&server.root_password));
-
-        let (pid, datadir, port) = (server.pid(), server.datadir().to_path_buf(), server.port);
-        assert!(process_alive(pid));
-        drop(server);
-        assert!(!process_alive(pid), "mariadbd {pid} survived the drop");
-        assert!(!datadir.exists(), "{} was not removed", datadir.display());
-        assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err());
-    }
-
-    #[test]
-    fn shared_server_is_started_once() {
-        let first: *const TestServer = shared();
-        let second: *const TestServer = shared();
-        assert_eq!(first, second);
-        assert_eq!(shared().admin_sql("SELECT 'shared'").unwrap().trim(), "shared");
-    }
-
-    #[test]
-    fn helpers() {
-        assert_eq!(sql_string("it's a \\ test"), "'it''s a \\\\ test'");
-        assert_eq!(percent_encode("a b/é"), "a%20b%2F%C3%A9");
-        let password = random_password();
-        assert_eq!(password.len(), 24);
-        assert!(password.bytes().all(|b| b.is_ascii_alphanumeric()));
-        assert_ne!(password, random_password());
-    }
 }
