@@ -41,6 +41,13 @@ pub mod client_code {
 pub mod server_code {
     /// "Query execution was interrupted": what a statement stopped by `KILL QUERY` ends with.
     pub const ER_QUERY_INTERRUPTED: u16 = 1317;
+    /// "Unknown command": what a Galera node that is not ready (not synced, no quorum) answers.
+    pub const ER_UNKNOWN_COM_ERROR: u16 = 1047;
+    /// "Lock wait timeout exceeded; try restarting transaction".
+    pub const ER_LOCK_WAIT_TIMEOUT: u16 = 1205;
+    /// "Deadlock found when trying to get lock; try restarting transaction": also a Galera
+    /// certification failure at COMMIT.
+    pub const ER_LOCK_DEADLOCK: u16 = 1213;
 }
 
 /// Which deadline passed: each timeout option, and the pool's waits.
@@ -178,6 +185,29 @@ impl Error {
             Error::Timeout(Timeout::Statement) => Some("70100"),
             _ => None,
         }
+    }
+
+    /// Whether the same work may succeed if it is run again from the start of its transaction
+    /// (Connector/J's transient class): a deadlock or Galera certification conflict (1213), a lock
+    /// wait timeout (1205), a Galera node not ready (1047), SQLSTATE 40001 (serialization failure)
+    /// or 08xxx (connection exception), and the client's own connection failures (2003 can't
+    /// connect, 2006 gone away, 2013 lost). It says nothing about whether the failed work was
+    /// applied: a connection lost during COMMIT may have committed, which is why
+    /// [`crate::client::transaction`] never re-runs a transaction whose COMMIT got no answer.
+    pub fn is_retryable(&self) -> bool {
+        use server_code::*;
+        if let Error::Server { code, sqlstate, .. } = self {
+            return matches!(*code, ER_LOCK_DEADLOCK | ER_LOCK_WAIT_TIMEOUT | ER_UNKNOWN_COM_ERROR)
+                || sqlstate.starts_with("08")
+                || sqlstate == "40001";
+        }
+        matches!(
+            self,
+            Error::Connect { .. }
+                | Error::ConnectionLost(_)
+                | Error::Broken
+                | Error::Timeout(Timeout::Connect | Timeout::Read | Timeout::Write)
+        )
     }
 
     /// Whether the connection that produced this error can no longer carry commands.
@@ -343,6 +373,38 @@ mod tests {
         assert_eq!(Error::Broken.code(), Some(2006));
         assert_eq!(Error::Closed.kind(), ErrorKind::Interface);
         assert!(Error::Broken.is_fatal());
+    }
+
+    #[test]
+    fn transient_failures_are_retryable_and_others_are_not() {
+        let server = |code, sqlstate: &str| Error::Server { code, sqlstate: sqlstate.into(), message: String::new() };
+        for e in [
+            server(1213, "40001"),
+            server(1205, "HY000"),
+            server(1047, "08S01"),
+            server(1047, "HY000"),
+            server(4000, "08004"),
+            server(1180, "40001"),
+            Error::ConnectionLost("eof".into()),
+            Error::Broken,
+            Error::Timeout(Timeout::Read),
+            Error::Connect { host: "h".into(), port: 1, reason: "refused".into() },
+        ] {
+            assert!(e.is_retryable(), "{e:?}");
+        }
+        for e in [
+            server(1062, "23000"),
+            server(1064, "42000"),
+            server(1045, "28000"),
+            server(1317, "70100"),
+            Error::Timeout(Timeout::Statement),
+            Error::Timeout(Timeout::PoolAcquire),
+            Error::Closed,
+            Error::UnknownHost("nowhere".into()),
+            Error::Programming("p".into()),
+        ] {
+            assert!(!e.is_retryable(), "{e:?}");
+        }
     }
 
     #[test]

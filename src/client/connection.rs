@@ -152,6 +152,16 @@ impl Connection {
         self.lock().await.query_all(sql).await
     }
 
+    /// Starts a transaction (`START TRANSACTION`), whatever the autocommit mode.
+    pub async fn begin(&self) -> Result<(), Error> {
+        self.simple("START TRANSACTION").await
+    }
+
+    /// The runtime the session runs on (its clock and timers).
+    pub(crate) async fn runtime(&self) -> Rc<dyn Runtime> {
+        self.lock().await.runtime.clone()
+    }
+
     pub async fn commit(&self) -> Result<(), Error> {
         self.simple("COMMIT").await
     }

@@ -327,6 +327,10 @@ impl Pool {
         st.hand_over(Idle { conn, created, last_used: now, dirty: true });
     }
 
+    pub(crate) fn runtime(&self) -> &dyn Runtime {
+        self.inner.runtime.as_ref()
+    }
+
     /// Connections open or being opened, free or in use.
     pub fn size(&self) -> usize {
         self.inner.state.borrow().size

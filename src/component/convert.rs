@@ -22,7 +22,13 @@ pub fn error_out(e: &Error) -> wit::Error {
         ErrorKind::Programming => wit::ErrorKind::Programming,
         ErrorKind::NotSupported => wit::ErrorKind::NotSupported,
     };
-    wit::Error { kind, code: e.code(), sqlstate: e.sqlstate().map(str::to_string), message: e.to_string() }
+    wit::Error {
+        kind,
+        code: e.code(),
+        sqlstate: e.sqlstate().map(str::to_string),
+        message: e.to_string(),
+        retryable: e.is_retryable(),
+    }
 }
 
 fn datetime_out(d: DateTime) -> wit::Datetime {

@@ -1,0 +1,169 @@
+//! More than one server: retryable errors and the transaction helper, host lists with their
+//! strategies, failover at safe points, and read/write routing, against real MariaDB servers.
+//!
+//! The native Rust API (blocking sockets, `NativeRuntime`) plays the second client where a test
+//! needs two sessions to run at once (a deadlock), since one component call blocks its instance.
+
+mod common;
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use common::*;
+use cymysql_wasi::client::native::NativeRuntime;
+use cymysql_wasi::client::pool::{Pool, PoolOptions};
+use cymysql_wasi::client::transaction::RetryPolicy;
+use cymysql_wasi::client::url::parse_url;
+use cymysql_wasi::{Connection, Error, Value as RValue};
+use futures::executor::block_on;
+use host_test::driver::{ErrorKind, Value};
+
+/// A native connection to the shared server (for the other side of a conflict).
+fn native(db: &str) -> Connection {
+    let o = parse_url(&server().url(db)).unwrap();
+    block_on(Connection::connect(o, Rc::new(NativeRuntime))).unwrap()
+}
+
+fn native_exec(c: &Connection, sql: &str) -> Result<u64, Error> {
+    block_on(async {
+        let mut cur = c.cursor();
+        cur.execute(sql, None).await
+    })
+}
+
+fn native_scalar(c: &Connection, sql: &str) -> RValue {
+    block_on(async {
+        let mut cur = c.cursor();
+        cur.execute(sql, None).await.unwrap();
+        cur.fetchone().await.unwrap().and_then(|r| r.into_iter().next()).unwrap()
+    })
+}
+
+/// A table of `rows` rows (id 1..=rows, v 0) in database `test`.
+fn hot_rows(table: &str, rows: u32) {
+    let values: Vec<String> = (1..=rows).map(|i| format!("({i}, 0)")).collect();
+    server()
+        .admin_sql(&format!(
+            "DROP TABLE IF EXISTS test.{table}; CREATE TABLE test.{table} (id INT PRIMARY KEY, v INT) ENGINE=InnoDB; \
+             INSERT INTO test.{table} VALUES {}",
+            values.join(",")
+        ))
+        .unwrap();
+}
+
+/// Waits (bounded) until some transaction waits for a row lock.
+fn wait_for_lock_wait() {
+    for _ in 0..200 {
+        let n = server()
+            .admin_sql("SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'")
+            .unwrap();
+        if n.trim() != "0" {
+            return;
+        }
+        thread::sleep(Duration::from_millis(25));
+    }
+    panic!("no transaction ever waited for a lock");
+}
+
+/// The other side of a deadlock: locks rows 2..=rows (heavier, so InnoDB picks the caller's
+/// one-row transaction as the victim), says so, waits for the go, then asks for row 1, which the
+/// caller holds, and commits once it gets it.
+fn heavy_locker(table: &'static str, rows: u32) -> (thread::JoinHandle<()>, mpsc::Receiver<()>, mpsc::Sender<()>) {
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let handle = thread::spawn(move || {
+        let c = native("test");
+        native_exec(&c, "START TRANSACTION").unwrap();
+        native_exec(&c, &format!("UPDATE {table} SET v = v + 1 WHERE id BETWEEN 2 AND {rows}")).unwrap();
+        ready_tx.send(()).unwrap();
+        go_rx.recv().unwrap();
+        native_exec(&c, &format!("UPDATE {table} SET v = v + 1 WHERE id = 1")).unwrap();
+        native_exec(&c, "COMMIT").unwrap();
+    });
+    (handle, ready_rx, go_tx)
+}
+
+#[test]
+fn a_real_deadlock_is_a_retryable_1213_through_the_component() {
+    hot_rows("ha_deadlock", 12);
+    let mut s = session();
+    let c = connect(&mut s);
+    let (other, ready, go) = heavy_locker("ha_deadlock", 12);
+    ready.recv().unwrap();
+    exec(&mut s, c, "START TRANSACTION");
+    exec(&mut s, c, "UPDATE ha_deadlock SET v = v + 1 WHERE id = 1");
+    go.send(()).unwrap();
+    wait_for_lock_wait();
+    // Row 2 is held by the other transaction, which waits for our row 1: a cycle.
+    let cur = s.cursor(c).unwrap();
+    let e = exec_err(&mut s, cur, "UPDATE ha_deadlock SET v = v + 1 WHERE id = 2");
+    assert_eq!((e.code, e.sqlstate.as_deref(), e.retryable), (Some(1213), Some("40001"), true), "{e:?}");
+    // The server rolled our transaction back; the other one commits, and running ours again works.
+    other.join().unwrap();
+    exec(&mut s, c, "ROLLBACK");
+    exec(&mut s, c, "START TRANSACTION");
+    exec(&mut s, c, "UPDATE ha_deadlock SET v = v + 1 WHERE id IN (1, 2)");
+    exec(&mut s, c, "COMMIT");
+    assert_eq!(scalar(&mut s, c, "SELECT CAST(SUM(v) AS SIGNED) FROM ha_deadlock WHERE id <= 2"), Value::Int(4));
+    // A real error is not retryable.
+    let e = exec_err(&mut s, cur, "INSERT INTO ha_deadlock VALUES (1, 0)");
+    assert_eq!((e.kind, e.code, e.retryable), (ErrorKind::Integrity, Some(1062), false), "{e:?}");
+}
+
+#[test]
+fn the_transaction_helper_reruns_the_deadlock_victim_and_commits_once() {
+    hot_rows("ha_helper", 12);
+    let o = parse_url(&server().url("test")).unwrap();
+    let config = PoolOptions { minsize: 1, maxsize: 2, ..PoolOptions::default() };
+    let pool = block_on(Pool::create(o, config, Rc::new(NativeRuntime))).unwrap();
+    let (other, ready, go) = heavy_locker("ha_helper", 12);
+    ready.recv().unwrap();
+    let attempts = Cell::new(0u32);
+    let errors = std::cell::RefCell::new(Vec::new());
+    let policy = RetryPolicy { backoff: Duration::ZERO, ..RetryPolicy::default() };
+    let mut go = Some(go);
+    let r = block_on(pool.transaction_with(&policy, |conn| {
+        attempts.set(attempts.get() + 1);
+        let go = go.take();
+        let errors = &errors;
+        async move {
+            let mut cur = conn.cursor();
+            cur.execute("UPDATE ha_helper SET v = v + 10 WHERE id = 1", None).await?;
+            if let Some(go) = go {
+                go.send(()).unwrap();
+                wait_for_lock_wait();
+            }
+            let r = cur.execute("UPDATE ha_helper SET v = v + 10 WHERE id = 2", None).await;
+            if let Err(e) = &r {
+                errors.borrow_mut().push(e.clone());
+            }
+            r
+        }
+    }));
+    assert_eq!(r, Ok(1));
+    other.join().unwrap();
+    let errors = errors.into_inner();
+    assert_eq!(attempts.get(), 2, "{errors:?}");
+    assert!(matches!(&errors[..], [e @ Error::Server { code: 1213, .. }] if e.is_retryable()), "{errors:?}");
+    // Applied exactly once: 10 from our committed run, 1 from the other transaction, per row.
+    let check = native("test");
+    assert_eq!(native_scalar(&check, "SELECT CAST(v AS SIGNED) FROM ha_helper WHERE id = 1"), RValue::Int(11));
+    assert_eq!(native_scalar(&check, "SELECT CAST(v AS SIGNED) FROM ha_helper WHERE id = 2"), RValue::Int(11));
+
+    // A real error is not retried, and the work is rolled back.
+    let runs = Cell::new(0u32);
+    let r: Result<u64, Error> = block_on(pool.transaction_with(&policy, |conn| {
+        runs.set(runs.get() + 1);
+        async move {
+            let mut cur = conn.cursor();
+            cur.execute("UPDATE ha_helper SET v = 100 WHERE id = 3", None).await?;
+            cur.execute("INSERT INTO ha_helper VALUES (1, 0)", None).await
+        }
+    }));
+    assert!(matches!(r, Err(Error::Server { code: 1062, .. })), "{r:?}");
+    assert_eq!(runs.get(), 1);
+    assert_eq!(native_scalar(&check, "SELECT CAST(v AS SIGNED) FROM ha_helper WHERE id = 3"), RValue::Int(1));
+}
