@@ -19,7 +19,8 @@ use cymysql_wasi::client::transaction::RetryPolicy;
 use cymysql_wasi::client::url::parse_url;
 use cymysql_wasi::{Connection, Error, Value as RValue};
 use futures::executor::block_on;
-use host_test::driver::{ErrorKind, Value};
+use host_test::driver::{Conn, ErrorKind, PoolHandle, Session, Value};
+use host_test::server::TestServer;
 
 /// A native connection to the shared server (for the other side of a conflict).
 fn native(db: &str) -> Connection {
@@ -166,4 +167,139 @@ fn the_transaction_helper_reruns_the_deadlock_victim_and_commits_once() {
     assert!(matches!(r, Err(Error::Server { code: 1062, .. })), "{r:?}");
     assert_eq!(runs.get(), 1);
     assert_eq!(native_scalar(&check, "SELECT CAST(v AS SIGNED) FROM ha_helper WHERE id = 3"), RValue::Int(1));
+}
+
+/// A user of the same name and password on every server, so one host list reaches them all.
+const HA_USER: &str = "ha_user";
+const HA_PASSWORD: &str = "ha-pw";
+
+fn add_ha_user(server: &TestServer) {
+    server
+        .admin_sql(&format!(
+            "CREATE USER IF NOT EXISTS '{HA_USER}'@'127.0.0.1' IDENTIFIED BY '{HA_PASSWORD}'; \
+             GRANT ALL ON *.* TO '{HA_USER}'@'127.0.0.1'; CREATE DATABASE IF NOT EXISTS test;"
+        ))
+        .unwrap();
+}
+
+/// The second server of the host-list tests, started once for this test binary (about 3 s).
+fn second() -> &'static TestServer {
+    static SECOND: std::sync::OnceLock<TestServer> = std::sync::OnceLock::new();
+    SECOND.get_or_init(|| {
+        add_ha_user(server());
+        let s = TestServer::start().expect("a second MariaDB");
+        add_ha_user(&s);
+        s
+    })
+}
+
+/// A loopback port nothing listens on: connects to it are refused.
+fn dead_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+fn list_url(ports: &[u16], query: &str) -> String {
+    let hosts: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    format!("mysql://{HA_USER}:{HA_PASSWORD}@{}/test?{query}", hosts.join(","))
+}
+
+fn port_of(s: &mut Session, c: Conn) -> u16 {
+    match scalar(s, c, "SELECT @@port") {
+        Value::Int(p) => p as u16,
+        Value::Uint(p) => p as u16,
+        other => panic!("@@port: {other:?}"),
+    }
+}
+
+fn list_pool(s: &mut Session, url: &str, min: u32, max: u32) -> PoolHandle {
+    let o = s.options_from_url(url).unwrap().expect("valid url");
+    let mut settings = s.default_pool_options().unwrap();
+    settings.minsize = min;
+    settings.maxsize = max;
+    s.create_pool_with(&o, &settings).unwrap().expect("create pool")
+}
+
+#[test]
+fn sequential_falls_over_a_dead_server_to_the_next() {
+    let (a, b, dead) = (server().port, second().port, dead_port());
+    let mut s = session();
+    let url = list_url(&[dead, a, b], "ha=sequential&connect_timeout=5");
+    let o = s.options_from_url(&url).unwrap().unwrap();
+    let ha = o.ha.as_ref().expect("a host list");
+    assert_eq!(ha.endpoints.iter().map(|e| e.port).collect::<Vec<_>>(), [dead, a, b]);
+    let c = s.connect(&o).unwrap().expect("connect falls over to the second host");
+    assert_eq!(port_of(&mut s, c), a);
+    // A pool of the same list: every connection on the first server that is up.
+    let p = list_pool(&mut s, &url, 0, 3);
+    let conns: Vec<Conn> = (0..3).map(|_| s.acquire(p).unwrap().expect("acquire")).collect();
+    for c in conns {
+        assert_eq!(port_of(&mut s, c), a);
+        s.release(p, c).unwrap();
+    }
+    // A list of dead servers only fails with a typed, retryable connect error.
+    let url = list_url(&[dead, dead_port()], "connect_timeout=5");
+    let e = s.connect_url(&url).unwrap().unwrap_err();
+    assert_eq!((e.kind, e.code, e.retryable), (ErrorKind::Operational, Some(2003), true), "{e:?}");
+}
+
+#[test]
+fn loadbalance_spreads_new_connections_over_the_servers() {
+    let (a, b) = (server().port, second().port);
+    let mut s = session();
+    let p = list_pool(&mut s, &list_url(&[a, b], "ha=loadbalance"), 0, 4);
+    let conns: Vec<Conn> = (0..4).map(|_| s.acquire(p).unwrap().expect("acquire")).collect();
+    let mut ports: Vec<u16> = conns.iter().map(|&c| port_of(&mut s, c)).collect();
+    ports.sort();
+    let mut expected = vec![a, a, b, b];
+    expected.sort();
+    assert_eq!(ports, expected);
+}
+
+#[test]
+fn a_stopped_server_is_set_aside_and_the_pool_hands_out_only_the_live_one() {
+    let a = server().port;
+    add_ha_user(server());
+    let doomed = TestServer::start().expect("a server to stop");
+    add_ha_user(&doomed);
+    let d = doomed.port;
+    let mut s = session();
+    let url = list_url(&[a, d], "ha=loadbalance&retry_down_after=600");
+    let p = list_pool(&mut s, &url, 2, 4);
+    let conns: Vec<Conn> = (0..2).map(|_| s.acquire(p).unwrap().expect("acquire")).collect();
+    let mut ports: Vec<u16> = conns.iter().map(|&c| port_of(&mut s, c)).collect();
+    ports.sort();
+    assert_eq!(ports, {
+        let mut v = vec![a, d];
+        v.sort();
+        v
+    });
+    for c in conns {
+        s.release(p, c).unwrap();
+    }
+    drop(doomed);
+    // The idle connection to the stopped server fails once, with a retryable error; from then
+    // on the server is known down, and every connection handed out is on the live one.
+    let mut failures = 0;
+    for _ in 0..8 {
+        let c = s.acquire(p).unwrap().expect("acquire never fails while one server is up");
+        let cur = s.cursor(c).unwrap();
+        match s.execute(cur, "SELECT @@port", None).unwrap() {
+            Ok(_) => {
+                let row = s.fetchall(cur).unwrap().unwrap();
+                let port = row.first().and_then(|r| r.first()).cloned();
+                assert!(matches!(port, Some(Value::Uint(p)) if p == u64::from(a)), "{row:?}");
+            }
+            Err(e) => {
+                assert!(e.retryable && e.kind == ErrorKind::Operational, "{e:?}");
+                failures += 1;
+            }
+        }
+        s.drop_cursor(cur).unwrap();
+        s.release(p, c).unwrap();
+    }
+    assert!(failures <= 1, "{failures} connections to the stopped server were handed out");
+    // A fresh connection of the list skips it too.
+    let c = s.connect_url(&url).unwrap().expect("connect");
+    assert_eq!(port_of(&mut s, c), a);
 }

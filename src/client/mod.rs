@@ -6,6 +6,7 @@ mod connection_phase;
 pub mod cursor;
 mod dict_cursor;
 mod gather;
+pub mod host_list;
 mod local_infile;
 pub mod option_file;
 pub mod options;
