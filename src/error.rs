@@ -101,6 +101,9 @@ pub enum Error {
     Tls(String),
     /// The connection was marked broken by an earlier failure or a dropped command.
     Broken,
+    /// The connection broke inside a transaction, which the server rolled back: nothing of it
+    /// is replayed, and commands fail with this until the caller rolls back.
+    TransactionLost,
     /// The connection was closed by the caller.
     Closed,
     /// The cursor was closed by the caller.
@@ -137,6 +140,7 @@ impl Error {
             Error::Auth(AuthError::Client(_)) => ErrorKind::Interface,
             Error::Connect { .. } | Error::UnknownHost(_) => ErrorKind::Operational,
             Error::ConnectionLost(_) | Error::Broken | Error::Timeout(_) => ErrorKind::Operational,
+            Error::TransactionLost => ErrorKind::Operational,
             Error::WaitsOnNothing => ErrorKind::Interface,
             Error::Tls(_) | Error::ResultTooLarge { .. } => ErrorKind::Operational,
             Error::Closed | Error::CursorClosed | Error::Interface(_) => ErrorKind::Interface,
@@ -159,7 +163,7 @@ impl Error {
             Error::Auth(AuthError::Caller(_) | AuthError::Client(_)) => None,
             Error::Connect { .. } => Some(CR_CONN_HOST_ERROR),
             Error::UnknownHost(_) => Some(CR_UNKNOWN_HOST),
-            Error::ConnectionLost(_) => Some(CR_SERVER_LOST),
+            Error::ConnectionLost(_) | Error::TransactionLost => Some(CR_SERVER_LOST),
             Error::Tls(_) => Some(CR_SSL_CONNECTION_ERROR),
             Error::Broken => Some(CR_SERVER_GONE_ERROR),
             // As PyMySQL: a failure anywhere in connect is "can't connect", a read that times out
@@ -183,6 +187,8 @@ impl Error {
             Error::Server { sqlstate, .. } if !sqlstate.is_empty() => Some(sqlstate),
             // The server's own SQLSTATE for ER_QUERY_INTERRUPTED.
             Error::Timeout(Timeout::Statement) => Some("70100"),
+            // Connector/J's SQLSTATE for a connection that failed during a transaction.
+            Error::TransactionLost => Some("08007"),
             _ => None,
         }
     }
@@ -206,6 +212,7 @@ impl Error {
             Error::Connect { .. }
                 | Error::ConnectionLost(_)
                 | Error::Broken
+                | Error::TransactionLost
                 | Error::Timeout(Timeout::Connect | Timeout::Read | Timeout::Write)
         )
     }
@@ -218,6 +225,7 @@ impl Error {
                 | Error::Auth(AuthError::Protocol(_))
                 | Error::ConnectionLost(_)
                 | Error::Broken
+                | Error::TransactionLost
                 | Error::Closed
                 | Error::Timeout(Timeout::Connect | Timeout::Read | Timeout::Write)
         )
@@ -300,6 +308,10 @@ impl fmt::Display for Error {
             Error::ConnectionLost(why) => write!(f, "Lost connection to MySQL server ({why})"),
             Error::Tls(why) => write!(f, "SSL connection error: {why}"),
             Error::Broken => write!(f, "MySQL server has gone away (connection is broken)"),
+            Error::TransactionLost => f.write_str(
+                "Lost connection to MySQL server inside a transaction, which the server rolled back; \
+                 nothing was replayed: roll back, then run the transaction again",
+            ),
             Error::Closed => write!(f, "connection already closed"),
             Error::CursorClosed => write!(f, "cursor closed"),
             Error::Timeout(Timeout::Read) => {

@@ -303,3 +303,84 @@ fn a_stopped_server_is_set_aside_and_the_pool_hands_out_only_the_live_one() {
     let c = s.connect_url(&url).unwrap().expect("connect");
     assert_eq!(port_of(&mut s, c), a);
 }
+
+/// Kills session `thread_id` on the shared server and waits until it is gone.
+fn kill_session(thread_id: u32) {
+    server().admin_sql(&format!("KILL {thread_id}")).unwrap();
+    assert!(wait_gone(thread_id), "session {thread_id} outlived KILL");
+}
+
+/// Runs `sql` expecting a failure; returns it.
+fn fails(s: &mut Session, c: Conn, sql: &str) -> host_test::driver::DbError {
+    let cur = s.cursor(c).unwrap();
+    let e = exec_err(s, cur, sql);
+    s.drop_cursor(cur).unwrap();
+    e
+}
+
+#[test]
+fn failover_replaces_a_killed_session_with_its_state_on_the_next_command() {
+    let mut s = session();
+    let base = server().url("test");
+    let url = format!("{base}?failover=true&sql_mode=ANSI_QUOTES&init_command=SET+%40tag%3D42");
+    let c = s.connect_url(&url).unwrap().expect("connect");
+    s.set_charset(c, "latin1").unwrap().unwrap();
+    s.autocommit(c, true).unwrap().unwrap();
+    s.select_db(c, "mysql").unwrap().unwrap();
+    let before = s.thread_id(c).unwrap();
+    kill_session(before);
+    // The command that finds the session gone fails (it may have run: it is not re-sent)...
+    let e = fails(&mut s, c, "SELECT 1");
+    assert!(e.retryable && matches!(e.code, Some(2006 | 2013)), "{e:?}");
+    // ...and the next one runs on a new session with the same state.
+    let row =
+        rows(&mut s, c, "SELECT @@character_set_client, @@sql_mode, @tag, @@autocommit, DATABASE(), CONNECTION_ID()");
+    let after = s.thread_id(c).unwrap();
+    assert_ne!(after, before);
+    assert_eq!(
+        row,
+        vec![vec![
+            text("latin1"),
+            text("ANSI_QUOTES"),
+            Value::Int(42),
+            Value::Int(1),
+            text("mysql"),
+            Value::Uint(u64::from(after))
+        ]]
+    );
+    assert!(s.is_open(c).unwrap());
+
+    // Without failover the connection stays broken.
+    let c = s.connect_url(&base).unwrap().expect("connect");
+    kill_session(s.thread_id(c).unwrap());
+    fails(&mut s, c, "SELECT 1");
+    let e = fails(&mut s, c, "SELECT 1");
+    assert_eq!(e.code, Some(2006), "{e:?}");
+}
+
+#[test]
+fn failover_never_replays_a_transaction_it_fails_until_rollback() {
+    let mut s = session();
+    let c0 = connect(&mut s);
+    let table = fresh_table(&mut s, c0, "ha_in_tx", "id INT PRIMARY KEY");
+    let c = s.connect_url(&format!("{}?failover=true", server().url("test"))).unwrap().expect("connect");
+    assert!(!s.get_autocommit(c).unwrap());
+    exec(&mut s, c, &format!("INSERT INTO {table} VALUES (1)"));
+    assert!(s.in_transaction(c).unwrap());
+    kill_session(s.thread_id(c).unwrap());
+    let e = fails(&mut s, c, &format!("INSERT INTO {table} VALUES (2)"));
+    assert!(matches!(e.code, Some(2006 | 2013)), "{e:?}");
+    // Inside the lost transaction: a typed error, again and again, and no new session.
+    for sql in [format!("INSERT INTO {table} VALUES (3)"), "COMMIT".to_string()] {
+        let e = fails(&mut s, c, &sql);
+        assert_eq!((e.code, e.sqlstate.as_deref(), e.retryable), (Some(2013), Some("08007"), true), "{e:?}");
+        assert!(e.message.contains("rolled back"), "{e:?}");
+    }
+    let e = s.commit(c).unwrap().unwrap_err();
+    assert_eq!(e.sqlstate.as_deref(), Some("08007"));
+    // Rollback acknowledges it; the next command fails over, and nothing of the old one landed.
+    s.rollback(c).unwrap().expect("rollback after a lost transaction");
+    exec(&mut s, c, &format!("INSERT INTO {table} VALUES (4)"));
+    s.commit(c).unwrap().unwrap();
+    assert_eq!(rows(&mut s, c0, &format!("SELECT id FROM {table}")), vec![vec![Value::Int(4)]]);
+}

@@ -85,6 +85,10 @@ pub(crate) struct Conn {
     /// With a host list: which of its servers this session is on, and the list's health.
     pub(super) endpoint: Option<usize>,
     pub(super) hosts: Option<Rc<Hosts>>,
+    /// The session broke inside a transaction the caller has not rolled back yet.
+    pub(super) lost_transaction: bool,
+    /// Sessions replaced by failover so far.
+    pub(super) failovers: u32,
 }
 
 /// A connection to a MySQL or MariaDB server (cymysql's `Connection`).
@@ -110,6 +114,7 @@ pub(super) struct Cached {
     warning_count: Cell<u16>,
     compression: Cell<Option<&'static str>>,
     endpoint: Cell<Option<usize>>,
+    failovers: Cell<u32>,
     server_version: RefCell<String>,
 }
 
@@ -129,6 +134,7 @@ impl Cached {
         self.warning_count.set(c.warning_count);
         self.compression.set(c.framing.algorithm().map(|a| a.name()));
         self.endpoint.set(c.endpoint);
+        self.failovers.set(c.failovers);
         // Changes only when a reconnect replaced the session.
         if *self.server_version.borrow() != c.server_version {
             self.server_version.borrow_mut().clone_from(&c.server_version);
@@ -199,8 +205,20 @@ impl Connection {
         self.simple("COMMIT").await
     }
 
+    /// Rolls back. After the session broke inside a transaction (which the server rolled back)
+    /// this only acknowledges it, so the next command may fail over.
     pub async fn rollback(&self) -> Result<(), Error> {
-        self.simple("ROLLBACK").await
+        let mut c = self.lock().await;
+        if c.lost_transaction {
+            c.lost_transaction = false;
+            return Ok(());
+        }
+        c.query_all("ROLLBACK").await
+    }
+
+    /// How many times failover replaced this connection's session (`HaOptions::failover`).
+    pub fn failovers(&self) -> u32 {
+        self.cached.failovers.get()
     }
 
     /// Sets the session's autocommit mode.

@@ -100,6 +100,8 @@ impl Conn {
                 statement_clock: None,
                 endpoint: None,
                 hosts: None,
+                lost_transaction: false,
+                failovers: 0,
             };
             conn.handshake(server_public_key).await?;
             // Compression starts with the first command after the handshake's OK.

@@ -5,6 +5,7 @@ pub mod connection;
 mod connection_phase;
 pub mod cursor;
 mod dict_cursor;
+mod failover;
 mod gather;
 pub mod host_list;
 mod local_infile;
