@@ -25,8 +25,9 @@ pub enum Strategy {
     Sequential,
     /// Each new connection goes to the next server that is up, in turn (round robin).
     LoadBalance,
-    /// The first server is the primary and takes writes; reads may go to the others (replicas),
-    /// in turn, and fall back to the primary when none is up.
+    /// The first server is the primary and takes writes. [`Hosts::order`] sends reads to the
+    /// others (replicas), in turn, falling back to the primary; connections and pools do not ask
+    /// for reads yet, so every connection goes to the primary for now.
     Replication,
 }
 
