@@ -685,6 +685,7 @@ impl EndFuture {
                     code: None,
                     sqlstate: None,
                     message: "the query's end future was dropped unwritten".into(),
+                    retryable: false,
                 }));
             }
             s.reader = Some(cx.waker().clone());

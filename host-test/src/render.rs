@@ -289,7 +289,7 @@ mod tests {
     }
 
     fn db_error(kind: ErrorKind, code: Option<u16>, sqlstate: Option<&str>, message: &str) -> DbError {
-        DbError { kind, code, sqlstate: sqlstate.map(str::to_string), message: message.to_string() }
+        DbError { kind, code, sqlstate: sqlstate.map(str::to_string), message: message.to_string(), retryable: false }
     }
 
     #[test]

@@ -54,6 +54,9 @@ impl Conn {
         &mut self,
         exchange: impl AsyncFnOnce(&mut Conn) -> Result<T, Error>,
     ) -> Result<T, Error> {
+        if self.may_fail_over() {
+            self.fail_over().await?;
+        }
         self.check_ready()?;
         self.state = State::InCommand;
         let r = exchange(self).await;
@@ -69,6 +72,7 @@ impl Conn {
         match self.state {
             State::Ready => Ok(()),
             State::Closed => Err(Error::Closed),
+            State::Broken if self.lost_transaction => Err(Error::TransactionLost),
             State::Broken => Err(Error::Broken),
             State::InCommand => {
                 // A command future was dropped halfway: the packet sequence is unknown.
@@ -79,6 +83,9 @@ impl Conn {
     }
 
     pub(crate) fn mark_broken(&mut self) {
+        if self.state != State::Broken {
+            self.note_broken_transaction();
+        }
         self.state = State::Broken;
         self.transport = None;
         self.pending = Pending::Nothing;

@@ -5,7 +5,9 @@ pub mod connection;
 mod connection_phase;
 pub mod cursor;
 mod dict_cursor;
+mod failover;
 mod gather;
+pub mod host_list;
 mod local_infile;
 pub mod option_file;
 pub mod options;
@@ -16,6 +18,7 @@ mod result_set;
 mod timeouts;
 #[cfg(feature = "tls")]
 pub mod tls;
+pub mod transaction;
 pub mod transport;
 pub mod url;
 
