@@ -437,6 +437,11 @@ impl SyncSession {
         block_on(api.cursor().call_nextset(&mut self.store, cur.0))
     }
 
+    pub fn callproc(&mut self, cur: Cur, procname: &str, args: &[Value]) -> Call<Vec<Value>> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.cursor().call_callproc(&mut self.store, cur.0, procname, args))
+    }
+
     pub fn description(&mut self, cur: Cur) -> Result<Option<Vec<Column>>> {
         let api = self.driver.cymysql_aio_connection();
         block_on(api.cursor().call_description(&mut self.store, cur.0))
@@ -587,6 +592,11 @@ impl SyncSession {
     pub fn arraysize(&mut self, cur: Cur) -> Result<u32> {
         let api = self.driver.cymysql_aio_connection();
         block_on(api.cursor().call_arraysize(&mut self.store, cur.0))
+    }
+
+    pub fn dict_callproc(&mut self, cur: DictCur, procname: &str, args: &[Value]) -> Call<Vec<Value>> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.dict_cursor().call_callproc(&mut self.store, cur.0, procname, args))
     }
 
     pub fn dict_nextset(&mut self, cur: DictCur) -> Call<bool> {

@@ -314,6 +314,10 @@ impl AsyncSession {
         on_cursor!(self, cursor, call_nextset, cur)
     }
 
+    pub fn callproc(&mut self, cur: Cur, procname: &str, args: &[Value]) -> Call<Vec<Value>> {
+        on_cursor!(self, cursor, call_callproc, cur, procname.to_string(), args.to_vec())
+    }
+
     pub fn description(&mut self, cur: Cur) -> Result<Option<Vec<Column>>> {
         on_cursor!(self, cursor, call_description, cur)
     }
@@ -357,6 +361,10 @@ impl AsyncSession {
 
     pub fn dict_fetchall(&mut self, cur: DictCur) -> Call<Vec<DictRow>> {
         on_cursor!(self, dict_cursor, call_fetchall, cur)
+    }
+
+    pub fn dict_callproc(&mut self, cur: DictCur, procname: &str, args: &[Value]) -> Call<Vec<Value>> {
+        on_cursor!(self, dict_cursor, call_callproc, cur, procname.to_string(), args.to_vec())
     }
 
     pub fn dict_nextset(&mut self, cur: DictCur) -> Call<bool> {

@@ -110,6 +110,7 @@ each_world! {
     fn fetchmany(&mut self, cur: Cur, size: Option<u32>) -> Call<Vec<Vec<Value>>>;
     fn fetchall(&mut self, cur: Cur) -> Call<Vec<Vec<Value>>>;
     fn nextset(&mut self, cur: Cur) -> Call<bool>;
+    fn callproc(&mut self, cur: Cur, procname: &str, args: &[Value]) -> Call<Vec<Value>>;
     fn description(&mut self, cur: Cur) -> Result<Option<Vec<Column>>>;
     fn rowcount(&mut self, cur: Cur) -> Result<i64>;
     fn lastrowid(&mut self, cur: Cur) -> Result<Option<u64>>;
@@ -138,4 +139,5 @@ each_world! {
     fn gather(&mut self, p: PoolHandle, tasks: &[Vec<Statement>]) -> Result<Vec<Result<Vec<StatementResult>, DbError>>>;
     fn arraysize(&mut self, cur: Cur) -> Result<u32>;
     fn dict_nextset(&mut self, cur: DictCur) -> Call<bool>;
+    fn dict_callproc(&mut self, cur: DictCur, procname: &str, args: &[Value]) -> Call<Vec<Value>>;
 }

@@ -1,5 +1,6 @@
 //! The async API on `futures`: connections and cursors over any byte-stream transport.
 
+mod callproc;
 mod command;
 pub mod connection;
 mod connection_phase;

@@ -14,7 +14,7 @@ use crate::wasi::WasiRuntime;
 
 use convert::{
     arraysize_out, description_out, dict_row_out, error_out, options_in, options_out, params_in, params_list_in,
-    row_out, rows_out, size_in, AsCursor,
+    row_out, rows_out, size_in, value_in, value_out, AsCursor,
 };
 
 wit_bindgen::generate!({
@@ -195,6 +195,12 @@ macro_rules! cursor_methods {
 
         fn nextset(&self) -> Result<bool, WitError> {
             run(self.cursor.borrow_mut().nextset())
+        }
+
+        fn callproc(&self, procname: String, args: Vec<WitValue>) -> Result<Vec<WitValue>, WitError> {
+            let args: Vec<_> = args.into_iter().map(value_in).collect();
+            run(self.cursor.borrow_mut().plain_mut().callproc(&procname, &args))
+                .map(|a| a.into_iter().map(value_out).collect())
         }
 
         fn description(&self) -> Option<Vec<Column>> {

@@ -21,7 +21,7 @@ use crate::wasi::p3::WasiP3Runtime;
 
 use convert::{
     arraysize_out, column_out, description_out, dict_row_out, error_out, options_in, options_out, params_in,
-    params_list_in, row_out, rows_out, size_in, AsCursor,
+    params_list_in, row_out, rows_out, size_in, value_in, value_out, AsCursor,
 };
 
 wit_bindgen_p3::generate!({
@@ -330,6 +330,12 @@ macro_rules! cursor_methods {
 
         async fn nextset(&self) -> Result<bool, WitError> {
             self.with(async |c| c.nextset().await).await
+        }
+
+        async fn callproc(&self, procname: String, args: Vec<WitValue>) -> Result<Vec<WitValue>, WitError> {
+            let args: Vec<_> = args.into_iter().map(value_in).collect();
+            let out = self.with(async |c| c.plain_mut().callproc(&procname, &args).await).await?;
+            Ok(out.into_iter().map(value_out).collect())
         }
 
         fn description(&self) -> Option<Vec<Column>> {
