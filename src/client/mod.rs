@@ -4,6 +4,7 @@ mod callproc;
 mod command;
 pub mod connection;
 mod connection_phase;
+pub mod conveniences;
 pub mod cursor;
 mod dict_cursor;
 mod gather;
