@@ -106,6 +106,8 @@ pub(super) struct Cached {
     warning_count: Cell<u16>,
     compression: Cell<Option<&'static str>>,
     server_version: RefCell<String>,
+    /// A transaction guard was dropped unended: the next lock sends ROLLBACK first.
+    pub(super) rollback_pending: Cell<bool>,
 }
 
 impl Cached {

@@ -18,6 +18,7 @@ mod result_set;
 mod timeouts;
 #[cfg(feature = "tls")]
 pub mod tls;
+pub mod transaction;
 pub mod transport;
 pub mod url;
 
