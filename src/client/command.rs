@@ -21,8 +21,23 @@ pub(crate) struct Session<'a> {
 
 impl Connection {
     /// Waits for the session: commands from several tasks queue up here in turn.
+    ///
+    /// If a transaction guard was dropped unended since the last lock, ROLLBACK goes first, so the
+    /// abandoned work never reaches a later COMMIT; if that fails the session is marked broken.
     pub(crate) async fn lock(&self) -> Session<'_> {
-        Session { conn: self.inner.lock().await, cached: &self.cached }
+        let mut session = Session { conn: self.inner.lock().await, cached: &self.cached };
+        if self.cached.rollback_pending.replace(false)
+            && session.state == State::Ready
+            && session.query_all("ROLLBACK").await.is_err()
+        {
+            session.mark_broken();
+        }
+        session
+    }
+
+    /// Marks the session for a ROLLBACK before its next command (see [`Connection::lock`]).
+    pub(crate) fn rollback_on_next_use(&self) {
+        self.cached.rollback_pending.set(true);
     }
 }
 

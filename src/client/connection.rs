@@ -116,6 +116,8 @@ pub(super) struct Cached {
     endpoint: Cell<Option<usize>>,
     failovers: Cell<u32>,
     server_version: RefCell<String>,
+    /// A transaction guard was dropped unended: the next lock sends ROLLBACK first.
+    pub(super) rollback_pending: Cell<bool>,
 }
 
 impl Cached {
@@ -527,10 +529,13 @@ impl Conn {
     pub(crate) fn escape_mode_checked(&self) -> Result<EscapeMode, Error> {
         match &self.unsafe_charset {
             None => Ok(self.escape_mode()),
-            Some(name) => Err(Error::NotSupported(format!(
-                "the session character set was changed to {name}, which this driver cannot escape for; \
-                 use set_charset with utf8mb4, utf8mb3, latin1, ascii or binary"
-            ))),
+            Some(name) => {
+                let why = charset_by_name(name).err().map(|e| e.to_string()).unwrap_or_default();
+                Err(Error::NotSupported(format!(
+                    "the session character set was changed to {name}, which this driver cannot escape for \
+                     ({why}); use set_charset with a character set it carries, such as utf8mb4"
+                )))
+            }
         }
     }
 }

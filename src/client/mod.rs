@@ -1,8 +1,10 @@
 //! The async API on `futures`: connections and cursors over any byte-stream transport.
 
+mod callproc;
 mod command;
 pub mod connection;
 mod connection_phase;
+pub mod conveniences;
 pub mod cursor;
 mod dict_cursor;
 mod failover;
@@ -15,10 +17,12 @@ mod packets;
 pub mod pool;
 pub mod query_stream;
 mod result_set;
+mod row_stream;
 mod timeouts;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod transaction;
+pub mod transaction_guard;
 pub mod transport;
 pub mod url;
 

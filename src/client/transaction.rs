@@ -133,7 +133,7 @@ impl Connection {
     /// Runs `work` in a transaction on this connection and commits it, running it again when it
     /// fails with a retryable error while the connection stays usable (a broken connection ends
     /// the retries: use [`Pool::transaction`] to get a fresh one). `work` must not commit itself.
-    pub async fn transaction<T, F, Fut>(&self, policy: &RetryPolicy, mut work: F) -> Result<T, Error>
+    pub async fn transaction_with<T, F, Fut>(&self, policy: &RetryPolicy, mut work: F) -> Result<T, Error>
     where
         F: FnMut(Connection) -> Fut,
         Fut: Future<Output = Result<T, Error>>,

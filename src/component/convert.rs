@@ -111,6 +111,10 @@ pub fn value_in(v: wit::Value) -> Value {
     }
 }
 
+pub fn warning_out(w: crate::client::conveniences::Warning) -> wit::Warning {
+    wit::Warning { level: w.level, code: w.code, message: w.message }
+}
+
 pub fn row_out(row: Vec<Value>) -> Vec<wit::Value> {
     row.into_iter().map(value_out).collect()
 }
