@@ -41,6 +41,13 @@ pub mod client_code {
 pub mod server_code {
     /// "Query execution was interrupted": what a statement stopped by `KILL QUERY` ends with.
     pub const ER_QUERY_INTERRUPTED: u16 = 1317;
+    /// "Unknown command": what a Galera node that is not ready (not synced, no quorum) answers.
+    pub const ER_UNKNOWN_COM_ERROR: u16 = 1047;
+    /// "Lock wait timeout exceeded; try restarting transaction".
+    pub const ER_LOCK_WAIT_TIMEOUT: u16 = 1205;
+    /// "Deadlock found when trying to get lock; try restarting transaction": also a Galera
+    /// certification failure at COMMIT.
+    pub const ER_LOCK_DEADLOCK: u16 = 1213;
 }
 
 /// Which deadline passed: each timeout option, and the pool's waits.
@@ -94,6 +101,9 @@ pub enum Error {
     Tls(String),
     /// The connection was marked broken by an earlier failure or a dropped command.
     Broken,
+    /// The connection broke inside a transaction, which the server rolled back: nothing of it
+    /// is replayed, and commands fail with this until the caller rolls back.
+    TransactionLost,
     /// The connection was closed by the caller.
     Closed,
     /// The cursor was closed by the caller.
@@ -130,6 +140,7 @@ impl Error {
             Error::Auth(AuthError::Client(_)) => ErrorKind::Interface,
             Error::Connect { .. } | Error::UnknownHost(_) => ErrorKind::Operational,
             Error::ConnectionLost(_) | Error::Broken | Error::Timeout(_) => ErrorKind::Operational,
+            Error::TransactionLost => ErrorKind::Operational,
             Error::WaitsOnNothing => ErrorKind::Interface,
             Error::Tls(_) | Error::ResultTooLarge { .. } => ErrorKind::Operational,
             Error::Closed | Error::CursorClosed | Error::Interface(_) => ErrorKind::Interface,
@@ -152,7 +163,7 @@ impl Error {
             Error::Auth(AuthError::Caller(_) | AuthError::Client(_)) => None,
             Error::Connect { .. } => Some(CR_CONN_HOST_ERROR),
             Error::UnknownHost(_) => Some(CR_UNKNOWN_HOST),
-            Error::ConnectionLost(_) => Some(CR_SERVER_LOST),
+            Error::ConnectionLost(_) | Error::TransactionLost => Some(CR_SERVER_LOST),
             Error::Tls(_) => Some(CR_SSL_CONNECTION_ERROR),
             Error::Broken => Some(CR_SERVER_GONE_ERROR),
             // As PyMySQL: a failure anywhere in connect is "can't connect", a read that times out
@@ -186,8 +197,34 @@ impl Error {
             Error::Server { sqlstate, .. } if !sqlstate.is_empty() => Some(sqlstate),
             // The server's own SQLSTATE for ER_QUERY_INTERRUPTED.
             Error::Timeout(Timeout::Statement) => Some("70100"),
+            // Connector/J's SQLSTATE for a connection that failed during a transaction.
+            Error::TransactionLost => Some("08007"),
             _ => None,
         }
+    }
+
+    /// Whether the same work may succeed if it is run again from the start of its transaction
+    /// (Connector/J's transient class): a deadlock or Galera certification conflict (1213), a lock
+    /// wait timeout (1205), a Galera node not ready (1047), SQLSTATE 40001 (serialization failure)
+    /// or 08xxx (connection exception), and the client's own connection failures (2003 can't
+    /// connect, 2006 gone away, 2013 lost). It says nothing about whether the failed work was
+    /// applied: a connection lost during COMMIT may have committed, which is why
+    /// [`crate::client::transaction`] never re-runs a transaction whose COMMIT got no answer.
+    pub fn is_retryable(&self) -> bool {
+        use server_code::*;
+        if let Error::Server { code, sqlstate, .. } = self {
+            return matches!(*code, ER_LOCK_DEADLOCK | ER_LOCK_WAIT_TIMEOUT | ER_UNKNOWN_COM_ERROR)
+                || sqlstate.starts_with("08")
+                || sqlstate == "40001";
+        }
+        matches!(
+            self,
+            Error::Connect { .. }
+                | Error::ConnectionLost(_)
+                | Error::Broken
+                | Error::TransactionLost
+                | Error::Timeout(Timeout::Connect | Timeout::Read | Timeout::Write)
+        )
     }
 
     /// Whether the connection that produced this error can no longer carry commands.
@@ -198,6 +235,7 @@ impl Error {
                 | Error::Auth(AuthError::Protocol(_))
                 | Error::ConnectionLost(_)
                 | Error::Broken
+                | Error::TransactionLost
                 | Error::Closed
                 | Error::Timeout(Timeout::Connect | Timeout::Read | Timeout::Write)
         )
@@ -280,6 +318,10 @@ impl fmt::Display for Error {
             Error::ConnectionLost(why) => write!(f, "Lost connection to MySQL server ({why})"),
             Error::Tls(why) => write!(f, "SSL connection error: {why}"),
             Error::Broken => write!(f, "MySQL server has gone away (connection is broken)"),
+            Error::TransactionLost => f.write_str(
+                "Lost connection to MySQL server inside a transaction, which the server rolled back; \
+                 nothing was replayed: roll back, then run the transaction again",
+            ),
             Error::Closed => write!(f, "connection already closed"),
             Error::CursorClosed => write!(f, "cursor closed"),
             Error::Timeout(Timeout::Read) => {
@@ -353,6 +395,38 @@ mod tests {
         assert_eq!(Error::Broken.code(), Some(2006));
         assert_eq!(Error::Closed.kind(), ErrorKind::Interface);
         assert!(Error::Broken.is_fatal());
+    }
+
+    #[test]
+    fn transient_failures_are_retryable_and_others_are_not() {
+        let server = |code, sqlstate: &str| Error::Server { code, sqlstate: sqlstate.into(), message: String::new() };
+        for e in [
+            server(1213, "40001"),
+            server(1205, "HY000"),
+            server(1047, "08S01"),
+            server(1047, "HY000"),
+            server(4000, "08004"),
+            server(1180, "40001"),
+            Error::ConnectionLost("eof".into()),
+            Error::Broken,
+            Error::Timeout(Timeout::Read),
+            Error::Connect { host: "h".into(), port: 1, reason: "refused".into() },
+        ] {
+            assert!(e.is_retryable(), "{e:?}");
+        }
+        for e in [
+            server(1062, "23000"),
+            server(1064, "42000"),
+            server(1045, "28000"),
+            server(1317, "70100"),
+            Error::Timeout(Timeout::Statement),
+            Error::Timeout(Timeout::PoolAcquire),
+            Error::Closed,
+            Error::UnknownHost("nowhere".into()),
+            Error::Programming("p".into()),
+        ] {
+            assert!(!e.is_retryable(), "{e:?}");
+        }
     }
 
     #[test]

@@ -39,7 +39,7 @@ mod render {
     }
 
     fn db_error(kind: ErrorKind, code: Option<u16>, sqlstate: Option<&str>, message: &str) -> DbError {
-        DbError { kind, code, sqlstate: sqlstate.map(str::to_string), message: message.to_string() }
+        DbError { kind, code, sqlstate: sqlstate.map(str::to_string), message: message.to_string(), retryable: false }
     }
 
     #[test]

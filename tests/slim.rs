@@ -1,6 +1,6 @@
 //! The component built without its optional features (scripts/build-component --slim): it still
-//! speaks plain and zlib-compressed MySQL, and refuses TLS and zstd by name, before the server
-//! sees a connection.
+//! speaks plain and zlib-compressed MySQL, and refuses TLS, zstd and the legacy character sets by
+//! name, before the server sees a connection.
 
 mod common;
 
@@ -75,4 +75,18 @@ fn slim_component_refuses_tls_and_zstd_before_connecting() {
     assert_eq!(e.kind, ErrorKind::NotSupported, "{e:?}");
     assert!(e.message.contains("zstd"), "{}", e.message);
     assert_eq!(aborted_connects(), before, "the server saw a connection attempt");
+}
+
+#[test]
+fn slim_component_refuses_legacy_charsets_naming_the_feature() {
+    let mut s = slim_session();
+    let mut o = options(&mut s);
+    o.charset = Some("gbk".into());
+    let e = s.connect(&o).unwrap().unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotSupported, "{e:?}");
+    assert!(e.message.contains("charsets feature"), "{}", e.message);
+    // The built-in ones still work.
+    o.charset = Some("latin1".into());
+    let c = s.connect(&o).unwrap().unwrap();
+    assert_eq!(scalar(&mut s, c, "SELECT @@character_set_client"), Value::Text("latin1".into()));
 }

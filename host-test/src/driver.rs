@@ -24,7 +24,7 @@ pub mod bindings {
 }
 
 pub use bindings::exports::cymysql::aio::types::{
-    Column, ConnectOptions, Error as DbError, ErrorKind, Params, SslOptions, Value,
+    Column, ConnectOptions, Error as DbError, ErrorKind, Params, SslOptions, Value, Warning,
 };
 
 /// The default of [`Sandbox::memory_limit`]: 1 GiB, four times the component's default
@@ -402,6 +402,46 @@ impl SyncSession {
         block_on(api.connection().call_in_transaction(&mut self.store, c.0))
     }
 
+    pub fn begin(&mut self, c: Conn) -> Call<()> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.connection().call_begin(&mut self.store, c.0))
+    }
+
+    pub fn kill(&mut self, c: Conn, thread_id: u64) -> Call<()> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.connection().call_kill(&mut self.store, c.0, thread_id))
+    }
+
+    pub fn show_warnings(&mut self, c: Conn) -> Call<Vec<Warning>> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.connection().call_show_warnings(&mut self.store, c.0))
+    }
+
+    pub fn get_host_info(&mut self, c: Conn) -> Result<String> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.connection().call_get_host_info(&mut self.store, c.0))
+    }
+
+    pub fn get_proto_info(&mut self, c: Conn) -> Result<u8> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.connection().call_get_proto_info(&mut self.store, c.0))
+    }
+
+    pub fn get_server_info(&mut self, c: Conn) -> Result<String> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.connection().call_get_server_info(&mut self.store, c.0))
+    }
+
+    pub fn character_set_name(&mut self, c: Conn) -> Result<String> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.connection().call_character_set_name(&mut self.store, c.0))
+    }
+
+    pub fn mogrify(&mut self, cur: Cur, sql: &str, params: Option<&Params>) -> Call<String> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.cursor().call_mogrify(&mut self.store, cur.0, sql, params))
+    }
+
     pub fn escape_string(&mut self, c: Conn, s: &str) -> Result<String> {
         let api = self.driver.cymysql_aio_connection();
         block_on(api.connection().call_escape_string(&mut self.store, c.0, s))
@@ -435,6 +475,11 @@ impl SyncSession {
     pub fn nextset(&mut self, cur: Cur) -> Call<bool> {
         let api = self.driver.cymysql_aio_connection();
         block_on(api.cursor().call_nextset(&mut self.store, cur.0))
+    }
+
+    pub fn callproc(&mut self, cur: Cur, procname: &str, args: &[Value]) -> Call<Vec<Value>> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.cursor().call_callproc(&mut self.store, cur.0, procname, args))
     }
 
     pub fn description(&mut self, cur: Cur) -> Result<Option<Vec<Column>>> {
@@ -587,6 +632,11 @@ impl SyncSession {
     pub fn arraysize(&mut self, cur: Cur) -> Result<u32> {
         let api = self.driver.cymysql_aio_connection();
         block_on(api.cursor().call_arraysize(&mut self.store, cur.0))
+    }
+
+    pub fn dict_callproc(&mut self, cur: DictCur, procname: &str, args: &[Value]) -> Call<Vec<Value>> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.dict_cursor().call_callproc(&mut self.store, cur.0, procname, args))
     }
 
     pub fn dict_nextset(&mut self, cur: DictCur) -> Call<bool> {

@@ -16,7 +16,7 @@ use wasmtime::{AsContextMut, Config, Engine, Result, Store, StoreContextMut};
 
 use crate::driver::{
     block_on, compile, Call, Column, ConnectOptions, DbError, DictRow, HostState, Params, PoolCounters, PoolOptions,
-    Sandbox, Statement, StatementResult, Value,
+    Sandbox, Statement, StatementResult, Value, Warning,
 };
 
 /// Host bindings generated from `wit/` for the async world; `types` is shared with the 0.2 bindings.
@@ -286,6 +286,38 @@ impl AsyncSession {
         on_connection!(self, call_in_transaction, c)
     }
 
+    pub fn begin(&mut self, c: Conn) -> Call<()> {
+        on_connection!(self, call_begin, c)
+    }
+
+    pub fn kill(&mut self, c: Conn, thread_id: u64) -> Call<()> {
+        on_connection!(self, call_kill, c, thread_id)
+    }
+
+    pub fn show_warnings(&mut self, c: Conn) -> Call<Vec<Warning>> {
+        on_connection!(self, call_show_warnings, c)
+    }
+
+    pub fn get_host_info(&mut self, c: Conn) -> Result<String> {
+        on_connection!(self, call_get_host_info, c)
+    }
+
+    pub fn get_proto_info(&mut self, c: Conn) -> Result<u8> {
+        on_connection!(self, call_get_proto_info, c)
+    }
+
+    pub fn get_server_info(&mut self, c: Conn) -> Result<String> {
+        on_connection!(self, call_get_server_info, c)
+    }
+
+    pub fn character_set_name(&mut self, c: Conn) -> Result<String> {
+        on_connection!(self, call_character_set_name, c)
+    }
+
+    pub fn mogrify(&mut self, cur: Cur, sql: &str, params: Option<&Params>) -> Call<String> {
+        on_cursor!(self, cursor, call_mogrify, cur, sql.to_string(), params.cloned())
+    }
+
     pub fn escape_string(&mut self, c: Conn, s: &str) -> Result<String> {
         on_connection!(self, call_escape_string, c, s.to_string())
     }
@@ -312,6 +344,10 @@ impl AsyncSession {
 
     pub fn nextset(&mut self, cur: Cur) -> Call<bool> {
         on_cursor!(self, cursor, call_nextset, cur)
+    }
+
+    pub fn callproc(&mut self, cur: Cur, procname: &str, args: &[Value]) -> Call<Vec<Value>> {
+        on_cursor!(self, cursor, call_callproc, cur, procname.to_string(), args.to_vec())
     }
 
     pub fn description(&mut self, cur: Cur) -> Result<Option<Vec<Column>>> {
@@ -357,6 +393,10 @@ impl AsyncSession {
 
     pub fn dict_fetchall(&mut self, cur: DictCur) -> Call<Vec<DictRow>> {
         on_cursor!(self, dict_cursor, call_fetchall, cur)
+    }
+
+    pub fn dict_callproc(&mut self, cur: DictCur, procname: &str, args: &[Value]) -> Call<Vec<Value>> {
+        on_cursor!(self, dict_cursor, call_callproc, cur, procname.to_string(), args.to_vec())
     }
 
     pub fn dict_nextset(&mut self, cur: DictCur) -> Call<bool> {
@@ -685,6 +725,7 @@ impl EndFuture {
                     code: None,
                     sqlstate: None,
                     message: "the query's end future was dropped unwritten".into(),
+                    retryable: false,
                 }));
             }
             s.reader = Some(cx.waker().clone());

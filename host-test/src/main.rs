@@ -495,7 +495,13 @@ mod tests {
 
     #[test]
     fn server_errors_and_client_errors_have_their_own_status() {
-        let e = |code| DbError { kind: ErrorKind::Operational, code, sqlstate: None, message: String::new() };
+        let e = |code| DbError {
+            kind: ErrorKind::Operational,
+            code,
+            sqlstate: None,
+            message: String::new(),
+            retryable: false,
+        };
         assert_eq!(status_of(&e(Some(1064))), Status::SqlError);
         assert_eq!(status_of(&e(Some(4025))), Status::SqlError);
         assert_eq!(status_of(&e(Some(2013))), Status::ClientError);

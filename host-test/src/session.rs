@@ -5,7 +5,7 @@ use wasmtime::Result;
 
 use crate::driver::{
     Call, Column, Conn, ConnectOptions, Cur, DbError, DictCur, DictRow, Params, PoolCounters, PoolHandle, PoolOptions,
-    Statement, StatementResult, SyncSession, Value,
+    Statement, StatementResult, SyncSession, Value, Warning,
 };
 use crate::driver_async::AsyncSession;
 
@@ -104,12 +104,21 @@ each_world! {
     fn warning_count(&mut self, c: Conn) -> Result<u16>;
     fn in_transaction(&mut self, c: Conn) -> Result<bool>;
     fn escape_string(&mut self, c: Conn, s: &str) -> Result<String>;
+    fn begin(&mut self, c: Conn) -> Call<()>;
+    fn kill(&mut self, c: Conn, thread_id: u64) -> Call<()>;
+    fn show_warnings(&mut self, c: Conn) -> Call<Vec<Warning>>;
+    fn get_host_info(&mut self, c: Conn) -> Result<String>;
+    fn get_proto_info(&mut self, c: Conn) -> Result<u8>;
+    fn get_server_info(&mut self, c: Conn) -> Result<String>;
+    fn character_set_name(&mut self, c: Conn) -> Result<String>;
+    fn mogrify(&mut self, cur: Cur, sql: &str, params: Option<&Params>) -> Call<String>;
     fn execute(&mut self, cur: Cur, sql: &str, params: Option<&Params>) -> Call<u64>;
     fn executemany(&mut self, cur: Cur, sql: &str, seq: &[Params]) -> Call<u64>;
     fn fetchone(&mut self, cur: Cur) -> Call<Option<Vec<Value>>>;
     fn fetchmany(&mut self, cur: Cur, size: Option<u32>) -> Call<Vec<Vec<Value>>>;
     fn fetchall(&mut self, cur: Cur) -> Call<Vec<Vec<Value>>>;
     fn nextset(&mut self, cur: Cur) -> Call<bool>;
+    fn callproc(&mut self, cur: Cur, procname: &str, args: &[Value]) -> Call<Vec<Value>>;
     fn description(&mut self, cur: Cur) -> Result<Option<Vec<Column>>>;
     fn rowcount(&mut self, cur: Cur) -> Result<i64>;
     fn lastrowid(&mut self, cur: Cur) -> Result<Option<u64>>;
@@ -138,4 +147,5 @@ each_world! {
     fn gather(&mut self, p: PoolHandle, tasks: &[Vec<Statement>]) -> Result<Vec<Result<Vec<StatementResult>, DbError>>>;
     fn arraysize(&mut self, cur: Cur) -> Result<u32>;
     fn dict_nextset(&mut self, cur: DictCur) -> Call<bool>;
+    fn dict_callproc(&mut self, cur: DictCur, procname: &str, args: &[Value]) -> Call<Vec<Value>>;
 }

@@ -21,8 +21,23 @@ pub(crate) struct Session<'a> {
 
 impl Connection {
     /// Waits for the session: commands from several tasks queue up here in turn.
+    ///
+    /// If a transaction guard was dropped unended since the last lock, ROLLBACK goes first, so the
+    /// abandoned work never reaches a later COMMIT; if that fails the session is marked broken.
     pub(crate) async fn lock(&self) -> Session<'_> {
-        Session { conn: self.inner.lock().await, cached: &self.cached }
+        let mut session = Session { conn: self.inner.lock().await, cached: &self.cached };
+        if self.cached.rollback_pending.replace(false)
+            && session.state == State::Ready
+            && session.query_all("ROLLBACK").await.is_err()
+        {
+            session.mark_broken();
+        }
+        session
+    }
+
+    /// Marks the session for a ROLLBACK before its next command (see [`Connection::lock`]).
+    pub(crate) fn rollback_on_next_use(&self) {
+        self.cached.rollback_pending.set(true);
     }
 }
 
@@ -54,6 +69,9 @@ impl Conn {
         &mut self,
         exchange: impl AsyncFnOnce(&mut Conn) -> Result<T, Error>,
     ) -> Result<T, Error> {
+        if self.may_fail_over() {
+            self.fail_over().await?;
+        }
         self.check_ready()?;
         self.state = State::InCommand;
         let r = exchange(self).await;
@@ -69,6 +87,7 @@ impl Conn {
         match self.state {
             State::Ready => Ok(()),
             State::Closed => Err(Error::Closed),
+            State::Broken if self.lost_transaction => Err(Error::TransactionLost),
             State::Broken => Err(Error::Broken),
             State::InCommand => {
                 // A command future was dropped halfway: the packet sequence is unknown.
@@ -79,6 +98,9 @@ impl Conn {
     }
 
     pub(crate) fn mark_broken(&mut self) {
+        if self.state != State::Broken {
+            self.note_broken_transaction();
+        }
         self.state = State::Broken;
         self.transport = None;
         self.pending = Pending::Nothing;

@@ -12,6 +12,7 @@ use std::time::Duration;
 use futures::io::AsyncWriteExt;
 use futures::lock::Mutex;
 
+use super::host_list::{Hosts, Purpose};
 use super::options::ConnectOptions;
 use super::packets::MAX_ALLOWED_PACKET;
 use super::result_set::StatementResult;
@@ -81,6 +82,13 @@ pub(crate) struct Conn {
     pub(super) connect_deadline: Option<Duration>,
     /// While a statement with a statement timeout runs.
     pub(super) statement_clock: Option<StatementClock>,
+    /// With a host list: which of its servers this session is on, and the list's health.
+    pub(super) endpoint: Option<usize>,
+    pub(super) hosts: Option<Rc<Hosts>>,
+    /// The session broke inside a transaction the caller has not rolled back yet.
+    pub(super) lost_transaction: bool,
+    /// Sessions replaced by failover so far.
+    pub(super) failovers: u32,
 }
 
 /// A connection to a MySQL or MariaDB server (cymysql's `Connection`).
@@ -105,7 +113,11 @@ pub(super) struct Cached {
     affected_rows: Cell<u64>,
     warning_count: Cell<u16>,
     compression: Cell<Option<&'static str>>,
+    endpoint: Cell<Option<usize>>,
+    failovers: Cell<u32>,
     server_version: RefCell<String>,
+    /// A transaction guard was dropped unended: the next lock sends ROLLBACK first.
+    pub(super) rollback_pending: Cell<bool>,
 }
 
 impl Cached {
@@ -123,6 +135,8 @@ impl Cached {
         self.affected_rows.set(c.affected_rows);
         self.warning_count.set(c.warning_count);
         self.compression.set(c.framing.algorithm().map(|a| a.name()));
+        self.endpoint.set(c.endpoint);
+        self.failovers.set(c.failovers);
         // Changes only when a reconnect replaced the session.
         if *self.server_version.borrow() != c.server_version {
             self.server_version.borrow_mut().clone_from(&c.server_version);
@@ -139,25 +153,74 @@ impl std::fmt::Debug for Connection {
 impl Connection {
     /// Opens a session: TCP connect, handshake, authentication, then sql_mode, init_command and
     /// autocommit as cymysql applies them.
+    /// With a host list (`options.ha`), the servers are tried by its strategy.
     pub async fn connect(options: ConnectOptions, runtime: Rc<dyn Runtime>) -> Result<Connection, Error> {
-        let conn = Conn::open(options, runtime).await?;
-        Ok(Connection {
+        match options.ha.clone() {
+            Some(ha) => Connection::connect_via(options, runtime, &Hosts::new(ha), Purpose::Write).await,
+            None => Ok(Connection::from_conn(Conn::open(options, runtime).await?)),
+        }
+    }
+
+    /// Opens a session on one of `hosts` (shared health, e.g. a pool's), chosen for `purpose`.
+    pub(crate) async fn connect_via(
+        options: ConnectOptions,
+        runtime: Rc<dyn Runtime>,
+        hosts: &Rc<Hosts>,
+        purpose: Purpose,
+    ) -> Result<Connection, Error> {
+        Ok(Connection::from_conn(Conn::open_any(&options, runtime, hosts, purpose).await?))
+    }
+
+    fn from_conn(conn: Conn) -> Connection {
+        Connection {
             cached: Rc::new(Cached::of(&conn)),
             inner: Rc::new(Mutex::new(conn)),
             lease: Rc::new(Cell::new(0)),
-        })
+        }
+    }
+
+    /// Which server of the host list this session is on (an index into `HaOptions::endpoints`).
+    pub fn endpoint(&self) -> Option<usize> {
+        self.cached.endpoint.get()
+    }
+
+    /// Whether a failure broke the connection (not a close by the caller).
+    pub(crate) fn is_broken(&self) -> bool {
+        self.inner.try_lock().is_some_and(|c| c.state == State::Broken)
     }
 
     async fn simple(&self, sql: &str) -> Result<(), Error> {
         self.lock().await.query_all(sql).await
     }
 
+    /// Starts a transaction (`START TRANSACTION`), whatever the autocommit mode.
+    pub async fn begin(&self) -> Result<(), Error> {
+        self.simple("START TRANSACTION").await
+    }
+
+    /// The runtime the session runs on (its clock and timers).
+    pub(crate) async fn runtime(&self) -> Rc<dyn Runtime> {
+        self.lock().await.runtime.clone()
+    }
+
     pub async fn commit(&self) -> Result<(), Error> {
         self.simple("COMMIT").await
     }
 
+    /// Rolls back. After the session broke inside a transaction (which the server rolled back)
+    /// this only acknowledges it, so the next command may fail over.
     pub async fn rollback(&self) -> Result<(), Error> {
-        self.simple("ROLLBACK").await
+        let mut c = self.lock().await;
+        if c.lost_transaction {
+            c.lost_transaction = false;
+            return Ok(());
+        }
+        c.query_all("ROLLBACK").await
+    }
+
+    /// How many times failover replaced this connection's session (`HaOptions::failover`).
+    pub fn failovers(&self) -> u32 {
+        self.cached.failovers.get()
     }
 
     /// Sets the session's autocommit mode.
@@ -182,7 +245,7 @@ impl Connection {
         let result = match result {
             Err(e) if reconnect && c.state != State::Ready => {
                 let _ = e;
-                let fresh = Conn::open(c.options.clone(), c.runtime.clone()).await?;
+                let fresh = c.reopen().await?;
                 *c = fresh;
                 Ok(())
             }
@@ -322,6 +385,20 @@ impl Connection {
 }
 
 impl Conn {
+    /// A new session with this one's options, on the same server or, with a host list, on the
+    /// list's best server now (the one that failed is set aside).
+    pub(super) async fn reopen(&self) -> Result<Conn, Error> {
+        match (&self.hosts, self.endpoint) {
+            (Some(hosts), Some(i)) => {
+                if self.state == State::Broken {
+                    hosts.mark_down(i, self.runtime.now());
+                }
+                Conn::open_any(&self.options, self.runtime.clone(), hosts, Purpose::Write).await
+            }
+            _ => Conn::open(self.options.clone(), self.runtime.clone()).await,
+        }
+    }
+
     pub(crate) fn escape_mode(&self) -> EscapeMode {
         EscapeMode { no_backslash_escapes: self.status & SERVER_STATUS_NO_BACKSLASH_ESCAPES != 0 }
     }
@@ -452,10 +529,13 @@ impl Conn {
     pub(crate) fn escape_mode_checked(&self) -> Result<EscapeMode, Error> {
         match &self.unsafe_charset {
             None => Ok(self.escape_mode()),
-            Some(name) => Err(Error::NotSupported(format!(
-                "the session character set was changed to {name}, which this driver cannot escape for; \
-                 use set_charset with utf8mb4, utf8mb3, latin1, ascii or binary"
-            ))),
+            Some(name) => {
+                let why = charset_by_name(name).err().map(|e| e.to_string()).unwrap_or_default();
+                Err(Error::NotSupported(format!(
+                    "the session character set was changed to {name}, which this driver cannot escape for \
+                     ({why}); use set_charset with a character set it carries, such as utf8mb4"
+                )))
+            }
         }
     }
 }

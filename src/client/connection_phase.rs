@@ -98,6 +98,10 @@ impl Conn {
                 column_cache: ColumnCache::default(),
                 connect_deadline,
                 statement_clock: None,
+                endpoint: None,
+                hosts: None,
+                lost_transaction: false,
+                failovers: 0,
             };
             conn.handshake(server_public_key).await?;
             // Compression starts with the first command after the handshake's OK.

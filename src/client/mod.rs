@@ -1,11 +1,15 @@
 //! The async API on `futures`: connections and cursors over any byte-stream transport.
 
+mod callproc;
 mod command;
 pub mod connection;
 mod connection_phase;
+pub mod conveniences;
 pub mod cursor;
 mod dict_cursor;
+mod failover;
 mod gather;
+pub mod host_list;
 mod local_infile;
 pub mod option_file;
 pub mod options;
@@ -13,9 +17,12 @@ mod packets;
 pub mod pool;
 pub mod query_stream;
 mod result_set;
+mod row_stream;
 mod timeouts;
 #[cfg(feature = "tls")]
 pub mod tls;
+pub mod transaction;
+pub mod transaction_guard;
 pub mod transport;
 pub mod url;
 

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+pub use super::host_list::{Endpoint, HaOptions, Strategy};
 use crate::error::Error;
 
 /// The default of [`ConnectOptions::max_result_bytes`]: 256 MiB.
@@ -97,6 +98,9 @@ pub struct ConnectOptions {
     /// accepted, though never less than 16 MiB nor more than 1 GiB. Exceeding it is
     /// [`crate::Error::ResultTooLarge`] (CR_OUT_OF_MEMORY) with the rest of the result discarded.
     pub max_result_bytes: u64,
+    /// More than one server: a host list, its strategy and failover (see [`HaOptions`]). `None`
+    /// connects to `host` and `port` only.
+    pub ha: Option<HaOptions>,
 }
 
 impl Default for ConnectOptions {
@@ -128,6 +132,7 @@ impl Default for ConnectOptions {
             get_server_public_key: false,
             server_public_key: None,
             max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
+            ha: None,
         }
     }
 }
@@ -161,6 +166,7 @@ impl fmt::Debug for ConnectOptions {
             .field("get_server_public_key", &self.get_server_public_key)
             .field("server_public_key", &self.server_public_key.as_ref().map(|_| "<pem>"))
             .field("max_result_bytes", &self.max_result_bytes)
+            .field("ha", &self.ha)
             .finish()
     }
 }
@@ -177,6 +183,16 @@ impl ConnectOptions {
     pub fn validate(&self) -> Result<(), Error> {
         if self.host.bytes().any(|b| b.is_ascii_control()) {
             return Err(Error::Programming("host contains a control character or NUL byte".into()));
+        }
+        if let Some(ha) = &self.ha {
+            if ha.endpoints.is_empty() {
+                return Err(Error::Programming("ha: the host list is empty".into()));
+            }
+            if ha.endpoints.iter().any(|e| e.host.is_empty() || e.host.bytes().any(|b| b.is_ascii_control())) {
+                return Err(Error::Programming(
+                    "ha: a host of the list is empty or contains a control character".into(),
+                ));
+            }
         }
         no_nul("user", &self.user)?;
         let optional = [

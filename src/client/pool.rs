@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::connection::Connection;
 pub use super::gather::{StatementOutcome, TaskStatement};
+use super::host_list::{Hosts, Purpose};
 use super::options::ConnectOptions;
 use super::transport::{with_timeout, Runtime};
 use crate::error::{Error, Timeout};
@@ -105,6 +106,8 @@ impl State {
 
 struct Inner {
     options: ConnectOptions,
+    /// The health of a host list's servers, shared by every connection of the pool.
+    hosts: Option<Rc<Hosts>>,
     runtime: Rc<dyn Runtime>,
     config: PoolOptions,
     state: RefCell<State>,
@@ -166,7 +169,9 @@ impl Pool {
                 config.maxsize, config.minsize
             )));
         }
-        let pool = Pool { inner: Rc::new(Inner { options, runtime, config, state: RefCell::new(State::default()) }) };
+        let hosts = options.ha.clone().map(Hosts::new);
+        let state = RefCell::new(State::default());
+        let pool = Pool { inner: Rc::new(Inner { options, hosts, runtime, config, state }) };
         for _ in 0..pool.inner.config.minsize {
             pool.inner.state.borrow_mut().size += 1;
             match pool.open().await {
@@ -182,7 +187,11 @@ impl Pool {
     }
 
     async fn open(&self) -> Result<Idle, Error> {
-        let conn = Connection::connect(self.inner.options.clone(), self.inner.runtime.clone()).await?;
+        let (options, runtime) = (self.inner.options.clone(), self.inner.runtime.clone());
+        let conn = match &self.inner.hosts {
+            Some(hosts) => Connection::connect_via(options, runtime, hosts, Purpose::Write).await?,
+            None => Connection::connect(options, runtime).await?,
+        };
         let now = self.inner.runtime.now();
         self.inner.state.borrow_mut().counters.created += 1;
         Ok(Idle { conn, created: now, last_used: now, dirty: false })
@@ -259,7 +268,9 @@ impl Pool {
     async fn check_out(&self, mut idle: Idle) -> Option<Connection> {
         let now = self.inner.runtime.now();
         let too_old = self.inner.config.pool_recycle.is_some_and(|max| now.saturating_sub(idle.created) > max);
-        let mut healthy = idle.conn.is_usable() && !too_old;
+        // Never a connection to a server known to be down, however healthy it looks.
+        let host_down = self.inner.hosts.as_ref().zip(idle.conn.endpoint()).is_some_and(|(h, i)| h.is_down(i, now));
+        let mut healthy = idle.conn.is_usable() && !too_old && !host_down;
         if healthy && idle.dirty {
             healthy = idle.conn.reset_session(self.inner.config.reset_on_release).await.is_ok();
             idle.dirty = false;
@@ -313,6 +324,10 @@ impl Pool {
         let created = st.in_use.swap_remove(i).1;
         conn.end_lease();
         if st.closed || !conn.is_usable() {
+            // A connection that broke sets its server aside (its next connections go elsewhere).
+            if let (Some(hosts), Some(i), true) = (&self.inner.hosts, conn.endpoint(), conn.is_broken()) {
+                hosts.mark_down(i, now);
+            }
             st.counters.closed += 1;
             if !st.closed {
                 st.counters.evicted += 1;
@@ -325,6 +340,10 @@ impl Pool {
             return;
         }
         st.hand_over(Idle { conn, created, last_used: now, dirty: true });
+    }
+
+    pub(crate) fn runtime(&self) -> &dyn Runtime {
+        self.inner.runtime.as_ref()
     }
 
     /// Connections open or being opened, free or in use.

@@ -125,6 +125,8 @@ fn kill_query(
             statement_timeout: None,
             local_infile: false,
             client_flag: 0,
+            // The statement runs on this server of a host list, not whichever the list picks.
+            ha: None,
             ..options
         };
         let rt = runtime.clone();

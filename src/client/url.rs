@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::client::options::{ConnectOptions, SslOptions};
+use crate::client::options::{ConnectOptions, Endpoint, HaOptions, SslOptions, Strategy};
 use crate::error::Error;
 
 /// The MySQL classic protocol port, used when the URL names none.
@@ -33,6 +33,8 @@ const MAX_QUOTED_KEY_LEN: usize = 64;
 /// `allow_cleartext_password` and `get_server_public_key` (`true`/`false`), `server_public_key`
 /// (PEM text, percent-encoded, `+` as `%2B`) and `max_result_bytes` (bytes, with an optional `K`,
 /// `M` or `G` suffix as in my.cnf, e.g. `64M`).
+/// A host list `h1:3306,h2:3307,h3` fills [`ConnectOptions::ha`], with `ha` (`sequential`,
+/// the default, `loadbalance` or `replication`), `retry_down_after` (seconds) and `failover`.
 /// An unknown key or an invalid value is an [`Error::Programming`], and so is a value that cannot
 /// be sent in its field (a `%00` in the user name, database or a query value: see
 /// [`ConnectOptions::validate`]).
@@ -77,11 +79,22 @@ pub fn parse_url(url: &str) -> Result<ConnectOptions, Error> {
         }
         None => authority,
     };
-    let (host, port) = split_host_port(host_port)?;
-    if !host.is_empty() {
-        opts.host = host.to_string();
+    // A host list, `h1:3306,h2:3307,h3`: the first is the host, all are the list.
+    let mut endpoints = Vec::new();
+    for part in host_port.split(',') {
+        let (host, port) = split_host_port(part)?;
+        endpoints.push(Endpoint { host: if host.is_empty() { opts.host.clone() } else { host.to_string() }, port });
     }
-    opts.port = port;
+    if let Some(first) = endpoints.first() {
+        opts.host.clone_from(&first.host);
+        opts.port = first.port;
+    }
+    if endpoints.len() > 1 {
+        if endpoints.iter().any(|e| e.host.is_empty()) || host_port.split(',').any(str::is_empty) {
+            return Err(invalid("a host of the URL's host list is empty"));
+        }
+        opts.ha = Some(HaOptions { endpoints, ..HaOptions::single("", 0) });
+    }
 
     let db = path.strip_prefix('/').unwrap_or(path);
     if !db.is_empty() {
@@ -123,6 +136,13 @@ fn apply_query_param(opts: &mut ConnectOptions, key: &str, value: String) -> Res
         // Checked at connect, with the other connection-time checks.
         "server_public_key" => opts.server_public_key = Some(value),
         "max_result_bytes" => opts.max_result_bytes = parse_size(&value)?,
+        "ha" => {
+            let strategy = Strategy::from_name(&value)
+                .ok_or_else(|| invalid("URL parameter 'ha' must be sequential, loadbalance or replication"))?;
+            ha_of(opts).strategy = strategy;
+        }
+        "retry_down_after" => ha_of(opts).retry_down_after = parse_timeout(key, &value)?,
+        "failover" => ha_of(opts).failover = parse_bool(key, &value)?,
         "compress" => match value.as_str() {
             "zlib" | "zstd" => opts.compress = Some(value),
             _ => return Err(invalid("URL parameter 'compress' must be 'zlib' or 'zstd'")),
@@ -157,6 +177,12 @@ fn apply_query_param(opts: &mut ConnectOptions, key: &str, value: String) -> Res
         }
     }
     Ok(())
+}
+
+/// The URL's host list, made of its one host when the URL names only one.
+fn ha_of(opts: &mut ConnectOptions) -> &mut HaOptions {
+    let (host, port) = (opts.host.clone(), opts.port);
+    opts.ha.get_or_insert_with(|| HaOptions::single(&host, port))
 }
 
 /// Splits `host[:port]` or `[v6]:port`; the port defaults to 3306.

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::exports::cymysql::aio::types as wit;
 use crate::client::cursor::{Cursor, DictCursor, DictRow};
-use crate::client::options::{ConnectOptions, SslOptions};
+use crate::client::options::{ConnectOptions, Endpoint, HaOptions, SslOptions, Strategy};
 use crate::client::pool::PoolOptions;
 use crate::error::{Error, ErrorKind};
 use crate::protocol::column::Column;
@@ -22,7 +22,13 @@ pub fn error_out(e: &Error) -> wit::Error {
         ErrorKind::Programming => wit::ErrorKind::Programming,
         ErrorKind::NotSupported => wit::ErrorKind::NotSupported,
     };
-    wit::Error { kind, code: e.code(), sqlstate: e.sqlstate().map(str::to_string), message: e.message() }
+    wit::Error {
+        kind,
+        code: e.code(),
+        sqlstate: e.sqlstate().map(str::to_string),
+        message: e.message(),
+        retryable: e.is_retryable(),
+    }
 }
 
 fn datetime_out(d: DateTime) -> wit::Datetime {
@@ -103,6 +109,10 @@ pub fn value_in(v: wit::Value) -> Value {
         wit::Value::Set(s) => Value::Set(s),
         wit::Value::Geometry(b) => Value::Geometry(b),
     }
+}
+
+pub fn warning_out(w: crate::client::conveniences::Warning) -> wit::Warning {
+    wit::Warning { level: w.level, code: w.code, message: w.message }
 }
 
 pub fn row_out(row: Vec<Value>) -> Vec<wit::Value> {
@@ -304,7 +314,34 @@ pub fn options_in(o: wit::ConnectOptions) -> Result<ConnectOptions, Error> {
         get_server_public_key: o.get_server_public_key,
         server_public_key: o.server_public_key,
         max_result_bytes: o.max_result_bytes,
+        ha: o.ha.map(ha_in).transpose()?,
     })
+}
+
+fn ha_in(h: wit::HaOptions) -> Result<HaOptions, Error> {
+    Ok(HaOptions {
+        endpoints: h.endpoints.into_iter().map(|e| Endpoint { host: e.host, port: e.port }).collect(),
+        strategy: match h.strategy {
+            wit::HaStrategy::Sequential => Strategy::Sequential,
+            wit::HaStrategy::Loadbalance => Strategy::LoadBalance,
+            wit::HaStrategy::Replication => Strategy::Replication,
+        },
+        retry_down_after: pool_seconds("retry-down-after", h.retry_down_after)?,
+        failover: h.failover,
+    })
+}
+
+fn ha_out(h: &HaOptions) -> wit::HaOptions {
+    wit::HaOptions {
+        endpoints: h.endpoints.iter().map(|e| wit::Endpoint { host: e.host.clone(), port: e.port }).collect(),
+        strategy: match h.strategy {
+            Strategy::Sequential => wit::HaStrategy::Sequential,
+            Strategy::LoadBalance => wit::HaStrategy::Loadbalance,
+            Strategy::Replication => wit::HaStrategy::Replication,
+        },
+        retry_down_after: h.retry_down_after.as_secs_f64(),
+        failover: h.failover,
+    }
 }
 
 pub fn options_out(o: &ConnectOptions) -> wit::ConnectOptions {
@@ -340,6 +377,7 @@ pub fn options_out(o: &ConnectOptions) -> wit::ConnectOptions {
         allow_cleartext_password: o.allow_cleartext_password,
         get_server_public_key: o.get_server_public_key,
         server_public_key: o.server_public_key.clone(),
+        ha: o.ha.as_ref().map(ha_out),
         max_result_bytes: o.max_result_bytes,
     }
 }

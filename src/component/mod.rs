@@ -14,7 +14,7 @@ use crate::wasi::WasiRuntime;
 
 use convert::{
     arraysize_out, description_out, dict_row_out, error_out, options_in, options_out, params_in, params_list_in,
-    row_out, rows_out, size_in, AsCursor,
+    row_out, rows_out, size_in, value_in, value_out, warning_out, AsCursor,
 };
 
 wit_bindgen::generate!({
@@ -23,7 +23,7 @@ wit_bindgen::generate!({
 });
 
 use exports::cymysql::aio::connection as wit;
-use exports::cymysql::aio::types::{Column, ConnectOptions, Error as WitError, Params, Value as WitValue};
+use exports::cymysql::aio::types::{Column, ConnectOptions, Error as WitError, Params, Value as WitValue, Warning};
 
 struct Component;
 
@@ -166,6 +166,34 @@ impl wit::GuestConnection for ConnectionResource {
     fn escape_string(&self, s: String) -> String {
         run(async { Ok(self.conn.escape_string(&s).await) }).unwrap_or_default()
     }
+
+    fn begin(&self) -> Result<(), WitError> {
+        run(self.conn.begin())
+    }
+
+    fn kill(&self, thread_id: u64) -> Result<(), WitError> {
+        run(self.conn.kill(thread_id))
+    }
+
+    fn show_warnings(&self) -> Result<Vec<Warning>, WitError> {
+        run(self.conn.show_warnings()).map(|w| w.into_iter().map(warning_out).collect())
+    }
+
+    fn get_host_info(&self) -> String {
+        run(async { Ok(self.conn.get_host_info().await) }).unwrap_or_default()
+    }
+
+    fn get_proto_info(&self) -> u8 {
+        self.conn.get_proto_info()
+    }
+
+    fn get_server_info(&self) -> String {
+        self.conn.get_server_info()
+    }
+
+    fn character_set_name(&self) -> String {
+        run(async { Ok(self.conn.character_set_name().await) }).unwrap_or_default()
+    }
 }
 
 /// The methods of `cursor` and `dict-cursor`, which differ only in how a row is converted.
@@ -179,6 +207,11 @@ macro_rules! cursor_methods {
         fn executemany(&self, query: String, seq_of_params: Vec<Params>) -> Result<u64, WitError> {
             let seq = params_list_in(seq_of_params);
             run(self.cursor.borrow_mut().executemany(&query, &seq))
+        }
+
+        fn mogrify(&self, query: String, params: Option<Params>) -> Result<String, WitError> {
+            let params = params.map(params_in);
+            run(self.cursor.borrow().plain().mogrify(&query, params.as_ref()))
         }
 
         fn fetchone(&self) -> Result<Option<$row>, WitError> {
@@ -195,6 +228,12 @@ macro_rules! cursor_methods {
 
         fn nextset(&self) -> Result<bool, WitError> {
             run(self.cursor.borrow_mut().nextset())
+        }
+
+        fn callproc(&self, procname: String, args: Vec<WitValue>) -> Result<Vec<WitValue>, WitError> {
+            let args: Vec<_> = args.into_iter().map(value_in).collect();
+            run(self.cursor.borrow_mut().plain_mut().callproc(&procname, &args))
+                .map(|a| a.into_iter().map(value_out).collect())
         }
 
         fn description(&self) -> Option<Vec<Column>> {

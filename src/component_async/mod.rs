@@ -21,7 +21,7 @@ use crate::wasi::p3::WasiP3Runtime;
 
 use convert::{
     arraysize_out, column_out, description_out, dict_row_out, error_out, options_in, options_out, params_in,
-    params_list_in, row_out, rows_out, size_in, AsCursor,
+    params_list_in, row_out, rows_out, size_in, value_in, value_out, warning_out, AsCursor,
 };
 
 wit_bindgen_p3::generate!({
@@ -31,7 +31,7 @@ wit_bindgen_p3::generate!({
 });
 
 use exports::cymysql::aio::connection_async as wit;
-use exports::cymysql::aio::types::{Column, ConnectOptions, Error as WitError, Params, Value as WitValue};
+use exports::cymysql::aio::types::{Column, ConnectOptions, Error as WitError, Params, Value as WitValue, Warning};
 use wit_bindgen_p3::rt::async_support::{FutureReader, StreamReader};
 
 struct Component;
@@ -299,6 +299,34 @@ impl wit::GuestConnection for ConnectionResource {
     async fn escape_string(&self, s: String) -> String {
         self.conn.escape_string(&s).await
     }
+
+    async fn begin(&self) -> Result<(), WitError> {
+        out(self.conn.begin().await)
+    }
+
+    async fn kill(&self, thread_id: u64) -> Result<(), WitError> {
+        out(self.conn.kill(thread_id).await)
+    }
+
+    async fn show_warnings(&self) -> Result<Vec<Warning>, WitError> {
+        out(self.conn.show_warnings().await).map(|w| w.into_iter().map(warning_out).collect())
+    }
+
+    async fn get_host_info(&self) -> String {
+        self.conn.get_host_info().await
+    }
+
+    fn get_proto_info(&self) -> u8 {
+        self.conn.get_proto_info()
+    }
+
+    fn get_server_info(&self) -> String {
+        self.conn.get_server_info()
+    }
+
+    async fn character_set_name(&self) -> String {
+        self.conn.character_set_name().await
+    }
 }
 
 /// The methods of `cursor` and `dict-cursor`, which differ only in how a row is converted.
@@ -312,6 +340,11 @@ macro_rules! cursor_methods {
         async fn executemany(&self, query: String, seq_of_params: Vec<Params>) -> Result<u64, WitError> {
             let seq = params_list_in(seq_of_params);
             self.with(async |c| c.executemany(&query, &seq).await).await
+        }
+
+        async fn mogrify(&self, query: String, params: Option<Params>) -> Result<String, WitError> {
+            let params = params.map(params_in);
+            self.with(async |c| c.plain().mogrify(&query, params.as_ref()).await).await
         }
 
         async fn fetchone(&self) -> Result<Option<$row>, WitError> {
@@ -330,6 +363,12 @@ macro_rules! cursor_methods {
 
         async fn nextset(&self) -> Result<bool, WitError> {
             self.with(async |c| c.nextset().await).await
+        }
+
+        async fn callproc(&self, procname: String, args: Vec<WitValue>) -> Result<Vec<WitValue>, WitError> {
+            let args: Vec<_> = args.into_iter().map(value_in).collect();
+            let out = self.with(async |c| c.plain_mut().callproc(&procname, &args).await).await?;
+            Ok(out.into_iter().map(value_out).collect())
         }
 
         fn description(&self) -> Option<Vec<Column>> {

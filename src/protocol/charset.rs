@@ -2,11 +2,15 @@
 //!
 //! Only encodings whose tables we carry are accepted as the connection character set: with any
 //! other, the bytes we send would not mean what the server reads, and for multibyte character
-//! sets such as gbk or sjis a byte 0x5C (`\`) inside a character would break escaping.
+//! sets such as gbk or sjis a byte 0x5C (`\`) inside a character would break escaping. The Unicode
+//! ones, latin1 and ascii are always carried; gbk, cp932, euckr and the single-byte sets of
+//! [`legacy_charset`](super::legacy_charset) come with the `charsets` feature.
 
 use std::borrow::Cow;
 
 use super::error::InputError;
+#[cfg(feature = "charsets")]
+use super::legacy_charset::{legacy_of_collation, Legacy, CHARSETS as LEGACY_CHARSETS};
 
 /// How the characters of a MySQL character set are laid out as bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +25,9 @@ pub enum Encoding {
     Ascii,
     /// `binary`: bytes without a character set.
     Binary,
+    /// gbk, cp932, euckr, cp1251 and the others encoding_rs carries (feature `charsets`).
+    #[cfg(feature = "charsets")]
+    Legacy(Legacy),
 }
 
 /// A character set the client can use for its connection (`SET NAMES`, handshake collation).
@@ -45,64 +52,109 @@ static SUPPORTED: [Charset; 6] = [
     Charset { name: "binary", collation_id: 63, encoding: Encoding::Binary },
 ];
 
-/// MySQL and MariaDB character sets we know but do not speak; `true` marks multibyte ones.
-const UNSUPPORTED: &[(&str, bool)] = &[
-    ("big5", true),
-    ("dec8", false),
-    ("cp850", false),
-    ("hp8", false),
-    ("koi8r", false),
-    ("latin2", false),
-    ("swe7", false),
-    ("ujis", true),
-    ("sjis", true),
-    ("hebrew", false),
-    ("tis620", false),
-    ("euckr", true),
-    ("koi8u", false),
-    ("gb2312", true),
-    ("greek", false),
-    ("cp1250", false),
-    ("gbk", true),
-    ("latin5", false),
-    ("armscii8", false),
-    ("ucs2", true),
-    ("cp866", false),
-    ("keybcs2", false),
-    ("macce", false),
-    ("macroman", false),
-    ("cp852", false),
-    ("latin7", false),
-    ("cp1251", false),
-    ("utf16", true),
-    ("utf16le", true),
-    ("cp1256", false),
-    ("cp1257", false),
-    ("utf32", true),
-    ("geostd8", false),
-    ("cp932", true),
-    ("eucjpms", true),
-    ("gb18030", true),
-];
+/// Why a character set MySQL or MariaDB knows cannot be the connection character set here.
+#[derive(Clone, Copy)]
+enum Refusal {
+    /// Its table comes with the `charsets` feature, which this build lacks.
+    WithoutFeature { multibyte: bool },
+    /// The server's table and the only encoding we carry disagree on some characters.
+    TablesDiffer { multibyte: bool, sequences: u16 },
+    /// No encoding of it is carried at all.
+    NoTables,
+    /// The server refuses it as `character_set_client` (ucs2, utf16, utf32).
+    NotAClientCharset,
+}
+
+/// MySQL and MariaDB character sets we know but do not speak. `TablesDiffer` counts the byte
+/// sequences MariaDB 10.11 and encoding_rs read as different characters.
+const UNSUPPORTED: &[(&str, Refusal)] = {
+    use Refusal::*;
+    &[
+        ("big5", TablesDiffer { multibyte: true, sequences: 267 }),
+        ("dec8", NoTables),
+        ("cp850", NoTables),
+        ("hp8", NoTables),
+        ("koi8r", WithoutFeature { multibyte: false }),
+        ("latin2", WithoutFeature { multibyte: false }),
+        ("swe7", NoTables),
+        ("ujis", TablesDiffer { multibyte: true, sequences: 381 }),
+        ("sjis", TablesDiffer { multibyte: true, sequences: 7 }),
+        ("hebrew", TablesDiffer { multibyte: false, sequences: 1 }),
+        ("tis620", TablesDiffer { multibyte: false, sequences: 10 }),
+        ("euckr", WithoutFeature { multibyte: true }),
+        ("koi8u", TablesDiffer { multibyte: false, sequences: 3 }),
+        ("gb2312", TablesDiffer { multibyte: true, sequences: 2 }),
+        ("greek", TablesDiffer { multibyte: false, sequences: 2 }),
+        ("cp1250", WithoutFeature { multibyte: false }),
+        ("gbk", WithoutFeature { multibyte: true }),
+        ("latin5", TablesDiffer { multibyte: false, sequences: 25 }),
+        ("armscii8", NoTables),
+        ("ucs2", NotAClientCharset),
+        ("cp866", TablesDiffer { multibyte: false, sequences: 2 }),
+        ("keybcs2", NoTables),
+        ("macce", NoTables),
+        ("macroman", WithoutFeature { multibyte: false }),
+        ("cp852", NoTables),
+        ("latin7", WithoutFeature { multibyte: false }),
+        ("cp1251", WithoutFeature { multibyte: false }),
+        ("utf16", NotAClientCharset),
+        ("utf16le", NotAClientCharset),
+        ("cp1256", WithoutFeature { multibyte: false }),
+        ("cp1257", WithoutFeature { multibyte: false }),
+        ("utf32", NotAClientCharset),
+        ("geostd8", NoTables),
+        ("cp932", WithoutFeature { multibyte: true }),
+        ("eucjpms", TablesDiffer { multibyte: true, sequences: 374 }),
+        ("gb18030", WithoutFeature { multibyte: true }),
+    ]
+};
+
+/// The connection character sets the `charsets` feature adds.
+#[cfg(feature = "charsets")]
+fn legacy_charsets() -> &'static [Charset] {
+    &LEGACY_CHARSETS
+}
+#[cfg(not(feature = "charsets"))]
+fn legacy_charsets() -> &'static [Charset] {
+    &[]
+}
+
+/// The sentence of the error for a character set refused for `why`.
+fn refusal_message(name: &str, why: Refusal) -> String {
+    const MISREAD: &str = "sending UTF-8 bytes labelled as a multibyte character set would defeat \
+                           escaping (a 0x5C byte inside a character reads as a backslash)";
+    match why {
+        Refusal::WithoutFeature { multibyte } => format!(
+            "character set {name}: this component was built without the charsets feature, which \
+             carries its tables{}; use utf8mb4",
+            if multibyte { format!(", and {MISREAD}") } else { String::new() }
+        ),
+        Refusal::TablesDiffer { multibyte, sequences } => format!(
+            "character set {name}: the server's table and the encoding this client carries read \
+             {sequences} byte sequence(s) as different characters, so text would change on its way{}; \
+             use utf8mb4",
+            if multibyte { format!(", and without its own tables {MISREAD}") } else { String::new() }
+        ),
+        Refusal::NoTables => format!(
+            "character set {name}: this client carries no encoding tables for it, so strings \
+             could not be encoded for it or decoded from it; use utf8mb4"
+        ),
+        Refusal::NotAClientCharset => {
+            format!("character set {name}: the server does not accept it as a client character set; use utf8mb4")
+        }
+    }
+}
 
 /// Looks up a connection character set by name (case-insensitive).
 ///
-/// Known MySQL character sets other than utf8mb4, utf8mb3/utf8, latin1, ascii and binary give
-/// [`InputError::UnsupportedCharset`]; names MySQL does not know give [`InputError::UnknownCharset`].
+/// Known MySQL character sets we do not carry give [`InputError::UnsupportedCharset`] with the
+/// reason; names MySQL does not know give [`InputError::UnknownCharset`].
 pub fn charset_by_name(name: &str) -> Result<&'static Charset, InputError> {
-    if let Some(cs) = SUPPORTED.iter().find(|cs| cs.name.eq_ignore_ascii_case(name)) {
+    if let Some(cs) = SUPPORTED.iter().chain(legacy_charsets()).find(|cs| cs.name.eq_ignore_ascii_case(name)) {
         return Ok(cs);
     }
     match UNSUPPORTED.iter().find(|(known, _)| known.eq_ignore_ascii_case(name)) {
-        Some((known, true)) => Err(InputError::UnsupportedCharset(format!(
-            "character set {known}: this client carries no encoding tables for it, and sending \
-             UTF-8 bytes labelled as a multibyte character set would defeat escaping (a 0x5C \
-             byte inside a character reads as a backslash); use utf8mb4"
-        ))),
-        Some((known, false)) => Err(InputError::UnsupportedCharset(format!(
-            "character set {known}: this client carries no encoding tables for it, so strings \
-             could not be encoded for it or decoded from it; use utf8mb4"
-        ))),
+        Some((known, why)) => Err(InputError::UnsupportedCharset(refusal_message(known, *why))),
         None => Err(InputError::UnknownCharset(format!("unknown character set: {name:?}"))),
     }
 }
@@ -118,6 +170,8 @@ pub fn encoding_of_collation(id: u16) -> Encoding {
         33 | 76 | 83 | 192..=215 | 223 => Encoding::Utf8mb3,
         5 | 8 | 15 | 31 | 47 | 48 | 49 | 94 => Encoding::Latin1,
         11 | 65 => Encoding::Ascii,
+        #[cfg(feature = "charsets")]
+        id if legacy_of_collation(id).is_some() => legacy_of_collation(id).map_or(Encoding::Utf8mb4, Encoding::Legacy),
         // MariaDB's utf8mb3 collations beyond the MySQL range (croatian, myanmar, thai_520_w2).
         576..=578 => Encoding::Utf8mb3,
         // MariaDB's NO PAD variants are numbered 1024 + the id of their PAD SPACE twin.
@@ -206,6 +260,8 @@ impl Encoding {
                 .map(|c| latin1_byte(c).ok_or_else(|| unencodable(c, "latin1")))
                 .collect::<Result<Vec<u8>, InputError>>()
                 .map(Cow::Owned),
+            #[cfg(feature = "charsets")]
+            Encoding::Legacy(cs) => cs.encode(s),
         }
     }
 
@@ -224,6 +280,8 @@ impl Encoding {
             Encoding::Ascii => None,
             Encoding::Latin1 if b.is_ascii() => std::str::from_utf8(b).ok().map(Cow::Borrowed),
             Encoding::Latin1 => Some(Cow::Owned(b.iter().map(|&x| latin1_char(x)).collect())),
+            #[cfg(feature = "charsets")]
+            Encoding::Legacy(cs) => cs.decode(b),
         }
     }
 }
@@ -251,21 +309,50 @@ mod tests {
 
     #[test]
     fn known_but_unsupported_names_are_not_supported() {
-        for name in ["gbk", "big5", "sjis", "cp932", "euckr", "gb2312", "gb18030", "ujis"] {
+        // Tables that disagree with the server's, multibyte: the reason names escaping too.
+        for name in ["big5", "sjis", "gb2312", "ujis", "eucjpms"] {
             match charset_by_name(name) {
                 Err(InputError::UnsupportedCharset(msg)) => {
                     assert!(msg.starts_with(&format!("character set {name}:")), "{msg}");
-                    assert!(msg.contains("escaping"), "{msg}");
+                    assert!(msg.contains("different characters") && msg.contains("escaping"), "{msg}");
                 }
                 other => panic!("{name}: {other:?}"),
             }
         }
-        for name in ["eucjpms", "ucs2", "utf16", "utf32", "latin2", "CP1251"] {
+        for name in ["ucs2", "utf16", "utf32", "latin5", "koi8u", "dec8", "swe7"] {
             assert!(matches!(charset_by_name(name), Err(InputError::UnsupportedCharset(_))), "{name}");
         }
-        match charset_by_name("latin2") {
+        match charset_by_name("utf16") {
+            Err(InputError::UnsupportedCharset(msg)) => assert!(msg.contains("client character set"), "{msg}"),
+            other => panic!("{other:?}"),
+        }
+        match charset_by_name("armscii8") {
             Err(InputError::UnsupportedCharset(msg)) => assert!(msg.contains("encoding tables"), "{msg}"),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[cfg(feature = "charsets")]
+    #[test]
+    fn the_charsets_feature_adds_legacy_charsets() {
+        for (name, id) in [("gbk", 28), ("GB18030", 248), ("cp932", 95), ("euckr", 19), ("cp1251", 51), ("latin2", 9)] {
+            let cs = charset_by_name(name).unwrap();
+            assert_eq!(cs.collation_id, id, "{name}");
+            assert!(matches!(cs.encoding, Encoding::Legacy(_)), "{name}");
+            assert_eq!(encoding_of_collation(id), cs.encoding, "{name}");
+            assert_eq!(encoding_of_collation(id + 1024), cs.encoding, "{name} NO PAD");
+        }
+    }
+
+    #[cfg(not(feature = "charsets"))]
+    #[test]
+    fn without_the_charsets_feature_legacy_charsets_say_why() {
+        for name in ["gbk", "cp932", "latin2"] {
+            match charset_by_name(name) {
+                Err(InputError::UnsupportedCharset(msg)) => assert!(msg.contains("charsets feature"), "{msg}"),
+                other => panic!("{name}: {other:?}"),
+            }
+            assert_eq!(encoding_of_collation(28), Encoding::Utf8mb4);
         }
     }
 
@@ -312,7 +399,7 @@ mod tests {
             (2304, Utf8mb4),
             (2307, Utf8mb4),
             // Unknown or undecoded character sets fall back to UTF-8 validation.
-            (28, Utf8mb4),
+            (1, Utf8mb4),
             (0, Utf8mb4),
             (u16::MAX, Utf8mb4),
         ];

@@ -18,6 +18,8 @@ pub mod framing;
 pub mod fuzz_targets;
 pub mod handshake;
 pub mod interpolate;
+#[cfg(feature = "charsets")]
+pub mod legacy_charset;
 pub mod ok_packet;
 pub mod option_file;
 pub mod response;

@@ -786,9 +786,13 @@ mod tests {
             // utf8mb3 cannot hold 4-byte characters.
             assert_eq!(decode(t, 0, 33, "😀".as_bytes()), Ok(Value::Bytes("😀".as_bytes().to_vec())));
         }
-        // A collation of a character set we do not decode: valid UTF-8 is text, the rest bytes.
-        assert_eq!(decode(MYSQL_TYPE_VAR_STRING, 0, 28, b"abc"), Ok(Value::Text("abc".into())));
-        assert_eq!(decode(MYSQL_TYPE_VAR_STRING, 0, 28, b"\xb0\xa1"), Ok(Value::Bytes(vec![0xb0, 0xa1])));
+        // A collation of a character set we do not decode (big5_chinese_ci): valid UTF-8 is text,
+        // the rest bytes.
+        assert_eq!(decode(MYSQL_TYPE_VAR_STRING, 0, 1, b"abc"), Ok(Value::Text("abc".into())));
+        assert_eq!(decode(MYSQL_TYPE_VAR_STRING, 0, 1, b"\xb0\xa1"), Ok(Value::Bytes(vec![0xb0, 0xa1])));
+        // gbk_chinese_ci is decoded with the charsets feature.
+        #[cfg(feature = "charsets")]
+        assert_eq!(decode(MYSQL_TYPE_VAR_STRING, 0, 28, b"\xb0\xa1"), Ok(Value::Text("啊".into())));
     }
 
     #[test]

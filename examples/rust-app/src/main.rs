@@ -28,6 +28,7 @@ mod app {
             code: None,
             sqlstate: None,
             message: "set DATABASE_URL, e.g. mysql://user:password@127.0.0.1:3306/shop".into(),
+            retryable: false,
         })?;
         let options = options_from_url(&url)?;
 
