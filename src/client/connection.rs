@@ -14,6 +14,7 @@ use futures::lock::Mutex;
 
 use super::options::ConnectOptions;
 use super::packets::MAX_ALLOWED_PACKET;
+use super::prepare::PreparedState;
 use super::result_set::StatementResult;
 use super::timeouts::StatementClock;
 use super::transport::{Runtime, Transport};
@@ -81,6 +82,8 @@ pub(crate) struct Conn {
     pub(super) connect_deadline: Option<Duration>,
     /// While a statement with a statement timeout runs.
     pub(super) statement_clock: Option<StatementClock>,
+    /// Prepared statements: the session's epoch and statements waiting for COM_STMT_CLOSE.
+    pub(crate) prepared: PreparedState,
 }
 
 /// A connection to a MySQL or MariaDB server (cymysql's `Connection`).
@@ -256,6 +259,8 @@ impl Connection {
         }
         if reset {
             c.simple_command(COM_RESET_CONNECTION, &[]).await?;
+            // The reset deallocated every prepared statement of the session.
+            c.forget_statements();
             // The reset returns character set, sql_mode and autocommit to the server's defaults.
             let names = format!("SET NAMES {}", c.charset.name);
             c.query_all(&names).await?;

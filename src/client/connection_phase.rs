@@ -98,6 +98,7 @@ impl Conn {
                 column_cache: ColumnCache::default(),
                 connect_deadline,
                 statement_clock: None,
+                prepared: Default::default(),
             };
             conn.handshake(server_public_key).await?;
             // Compression starts with the first command after the handshake's OK.

@@ -108,7 +108,7 @@ mod tests {
             let mut want = head.to_vec();
             want.extend_from_slice(types);
             want.extend_from_slice(value);
-            assert_eq!(execute(&[v.clone()]), want, "{v:?}");
+            assert_eq!(execute(std::slice::from_ref(&v)), want, "{v:?}");
         };
         case(Value::Int(-2), b"\x08\x00", &(-2i64).to_le_bytes());
         case(Value::UInt(u64::MAX), b"\x08\x80", &[0xff; 8]);
@@ -154,7 +154,7 @@ mod tests {
             Value::Set(vec!["a,b".into()]),
             Value::Time(Time { microseconds: 1_000_000, ..Time::default() }),
         ] {
-            assert!(com_stmt_execute(1, 0, &[v.clone()], &[], Encoding::Utf8mb4).is_err(), "{v:?}");
+            assert!(com_stmt_execute(1, 0, std::slice::from_ref(&v), &[], Encoding::Utf8mb4).is_err(), "{v:?}");
         }
     }
 
