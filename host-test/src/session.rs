@@ -5,7 +5,7 @@ use wasmtime::Result;
 
 use crate::driver::{
     Call, Column, Conn, ConnectOptions, Cur, DbError, DictCur, DictRow, Params, PoolCounters, PoolHandle, PoolOptions,
-    Statement, StatementResult, SyncSession, Value,
+    Statement, StatementResult, Stmt, SyncSession, Value,
 };
 use crate::driver_async::AsyncSession;
 
@@ -138,4 +138,16 @@ each_world! {
     fn gather(&mut self, p: PoolHandle, tasks: &[Vec<Statement>]) -> Result<Vec<Result<Vec<StatementResult>, DbError>>>;
     fn arraysize(&mut self, cur: Cur) -> Result<u32>;
     fn dict_nextset(&mut self, cur: DictCur) -> Call<bool>;
+}
+
+each_world! {
+    fn prepare(&mut self, c: Conn, sql: &str) -> Call<Stmt>;
+    fn stmt_param_count(&mut self, s: Stmt) -> Result<u32>;
+    fn stmt_description(&mut self, s: Stmt) -> Result<Vec<Column>>;
+    fn stmt_execute(&mut self, s: Stmt, params: &[Value]) -> Call<Cur>;
+    fn stmt_ss_execute(&mut self, s: Stmt, params: &[Value]) -> Call<Cur>;
+    fn stmt_executemany(&mut self, s: Stmt, seq: &[Vec<Value>]) -> Call<u64>;
+    fn stmt_reset(&mut self, s: Stmt) -> Call<()>;
+    fn stmt_close(&mut self, s: Stmt) -> Call<()>;
+    fn drop_stmt(&mut self, s: Stmt) -> Result<()>;
 }

@@ -25,9 +25,9 @@ use crate::protocol::ok_packet::EofPacket;
 use crate::protocol::response::Response;
 use crate::protocol::value::Value;
 
-/// Parameters larger than this in one COM_STMT_EXECUTE make the session ask the server's
-/// max_allowed_packet first (the default is 16 MiB, the minimum 1 KiB).
-const SMALL_EXECUTE: usize = 1 << 20;
+/// Parameters smaller than this in total always fit in one COM_STMT_EXECUTE: the server's
+/// max_allowed_packet is at least 1 KiB. Larger ones make the session ask for it (once).
+const SMALL_EXECUTE: usize = 1000;
 
 /// Epochs are unique in the instance, so a statement of a replaced session never matches.
 static NEXT_EPOCH: AtomicU64 = AtomicU64::new(1);
@@ -174,8 +174,15 @@ impl Conn {
         let id = self.next_result_id;
         self.next_result_id += 1;
         self.prepared.binary_rows = true;
-        let result = self.read_statement_result(id).await?;
-        Ok((id, result))
+        let result = self.read_statement_result(id).await;
+        if let Err(e) = &result {
+            if !long_data.is_empty() && !e.is_fatal() {
+                // MariaDB keeps a failed statement's long data (and its error) until
+                // COM_STMT_RESET: without it every later execution would fail the same way.
+                self.reset_statement(statement).await?;
+            }
+        }
+        Ok((id, result?))
     }
 
     /// COM_STMT_RESET: drops the statement's long data and open cursor (inside a `command`).

@@ -88,6 +88,14 @@ impl Statement {
         Ok(cursor)
     }
 
+    /// Executes the statement with `params` and returns an unbuffered cursor (cymysql's
+    /// `SSCursor`): its rows are read from the server as they are fetched.
+    pub async fn ss_execute(&self, params: &[Value]) -> Result<Cursor, Error> {
+        let mut cursor = self.conn.ss_cursor();
+        cursor.execute_statement(self, params).await?;
+        Ok(cursor)
+    }
+
     /// Executes the statement once per parameter set; returns the total affected rows.
     pub async fn executemany(&self, seq_of_params: &[Vec<Value>]) -> Result<u64, Error> {
         let mut cursor = self.conn.cursor();

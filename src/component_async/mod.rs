@@ -5,6 +5,7 @@
 #[path = "../component/convert.rs"]
 mod convert;
 mod pool;
+mod statement;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -42,6 +43,7 @@ impl wit::Guest for Component {
     type Connection = ConnectionResource;
     type Cursor = CursorResource;
     type DictCursor = DictCursorResource;
+    type Statement = statement::StatementResource;
 
     fn options_from_url(url: String) -> Result<ConnectOptions, WitError> {
         crate::client::url::parse_url(&url).map(|o| options_out(&o)).map_err(|e| error_out(&e))
@@ -226,6 +228,11 @@ impl wit::GuestConnection for ConnectionResource {
 
     async fn query(&self, query: String, params: Option<Params>) -> Result<QueryResult, WitError> {
         start_query(self.conn.clone(), query, params).await
+    }
+
+    async fn prepare(&self, sql: String) -> Result<wit::Statement, WitError> {
+        let statement = out(self.conn.prepare(&sql).await)?;
+        Ok(wit::Statement::new(statement::StatementResource::new(statement)))
     }
 
     async fn commit(&self) -> Result<(), WitError> {
