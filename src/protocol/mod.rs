@@ -27,6 +27,7 @@ pub mod handshake;
 pub mod interpolate;
 pub mod ok_packet;
 pub mod option_file;
+pub mod placeholders;
 pub mod response;
 pub mod text_row;
 pub mod text_value;
