@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use host_test::driver::bindings::exports::cymysql::aio::types::{Date, Datetime, Time};
-use host_test::driver::{Conn, ErrorKind, Session, Stmt, Value};
+use host_test::driver::{Conn, ErrorKind, Params, Session, Stmt, Value};
 
 fn prepare(s: &mut Session, c: Conn, sql: &str) -> Stmt {
     s.prepare(c, sql).expect("no trap").unwrap_or_else(|e| panic!("{sql}: {e:?}"))
@@ -271,4 +271,81 @@ fn statements_after_a_pool_reset() {
     assert_eq!(run(&mut s, st2, &[Value::Int(2)]), vec![vec![Value::Int(6)]]);
     s.drop_stmt(st).unwrap();
     assert_eq!(run(&mut s, st2, &[Value::Int(3)]), vec![vec![Value::Int(9)]]);
+}
+
+fn status(s: &mut Session, c: Conn, name: &str) -> String {
+    match rows(s, c, &format!("SHOW SESSION STATUS LIKE '{name}'")).remove(0).remove(1) {
+        Value::Text(t) => t,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// `execute-prepared` maps `%s` to `?` outside strings and keeps the statement prepared: the same
+/// text runs again without a second COM_STMT_PREPARE.
+#[test]
+fn execute_prepared_uses_the_statement_cache() {
+    let mut s = session();
+    let c = connect(&mut s);
+    let cur = s.cursor(c).unwrap();
+    let q = "SELECT %s + 1, '%s', %(x)s";
+    let named = |n: i64| Params::Named(vec![("x".into(), Value::Int(n))]);
+    // Named and positional cannot mix: the caller's error, typed.
+    let e = s.execute_prepared(cur, q, Some(&named(1))).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Programming, None);
+    let q = "SELECT %(x)s + 1, '%s', `k` FROM (SELECT 1 AS k) AS t -- %s";
+    let before: u64 = status(&mut s, c, "Com_stmt_prepare").parse().unwrap();
+    for n in 0..3 {
+        assert_eq!(s.execute_prepared(cur, q, Some(&named(n))).unwrap(), Ok(1));
+        assert_eq!(s.fetchall(cur).unwrap().unwrap(), vec![vec![Value::Int(n + 1), text("%s"), Value::Int(1)]]);
+    }
+    let after: u64 = status(&mut s, c, "Com_stmt_prepare").parse().unwrap();
+    assert_eq!(after - before, 1, "one COM_STMT_PREPARE for three executions");
+    assert_eq!(s.execute_prepared(cur, "SELECT %s", Some(&Params::Positional(vec![Value::Null]))).unwrap(), Ok(1));
+    assert_eq!(s.fetchall(cur).unwrap().unwrap(), vec![vec![Value::Null]]);
+}
+
+/// Seventeen different statements through a cache of sixteen while an unbuffered cursor is still
+/// reading the first one's rows. As with any command, the first of them reads the rest of that
+/// result off the wire; the evicted statement is deallocated only then, so no reply goes astray
+/// and every later result is whole.
+#[test]
+fn cache_eviction_while_a_cursor_is_reading() {
+    let mut s = session();
+    let c = connect(&mut s);
+    let reader = s.ss_cursor(c).unwrap();
+    let q = "SELECT seq FROM seq_1_to_1000 WHERE seq > %s";
+    assert_eq!(s.execute_prepared(reader, q, Some(&Params::Positional(vec![Value::Int(0)]))).unwrap(), Ok(0));
+    assert_eq!(s.fetchmany(reader, Some(10)).unwrap().unwrap().len(), 10);
+    let other = s.cursor(c).unwrap();
+    for n in 0..17 {
+        let sql = format!("SELECT %s + {n}");
+        s.execute_prepared(other, &sql, Some(&Params::Positional(vec![Value::Int(1)]))).unwrap().unwrap();
+        assert_eq!(s.fetchall(other).unwrap().unwrap(), vec![vec![Value::Int(1 + n)]]);
+    }
+    // The reader's result was read off the wire by the next command, as for a text query.
+    assert_eq!(s.fetchall(reader).unwrap().unwrap(), Vec::<Vec<Value>>::new());
+    let closed: u64 = status(&mut s, c, "Com_stmt_close").parse().unwrap();
+    assert!(closed >= 2, "evicted statements are deallocated ({closed})");
+    // The first statement was evicted; running its text again prepares it anew and works.
+    assert_eq!(s.execute_prepared(other, q, Some(&Params::Positional(vec![Value::Int(998)]))).unwrap(), Ok(2));
+    assert_eq!(s.fetchall(other).unwrap().unwrap(), vec![vec![Value::Uint(999)], vec![Value::Uint(1000)]]);
+}
+
+/// COM_RESET_CONNECTION (a pool's release) deallocates every statement: the cache is emptied with
+/// it, so the next borrower's `execute-prepared` prepares again instead of naming a dead id.
+#[test]
+fn statement_cache_after_a_pool_reset() {
+    let mut s = session();
+    let o = options(&mut s);
+    let p = s.create_pool(&o, 1, 1, None).unwrap().unwrap();
+    let q = "SELECT %s * 2";
+    for round in 0..3 {
+        let c = s.acquire(p).unwrap().unwrap();
+        let cur = s.cursor(c).unwrap();
+        let n = Params::Positional(vec![Value::Int(round)]);
+        assert_eq!(s.execute_prepared(cur, q, Some(&n)).unwrap(), Ok(1), "round {round}");
+        assert_eq!(s.fetchall(cur).unwrap().unwrap(), vec![vec![Value::Int(round * 2)]]);
+        s.drop_cursor(cur).unwrap();
+        s.release(p, c).unwrap();
+    }
 }

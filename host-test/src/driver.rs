@@ -644,4 +644,9 @@ impl SyncSession {
     pub fn drop_stmt(&mut self, s: Stmt) -> Result<()> {
         block_on(s.0.resource_drop_async(&mut self.store))
     }
+
+    pub fn execute_prepared(&mut self, cur: Cur, sql: &str, params: Option<&Params>) -> Call<u64> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.cursor().call_execute_prepared(&mut self.store, cur.0, sql, params))
+    }
 }

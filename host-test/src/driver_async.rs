@@ -762,4 +762,8 @@ impl AsyncSession {
     pub fn drop_stmt(&mut self, s: Stmt) -> Result<()> {
         self.drop_resource(s.0)
     }
+
+    pub fn execute_prepared(&mut self, cur: Cur, sql: &str, params: Option<&Params>) -> Call<u64> {
+        on_cursor!(self, cursor, call_execute_prepared, cur, sql.to_string(), params.cloned())
+    }
 }

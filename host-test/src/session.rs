@@ -150,4 +150,5 @@ each_world! {
     fn stmt_reset(&mut self, s: Stmt) -> Call<()>;
     fn stmt_close(&mut self, s: Stmt) -> Call<()>;
     fn drop_stmt(&mut self, s: Stmt) -> Result<()>;
+    fn execute_prepared(&mut self, cur: Cur, sql: &str, params: Option<&Params>) -> Call<u64>;
 }

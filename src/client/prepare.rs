@@ -48,11 +48,24 @@ pub(crate) struct PreparedState {
     pub close_queue: CloseQueue,
     /// Whether the current result's rows are in the binary protocol (COM_STMT_EXECUTE).
     pub binary_rows: bool,
+    /// Statements of `execute_prepared` by SQL text, least recently used first.
+    pub cache: Vec<(String, Prepared)>,
+    /// How many statements `cache` keeps.
+    pub cache_size: usize,
 }
+
+/// The statement cache's size unless the caller sets another.
+pub const DEFAULT_STATEMENT_CACHE_SIZE: usize = 16;
 
 impl Default for PreparedState {
     fn default() -> Self {
-        PreparedState { epoch: next_epoch(), close_queue: CloseQueue::default(), binary_rows: false }
+        PreparedState {
+            epoch: next_epoch(),
+            close_queue: CloseQueue::default(),
+            binary_rows: false,
+            cache: Vec::new(),
+            cache_size: DEFAULT_STATEMENT_CACHE_SIZE,
+        }
     }
 }
 
@@ -70,6 +83,31 @@ impl Conn {
     pub(crate) fn forget_statements(&mut self) {
         self.prepared.epoch = next_epoch();
         self.prepared.close_queue.borrow_mut().clear();
+        self.prepared.cache.clear();
+    }
+
+    /// The cached statement for `sql`, prepared now if it is not cached (inside a `command`).
+    ///
+    /// A statement evicted to make room is deallocated before the next command, which first
+    /// reads what a cursor left of its result: eviction never cuts a result short.
+    pub(crate) async fn cached_statement(&mut self, sql: &str) -> Result<Prepared, Error> {
+        if let Some(i) = self.prepared.cache.iter().position(|(s, _)| s == sql) {
+            let entry = self.prepared.cache.remove(i);
+            let prepared = entry.1.clone();
+            self.prepared.cache.push(entry);
+            return Ok(prepared);
+        }
+        let prepared = self.prepare_statement(sql).await?;
+        if self.prepared.cache_size > 0 {
+            while self.prepared.cache.len() >= self.prepared.cache_size {
+                let (_, old) = self.prepared.cache.remove(0);
+                self.prepared.close_queue.borrow_mut().push((old.epoch, old.id));
+            }
+            self.prepared.cache.push((sql.to_string(), prepared.clone()));
+        } else {
+            self.prepared.close_queue.borrow_mut().push((prepared.epoch, prepared.id));
+        }
+        Ok(prepared)
     }
 
     /// Sends a command packet (its command byte included) as a new sequence, after reading what

@@ -12,6 +12,8 @@ use super::cursor::Cursor;
 use super::prepare::{CloseQueue, Prepared};
 use crate::error::Error;
 use crate::protocol::column::Column;
+use crate::protocol::interpolate::Params;
+use crate::protocol::placeholders::to_question_marks;
 use crate::protocol::value::Value;
 
 /// A statement prepared on the server (COM_STMT_PREPARE), with `?` placeholders.
@@ -141,7 +143,53 @@ impl Drop for Statement {
     }
 }
 
+impl Connection {
+    /// How many statements `execute_prepared` keeps prepared on this connection (default 16,
+    /// least recently used evicted first; 0 prepares and deallocates each time).
+    pub async fn set_statement_cache_size(&self, size: usize) {
+        let mut c = self.lock().await;
+        c.prepared.cache_size = size;
+        while c.prepared.cache.len() > size {
+            let (_, old) = c.prepared.cache.remove(0);
+            c.prepared.close_queue.borrow_mut().push((old.epoch, old.id));
+        }
+    }
+}
+
 impl Cursor {
+    /// Runs `query` as `execute` does, but as a server-side prepared statement: `%s` and
+    /// `%(name)s` outside strings, names and comments become `?`, the values are sent in the
+    /// binary protocol, and the statement stays prepared in the connection's cache for the next
+    /// call with the same text. With `params` `None` the query is prepared as it is.
+    pub async fn execute_prepared(&mut self, query: &str, params: Option<&Params>) -> Result<u64, Error> {
+        self.check_open()?;
+        let conn = self.connection().clone();
+        let mut c = conn.lock().await;
+        let (sql, values) = match params {
+            None => (query.to_string(), Vec::new()),
+            Some(p) => {
+                let mapped = to_question_marks(query, p, c.escape_mode())?;
+                (mapped.sql, mapped.params)
+            }
+        };
+        let max_packet =
+            if Conn::execute_may_need_long_data(&values) { Some(c.max_allowed_packet().await?) } else { None };
+        c.command(async |c: &mut Conn| {
+            self.reset();
+            self.executed = true;
+            let prepared = c.cached_statement(&sql).await?;
+            c.start_statement_clock(self.statement_timeout.unwrap_or(c.options.statement_timeout));
+            let r = async {
+                let (id, result) = c.start_execute(&prepared, &values, max_packet).await?;
+                self.result_id = id;
+                self.load(c, result).await
+            }
+            .await;
+            c.stop_statement_clock(r)
+        })
+        .await
+    }
+
     /// Executes prepared `statement` with `params` (one per `?`) on this cursor, as `execute`
     /// runs a text query: buffered cursors read the whole result, unbuffered ones leave the rows
     /// to the fetch calls. Returns the affected rows, or the rows of a buffered result.

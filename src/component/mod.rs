@@ -188,6 +188,11 @@ macro_rules! cursor_methods {
             run(self.cursor.borrow_mut().executemany(&query, &seq))
         }
 
+        fn execute_prepared(&self, query: String, params: Option<Params>) -> Result<u64, WitError> {
+            let params = params.map(params_in);
+            run(self.cursor.borrow_mut().plain_mut().execute_prepared(&query, params.as_ref()))
+        }
+
         fn fetchone(&self) -> Result<Option<$row>, WitError> {
             run(self.cursor.borrow_mut().fetchone()).map(|r| r.map($row_out))
         }

@@ -321,6 +321,11 @@ macro_rules! cursor_methods {
             self.with(async |c| c.executemany(&query, &seq).await).await
         }
 
+        async fn execute_prepared(&self, query: String, params: Option<Params>) -> Result<u64, WitError> {
+            let params = params.map(params_in);
+            self.with(async |c| c.plain_mut().execute_prepared(&query, params.as_ref()).await).await
+        }
+
         async fn fetchone(&self) -> Result<Option<$row>, WitError> {
             self.with(async |c| c.fetchone().await).await.map(|r| r.map($row_out))
         }
