@@ -412,3 +412,30 @@ fn scripted_mysql8_zstd_session() {
     expected.extend_from_slice(sql.as_bytes());
     assert_eq!(seen.query, packet(0, &expected));
 }
+
+/// Prepared statements through zlib: a binary result and a 1 MiB binary parameter that does not
+/// compress (stored envelopes), then the connection carries on.
+#[test]
+fn prepared_statements_through_compression() {
+    let mut s = session();
+    let c = compressed(&mut s);
+    assert_eq!(s.compression(c).unwrap().as_deref(), Some("zlib"));
+    let data = noise(1024 * 1024, 0x9E37_79B9_7F4A_7C15);
+    let st = s.prepare(c, "SELECT ?, LENGTH(?), CAST(? AS UNSIGNED), CAST(? AS DATETIME(6))").unwrap().unwrap();
+    let when = host_test::driver::bindings::exports::cymysql::aio::types::Datetime {
+        year: 2024,
+        month: 2,
+        day: 29,
+        hour: 1,
+        minute: 2,
+        second: 3,
+        microsecond: 4,
+    };
+    let params =
+        [Value::Bytes(data.clone()), Value::Bytes(data.clone()), Value::Uint(u64::MAX - 1), Value::Datetime(when)];
+    let cur = s.stmt_execute(st, &params).unwrap().unwrap();
+    let row = s.fetchone(cur).unwrap().unwrap().expect("one row");
+    assert!(row[0] == Value::Bytes(data.clone()), "the bytes came back different");
+    assert_eq!(row[1..], [int(data.len() as i64), Value::Uint(u64::MAX - 1), Value::Datetime(when)]);
+    assert_eq!(scalar(&mut s, c, "SELECT 1"), int(1));
+}

@@ -184,6 +184,23 @@ fn a_20_mib_value_over_tls() {
     assert_eq!(scalar(&mut s, c, "SELECT 1"), Value::Int(1));
 }
 
+/// Prepared statements over TLS: prepare, a binary result, a parameter larger than one TLS record,
+/// and a server error that leaves the session usable.
+#[test]
+fn prepared_statements_over_tls() {
+    let mut s = session();
+    let o = tls_options(&mut s, tls_server(), Some(verified(&pki().ca)));
+    let c = s.connect(&o).unwrap().expect("connect over TLS");
+    let st = s.prepare(c, "SELECT ?, LENGTH(?), CAST(? AS SIGNED)").unwrap().unwrap();
+    let big = "ż".repeat(50_000);
+    let cur = s.stmt_execute(st, &[Value::Text("ok".into()), Value::Text(big), Value::Int(i64::MIN)]).unwrap().unwrap();
+    let rows = s.fetchall(cur).unwrap().unwrap();
+    assert_eq!(rows, vec![vec![Value::Text("ok".into()), Value::Int(100_000), Value::Int(i64::MIN)]]);
+    let e = s.prepare(c, "SELECT * FROM no_such_table_here").unwrap().unwrap_err();
+    assert_eq!(e.code, Some(1146), "{e:?}");
+    assert_eq!(scalar(&mut s, c, "SELECT 1"), Value::Int(1));
+}
+
 // ---------------------------------------------------------------------------------------------
 // mysql_clear_password against the real server. MariaDB's auth_test_plugin (package mariadb-test)
 // holds cleartext_plugin_server, which asks the client for mysql_clear_password and compares what

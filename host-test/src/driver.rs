@@ -256,6 +256,10 @@ pub struct DictCur(pub ResourceAny);
 #[derive(Debug, Clone, Copy)]
 pub struct PoolHandle(pub ResourceAny);
 
+/// A `statement` resource (a server-side prepared statement).
+#[derive(Debug, Clone, Copy)]
+pub struct Stmt(pub ResourceAny);
+
 pub use bindings::exports::cymysql::aio::pool::{PoolCounters, PoolOptions, Statement, StatementResult};
 
 /// A dict row: (key, value) pairs in column order.
@@ -642,5 +646,57 @@ impl SyncSession {
     pub fn dict_nextset(&mut self, cur: DictCur) -> Call<bool> {
         let api = self.driver.cymysql_aio_connection();
         block_on(api.dict_cursor().call_nextset(&mut self.store, cur.0))
+    }
+}
+
+/// Prepared statement calls.
+impl SyncSession {
+    pub fn prepare(&mut self, c: Conn, sql: &str) -> Call<Stmt> {
+        let api = self.driver.cymysql_aio_connection();
+        Ok(block_on(api.connection().call_prepare(&mut self.store, c.0, sql))?.map(Stmt))
+    }
+
+    pub fn stmt_param_count(&mut self, s: Stmt) -> Result<u32> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.statement().call_param_count(&mut self.store, s.0))
+    }
+
+    pub fn stmt_description(&mut self, s: Stmt) -> Result<Vec<Column>> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.statement().call_description(&mut self.store, s.0))
+    }
+
+    pub fn stmt_execute(&mut self, s: Stmt, params: &[Value]) -> Call<Cur> {
+        let api = self.driver.cymysql_aio_connection();
+        Ok(block_on(api.statement().call_execute(&mut self.store, s.0, params))?.map(Cur))
+    }
+
+    pub fn stmt_ss_execute(&mut self, s: Stmt, params: &[Value]) -> Call<Cur> {
+        let api = self.driver.cymysql_aio_connection();
+        Ok(block_on(api.statement().call_ss_execute(&mut self.store, s.0, params))?.map(Cur))
+    }
+
+    pub fn stmt_executemany(&mut self, s: Stmt, seq: &[Vec<Value>]) -> Call<u64> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.statement().call_executemany(&mut self.store, s.0, seq))
+    }
+
+    pub fn stmt_reset(&mut self, s: Stmt) -> Call<()> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.statement().call_reset(&mut self.store, s.0))
+    }
+
+    pub fn stmt_close(&mut self, s: Stmt) -> Call<()> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.statement().call_close(&mut self.store, s.0))
+    }
+
+    pub fn drop_stmt(&mut self, s: Stmt) -> Result<()> {
+        block_on(s.0.resource_drop_async(&mut self.store))
+    }
+
+    pub fn execute_prepared(&mut self, cur: Cur, sql: &str, params: Option<&Params>) -> Call<u64> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.cursor().call_execute_prepared(&mut self.store, cur.0, sql, params))
     }
 }

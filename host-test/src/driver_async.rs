@@ -99,7 +99,7 @@ pub struct AsyncSession {
     driver: bindings::DriverAsync,
 }
 
-pub use crate::driver::{Conn, Cur, DictCur, PoolHandle};
+pub use crate::driver::{Conn, Cur, DictCur, PoolHandle, Stmt};
 
 /// Everything a streamed `query` delivered: columns, the rows in order, and how it ended.
 #[derive(Debug)]
@@ -763,5 +763,48 @@ impl<D> FutureConsumer<D> for EndFeed {
             w.wake();
         }
         Poll::Ready(Ok(()))
+    }
+}
+
+/// Prepared statement calls.
+impl AsyncSession {
+    pub fn prepare(&mut self, c: Conn, sql: &str) -> Call<Stmt> {
+        Ok(on_connection!(self, call_prepare, c, sql.to_string())?.map(Stmt))
+    }
+
+    pub fn stmt_param_count(&mut self, s: Stmt) -> Result<u32> {
+        on_cursor!(self, statement, call_param_count, s)
+    }
+
+    pub fn stmt_description(&mut self, s: Stmt) -> Result<Vec<Column>> {
+        on_cursor!(self, statement, call_description, s)
+    }
+
+    pub fn stmt_execute(&mut self, s: Stmt, params: &[Value]) -> Call<Cur> {
+        Ok(on_cursor!(self, statement, call_execute, s, params.to_vec())?.map(Cur))
+    }
+
+    pub fn stmt_ss_execute(&mut self, s: Stmt, params: &[Value]) -> Call<Cur> {
+        Ok(on_cursor!(self, statement, call_ss_execute, s, params.to_vec())?.map(Cur))
+    }
+
+    pub fn stmt_executemany(&mut self, s: Stmt, seq: &[Vec<Value>]) -> Call<u64> {
+        on_cursor!(self, statement, call_executemany, s, seq.to_vec())
+    }
+
+    pub fn stmt_reset(&mut self, s: Stmt) -> Call<()> {
+        on_cursor!(self, statement, call_reset, s)
+    }
+
+    pub fn stmt_close(&mut self, s: Stmt) -> Call<()> {
+        on_cursor!(self, statement, call_close, s)
+    }
+
+    pub fn drop_stmt(&mut self, s: Stmt) -> Result<()> {
+        self.drop_resource(s.0)
+    }
+
+    pub fn execute_prepared(&mut self, cur: Cur, sql: &str, params: Option<&Params>) -> Call<u64> {
+        on_cursor!(self, cursor, call_execute_prepared, cur, sql.to_string(), params.cloned())
     }
 }

@@ -5,7 +5,7 @@ use wasmtime::Result;
 
 use crate::driver::{
     Call, Column, Conn, ConnectOptions, Cur, DbError, DictCur, DictRow, Params, PoolCounters, PoolHandle, PoolOptions,
-    Statement, StatementResult, SyncSession, Value, Warning,
+    Statement, StatementResult, Stmt, SyncSession, Value, Warning,
 };
 use crate::driver_async::AsyncSession;
 
@@ -148,4 +148,17 @@ each_world! {
     fn arraysize(&mut self, cur: Cur) -> Result<u32>;
     fn dict_nextset(&mut self, cur: DictCur) -> Call<bool>;
     fn dict_callproc(&mut self, cur: DictCur, procname: &str, args: &[Value]) -> Call<Vec<Value>>;
+}
+
+each_world! {
+    fn prepare(&mut self, c: Conn, sql: &str) -> Call<Stmt>;
+    fn stmt_param_count(&mut self, s: Stmt) -> Result<u32>;
+    fn stmt_description(&mut self, s: Stmt) -> Result<Vec<Column>>;
+    fn stmt_execute(&mut self, s: Stmt, params: &[Value]) -> Call<Cur>;
+    fn stmt_ss_execute(&mut self, s: Stmt, params: &[Value]) -> Call<Cur>;
+    fn stmt_executemany(&mut self, s: Stmt, seq: &[Vec<Value>]) -> Call<u64>;
+    fn stmt_reset(&mut self, s: Stmt) -> Call<()>;
+    fn stmt_close(&mut self, s: Stmt) -> Call<()>;
+    fn drop_stmt(&mut self, s: Stmt) -> Result<()>;
+    fn execute_prepared(&mut self, cur: Cur, sql: &str, params: Option<&Params>) -> Call<u64>;
 }

@@ -15,6 +15,7 @@ use futures::lock::Mutex;
 use super::host_list::{Hosts, Purpose};
 use super::options::ConnectOptions;
 use super::packets::MAX_ALLOWED_PACKET;
+use super::prepare::PreparedState;
 use super::result_set::StatementResult;
 use super::timeouts::StatementClock;
 use super::transport::{Runtime, Transport};
@@ -89,6 +90,8 @@ pub(crate) struct Conn {
     pub(super) lost_transaction: bool,
     /// Sessions replaced by failover so far.
     pub(super) failovers: u32,
+    /// Prepared statements: the session's epoch and statements waiting for COM_STMT_CLOSE.
+    pub(crate) prepared: PreparedState,
 }
 
 /// A connection to a MySQL or MariaDB server (cymysql's `Connection`).
@@ -319,6 +322,8 @@ impl Connection {
         }
         if reset {
             c.simple_command(COM_RESET_CONNECTION, &[]).await?;
+            // The reset deallocated every prepared statement of the session.
+            c.forget_statements();
             // The reset returns character set, sql_mode and autocommit to the server's defaults.
             let names = format!("SET NAMES {}", c.charset.name);
             c.query_all(&names).await?;

@@ -102,6 +102,7 @@ impl Conn {
                 hosts: None,
                 lost_transaction: false,
                 failovers: 0,
+                prepared: Default::default(),
             };
             conn.handshake(server_public_key).await?;
             // Compression starts with the first command after the handshake's OK.

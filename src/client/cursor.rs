@@ -41,7 +41,7 @@ pub struct Cursor {
     lease: u64,
     unbuffered: bool,
     closed: bool,
-    executed: bool,
+    pub(super) executed: bool,
     pub(super) result_id: u64,
     pub(super) columns: Option<Rc<[Column]>>,
     rows: VecDeque<Row>,
@@ -60,7 +60,7 @@ pub struct Cursor {
     /// What this cursor has added to `shared` so far.
     shared_charged: u64,
     /// This cursor's own statement timeout; `None` follows the connection's option.
-    statement_timeout: Option<Option<Duration>>,
+    pub(super) statement_timeout: Option<Option<Duration>>,
 }
 
 impl Connection {
@@ -156,7 +156,7 @@ impl Cursor {
         &self.conn
     }
 
-    fn check_open(&self) -> Result<(), Error> {
+    pub(super) fn check_open(&self) -> Result<(), Error> {
         if self.closed {
             Err(Error::CursorClosed)
         } else if self.lease != self.conn.lease() {
@@ -189,7 +189,7 @@ impl Cursor {
         c.stop_statement_clock(r)
     }
 
-    fn reset(&mut self) {
+    pub(super) fn reset(&mut self) {
         self.columns = None;
         // Released, not just cleared: a result that hit the limit should not pin its memory.
         self.rows = VecDeque::new();
@@ -199,7 +199,7 @@ impl Cursor {
         self.lastrowid = None;
     }
 
-    async fn load(&mut self, c: &mut Conn, result: StatementResult) -> Result<u64, Error> {
+    pub(super) async fn load(&mut self, c: &mut Conn, result: StatementResult) -> Result<u64, Error> {
         match result {
             StatementResult::Ok(ok) => {
                 self.rowcount = i64::try_from(ok.affected_rows).unwrap_or(i64::MAX);

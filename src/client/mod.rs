@@ -15,9 +15,11 @@ pub mod option_file;
 pub mod options;
 mod packets;
 pub mod pool;
+mod prepare;
 pub mod query_stream;
 mod result_set;
 mod row_stream;
+pub mod statement;
 mod timeouts;
 #[cfg(feature = "tls")]
 pub mod tls;

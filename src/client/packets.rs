@@ -128,6 +128,7 @@ impl Conn {
     /// Starts a command: finishes what an earlier one left on the wire, then sends the command packet.
     pub(super) async fn send_command(&mut self, command: u8, arg: &[u8]) -> Result<(), Error> {
         self.drain_pending().await?;
+        self.close_dropped_statements().await?;
         self.reset_seq();
         let mut packet = Vec::with_capacity(arg.len() + 1);
         packet.push(command);

@@ -7,6 +7,7 @@ use bytes::Bytes;
 
 use super::connection::{Conn, Pending};
 use crate::error::{Error, ProtocolError};
+use crate::protocol::binary_row::decode_binary_row;
 use crate::protocol::column::Column;
 use crate::protocol::constants::{capability::*, status::*};
 use crate::protocol::ok_packet::{EofPacket, OkPacket};
@@ -44,6 +45,7 @@ impl Conn {
     pub(crate) async fn start_query(&mut self, sql: &str) -> Result<(u64, StatementResult), Error> {
         let encoded = self.charset.encoding.encode(sql)?;
         self.send_query(&encoded).await?;
+        self.prepared.binary_rows = false;
         let id = self.next_result_id;
         self.next_result_id += 1;
         let result = self.read_statement_result(id).await?;
@@ -69,7 +71,7 @@ impl Conn {
 
     /// Reads a result header and, for a result set, its column definitions.
     /// Sets `pending` to what remains of this command on the wire.
-    async fn read_statement_result(&mut self, id: u64) -> Result<StatementResult, Error> {
+    pub(super) async fn read_statement_result(&mut self, id: u64) -> Result<StatementResult, Error> {
         self.pending = Pending::Nothing;
         let packet = self.read_packet().await?;
         let response = match Response::parse_query_response(&packet, self.capabilities) {
@@ -195,7 +197,12 @@ impl Conn {
         match packet {
             None => Ok(None),
             Some(packet) => {
-                let row = decode_text_row(&packet, columns).map_err(Error::from);
+                let row = if self.prepared.binary_rows {
+                    decode_binary_row(&packet, columns)
+                } else {
+                    decode_text_row(&packet, columns)
+                };
+                let row = row.map_err(Error::from);
                 self.track(row).map(Some)
             }
         }

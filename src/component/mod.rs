@@ -2,6 +2,7 @@
 
 mod convert;
 mod pool;
+mod statement;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -31,6 +32,7 @@ impl wit::Guest for Component {
     type Connection = ConnectionResource;
     type Cursor = CursorResource;
     type DictCursor = DictCursorResource;
+    type Statement = statement::StatementResource;
 
     fn options_from_url(url: String) -> Result<ConnectOptions, WitError> {
         crate::client::url::parse_url(&url).map(|o| options_out(&o)).map_err(|e| error_out(&e))
@@ -90,6 +92,11 @@ impl wit::GuestConnection for ConnectionResource {
 
     fn ss_dict_cursor(&self) -> wit::DictCursor {
         wit::DictCursor::new(DictCursorResource { cursor: RefCell::new(self.conn.ss_dict_cursor()) })
+    }
+
+    fn prepare(&self, sql: String) -> Result<wit::Statement, WitError> {
+        let statement = run(self.conn.prepare(&sql))?;
+        Ok(wit::Statement::new(statement::StatementResource::new(statement)))
     }
 
     fn commit(&self) -> Result<(), WitError> {
@@ -212,6 +219,11 @@ macro_rules! cursor_methods {
         fn mogrify(&self, query: String, params: Option<Params>) -> Result<String, WitError> {
             let params = params.map(params_in);
             run(self.cursor.borrow().plain().mogrify(&query, params.as_ref()))
+        }
+
+        fn execute_prepared(&self, query: String, params: Option<Params>) -> Result<u64, WitError> {
+            let params = params.map(params_in);
+            run(self.cursor.borrow_mut().plain_mut().execute_prepared(&query, params.as_ref()))
         }
 
         fn fetchone(&self) -> Result<Option<$row>, WitError> {

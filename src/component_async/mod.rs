@@ -5,6 +5,7 @@
 #[path = "../component/convert.rs"]
 mod convert;
 mod pool;
+mod statement;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -42,6 +43,7 @@ impl wit::Guest for Component {
     type Connection = ConnectionResource;
     type Cursor = CursorResource;
     type DictCursor = DictCursorResource;
+    type Statement = statement::StatementResource;
 
     fn options_from_url(url: String) -> Result<ConnectOptions, WitError> {
         crate::client::url::parse_url(&url).map(|o| options_out(&o)).map_err(|e| error_out(&e))
@@ -228,6 +230,11 @@ impl wit::GuestConnection for ConnectionResource {
         start_query(self.conn.clone(), query, params).await
     }
 
+    async fn prepare(&self, sql: String) -> Result<wit::Statement, WitError> {
+        let statement = out(self.conn.prepare(&sql).await)?;
+        Ok(wit::Statement::new(statement::StatementResource::new(statement)))
+    }
+
     async fn commit(&self) -> Result<(), WitError> {
         out(self.conn.commit().await)
     }
@@ -345,6 +352,11 @@ macro_rules! cursor_methods {
         async fn mogrify(&self, query: String, params: Option<Params>) -> Result<String, WitError> {
             let params = params.map(params_in);
             self.with(async |c| c.plain().mogrify(&query, params.as_ref()).await).await
+        }
+
+        async fn execute_prepared(&self, query: String, params: Option<Params>) -> Result<u64, WitError> {
+            let params = params.map(params_in);
+            self.with(async |c| c.plain_mut().execute_prepared(&query, params.as_ref()).await).await
         }
 
         async fn fetchone(&self) -> Result<Option<$row>, WitError> {

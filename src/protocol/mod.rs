@@ -1,11 +1,18 @@
 //! The sans-IO protocol core: bytes in, packets, values and events out. No sockets, no async.
 
 pub mod auth;
+pub mod binary_row;
+pub mod binary_value;
 pub mod buf;
 pub mod charset;
 pub mod codec;
 pub mod column;
 pub mod column_cache;
+pub mod com_stmt_close;
+pub mod com_stmt_execute;
+pub mod com_stmt_prepare;
+pub mod com_stmt_reset;
+pub mod com_stmt_send_long_data;
 pub mod compress;
 pub mod connection_phase;
 pub mod constants;
@@ -22,6 +29,7 @@ pub mod interpolate;
 pub mod legacy_charset;
 pub mod ok_packet;
 pub mod option_file;
+pub mod placeholders;
 pub mod response;
 pub mod text_row;
 pub mod text_value;

@@ -118,7 +118,7 @@ pub fn decode_text_value(column: &Column, raw: Option<&[u8]>) -> Result<Value, C
 
 /// The data error for `raw`, a well-formed value that type `type_name` cannot hold. The value
 /// and the column name come from the server: they are quoted escaped and cut short.
-fn out_of_domain(column: &Column, type_name: &str, raw: &[u8]) -> CellError {
+pub(crate) fn out_of_domain(column: &Column, type_name: &str, raw: &[u8]) -> CellError {
     CellError::OutOfDomain(format!(
         "{type_name} value '{}' from the server is out of range for its type (column '{}')",
         quoted(raw),
@@ -138,7 +138,7 @@ fn quoted(bytes: &[u8]) -> String {
 
 /// CHAR, VARCHAR, TEXT and their binary twins: bytes for the binary collation, else text if the
 /// bytes are valid in the column's character set, else bytes.
-fn decode_string(column: &Column, raw: &[u8]) -> Value {
+pub(crate) fn decode_string(column: &Column, raw: &[u8]) -> Value {
     if column.charset == BINARY_COLLATION {
         return Value::Bytes(raw.to_vec());
     }
@@ -149,7 +149,7 @@ fn decode_string(column: &Column, raw: &[u8]) -> Value {
 }
 
 /// An ENUM member; bytes if it is not valid text.
-fn decode_enum(column: &Column, raw: &[u8]) -> Value {
+pub(crate) fn decode_enum(column: &Column, raw: &[u8]) -> Value {
     match column_text(column, raw) {
         Some(s) => Value::Enum(s),
         None => Value::Bytes(raw.to_vec()),
@@ -157,7 +157,7 @@ fn decode_enum(column: &Column, raw: &[u8]) -> Value {
 }
 
 /// A SET value: its members as the server lists them, comma-separated; bytes if not valid text.
-fn decode_set(column: &Column, raw: &[u8]) -> Value {
+pub(crate) fn decode_set(column: &Column, raw: &[u8]) -> Value {
     match column_text(column, raw) {
         Some(s) if s.is_empty() => Value::Set(Vec::new()),
         Some(s) => Value::Set(s.split(',').map(str::to_owned).collect()),
@@ -175,7 +175,7 @@ fn column_text(column: &Column, raw: &[u8]) -> Option<String> {
 }
 
 /// The SQL name of an integer column type and its range, by the UNSIGNED flag.
-fn integer_domain(column_type: u8, unsigned: bool) -> (&'static str, i128, i128) {
+pub(crate) fn integer_domain(column_type: u8, unsigned: bool) -> (&'static str, i128, i128) {
     let (name, bits) = match column_type {
         MYSQL_TYPE_TINY => ("TINYINT", 8),
         MYSQL_TYPE_SHORT => ("SMALLINT", 16),
@@ -239,7 +239,7 @@ fn decode_year(column: &Column, raw: &[u8]) -> Result<Value, CellError> {
 }
 
 /// BIT(n): 1..=8 big-endian bytes, no more than n bits when the column declares 1..=64 of them.
-fn decode_bit(column: &Column, raw: &[u8]) -> Result<Value, CellError> {
+pub(crate) fn decode_bit(column: &Column, raw: &[u8]) -> Result<Value, CellError> {
     if raw.is_empty() {
         return Err(CellError::Malformed(ProtocolError::InvalidValue("BIT in a text row")));
     }
@@ -294,7 +294,7 @@ fn parse_float<F: std::str::FromStr>(b: &[u8]) -> Option<F> {
 }
 
 /// The cell as text if it has DECIMAL's shape `[-]digits[.digits]`.
-fn decimal_text(b: &[u8]) -> Option<&str> {
+pub(crate) fn decimal_text(b: &[u8]) -> Option<&str> {
     let unsigned = match b.split_first() {
         Some((b'-', rest)) => rest,
         _ => b,

@@ -1,0 +1,351 @@
+//! Server-side prepared statements (COM_STMT_PREPARE / EXECUTE / SEND_LONG_DATA / RESET / CLOSE)
+//! against the real MariaDB: the binary protocol gives the same values as the text protocol, its
+//! parameters carry every type, and every failure is typed and leaves the connection usable.
+
+mod common;
+
+use common::*;
+use host_test::driver::bindings::exports::cymysql::aio::types::{Date, Datetime, Time};
+use host_test::driver::{Conn, ErrorKind, Params, Session, Stmt, Value};
+
+fn prepare(s: &mut Session, c: Conn, sql: &str) -> Stmt {
+    s.prepare(c, sql).expect("no trap").unwrap_or_else(|e| panic!("{sql}: {e:?}"))
+}
+
+/// Every row of executing `st` with `params`.
+fn run(s: &mut Session, st: Stmt, params: &[Value]) -> Vec<Vec<Value>> {
+    let cur = s.stmt_execute(st, params).expect("no trap").unwrap_or_else(|e| panic!("{params:?}: {e:?}"));
+    let rows = s.fetchall(cur).unwrap().unwrap();
+    s.drop_cursor(cur).unwrap();
+    rows
+}
+
+fn dt(year: u16, month: u8, day: u8, hour: u8, minute: u8, second: u8, microsecond: u32) -> Datetime {
+    Datetime { year, month, day, hour, minute, second, microsecond }
+}
+
+/// A session that accepts zero dates, in UTC.
+fn lax(s: &mut Session) -> Conn {
+    let c = connect(s);
+    exec(s, c, "SET SESSION sql_mode = ''");
+    exec(s, c, "SET SESSION time_zone = '+00:00'");
+    c
+}
+
+const EDGE_COLUMNS: &str = "k INT PRIMARY KEY, ti TINYINT, tu TINYINT UNSIGNED, si SMALLINT, mi MEDIUMINT, \
+     mu MEDIUMINT UNSIGNED, i INT, iu INT UNSIGNED, bi BIGINT, bu BIGINT UNSIGNED, f FLOAT, d DOUBLE, \
+     de DECIMAL(65,30), dz DECIMAL(5,0), da DATE, dt DATETIME(6), d0 DATETIME, ts TIMESTAMP(6) NULL, tm TIME(6), \
+     t0 TIME, y YEAR, b1 BIT(1), b BIT(64), j JSON, g GEOMETRY, e ENUM('a','b'), st SET('x','y','z'), \
+     v VARCHAR(20) CHARACTER SET utf8mb4, l1 VARCHAR(20) CHARACTER SET latin1, vb VARBINARY(20), \
+     tx TEXT CHARACTER SET utf8mb4, bl BLOB";
+
+/// Three rows of edge values and one of NULLs, read once through COM_QUERY and once through
+/// COM_STMT_EXECUTE: every value is the same.
+#[test]
+fn text_and_binary_protocols_give_identical_values() {
+    let mut s = session();
+    let c = lax(&mut s);
+    let t = fresh_table(&mut s, c, "ps_edge", EDGE_COLUMNS);
+    exec(
+        &mut s,
+        c,
+        &format!(
+            "INSERT INTO {t} VALUES \
+             (1, -128, 255, -32768, -8388608, 16777215, -2147483648, 4294967295, -9223372036854775808, \
+              18446744073709551615, -3.4e38, -1.7976931348623157e308, \
+              '-12345678901234567890123456789012345.123456789012345678901234567890', -99999, \
+              '0000-00-00', '2024-02-29 23:59:59.123456', '0000-00-00 00:00:00', '2038-01-19 03:14:07.999999', \
+              '-838:59:59.999999', '00:00:00', 2155, b'1', b'1111111111111111111111111111111111111111111111111111111111111111', \
+              '{{\"a\": [1, 2.5, null]}}', ST_GeomFromText('POINT(1 2)'), 'b', 'x,z', 'żółw 😀', 'déjà', X'00FF7F', \
+              REPEAT('é', 300), X'0001FEFF'), \
+             (2, 127, 0, 32767, 8388607, 0, 2147483647, 0, 9223372036854775807, 0, 1.5, 5e-324, \
+              '0.000000000000000000000000000001', 0, '9999-12-31', '1000-01-01 00:00:00.000001', \
+              '2024-02-00 12:00:00', '1970-01-01 00:00:01.000000', '-00:00:00.5', '838:59:59', 0, b'0', b'0', \
+              '[]', ST_GeomFromText('LINESTRING(0 0, 1 1)'), 'a', '', '', '', '', '', ''), \
+             (3, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0, -0.0, '1', 1, '2024-01-02', '2024-01-02 00:00:00', \
+              '2024-01-02 03:04:05', NULL, '12:00:00', '-01:02:03', 1901, b'1', b'101', 'true', NULL, NULL, 'x,y,z', \
+              'a', 'a', X'', 'a', X'00'), \
+             (4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+              NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
+        ),
+    );
+    let text = rows(&mut s, c, &format!("SELECT * FROM {t} ORDER BY k"));
+    assert_eq!(text.len(), 4);
+    let st = prepare(&mut s, c, &format!("SELECT * FROM {t} WHERE k >= ? ORDER BY k"));
+    assert_eq!(s.stmt_param_count(st).unwrap(), 1);
+    assert_eq!(s.stmt_description(st).unwrap().len(), 32);
+    let binary = run(&mut s, st, &[Value::Int(1)]);
+    for (t, b) in text.iter().zip(&binary) {
+        for (i, (tv, bv)) in t.iter().zip(b).enumerate() {
+            assert_eq!(tv, bv, "row {:?} column {i}", t.first());
+        }
+    }
+    assert_eq!(text, binary);
+    // A few cells spelled out, so that equal is also right.
+    assert_eq!(binary[0][9], Value::Uint(u64::MAX));
+    assert_eq!(binary[0][14], Value::Date(Date { year: 0, month: 0, day: 0 }));
+    assert_eq!(binary[0][15], Value::Datetime(dt(2024, 2, 29, 23, 59, 59, 123456)));
+    assert_eq!(
+        binary[0][18],
+        Value::Time(Time { negative: true, hours: 838, minutes: 59, seconds: 59, microseconds: 999999 })
+    );
+    assert_eq!(binary[0][22], Value::Bit(u64::MAX));
+    assert_eq!(binary[0][26], Value::Set(vec!["x".into(), "z".into()]));
+    assert!(binary[3].iter().skip(1).all(|v| *v == Value::Null), "{:?}", binary[3]);
+    // The same statement again, unbuffered, reads the same rows.
+    let cur = s.stmt_ss_execute(st, &[Value::Int(3)]).unwrap().unwrap();
+    assert_eq!(s.fetchone(cur).unwrap().unwrap().as_ref(), Some(&text[2]));
+    assert_eq!(s.fetchall(cur).unwrap().unwrap(), vec![text[3].clone()]);
+    s.drop_cursor(cur).unwrap();
+}
+
+/// Values bound as binary parameters land in their columns as the same values read back
+/// through the text protocol, NULLs included.
+#[test]
+fn parameters_of_every_type_round_trip() {
+    let mut s = session();
+    let c = lax(&mut s);
+    let t = fresh_table(
+        &mut s,
+        c,
+        "ps_params",
+        "k INT PRIMARY KEY, bi BIGINT, bu BIGINT UNSIGNED, f FLOAT, d DOUBLE, de DECIMAL(40,20), da DATE, \
+         dt DATETIME(6), ts TIMESTAMP(6) NULL, tm TIME(6), y YEAR, b BIT(64), e ENUM('a','b'), st SET('x','y','z'), \
+         v VARCHAR(40) CHARACTER SET utf8mb4, vb VARBINARY(20), g GEOMETRY NULL",
+    );
+    let point = rows(&mut s, c, "SELECT ST_GeomFromText('POINT(3 4)')").remove(0).remove(0);
+    let full = vec![
+        Value::Int(1),
+        Value::Int(i64::MIN),
+        Value::Uint(u64::MAX),
+        Value::Float(1.5),
+        Value::Double(-2.5e-300),
+        Value::Decimal("-12345678901234567890.12345678901234567890".into()),
+        Value::Date(Date { year: 0, month: 0, day: 0 }),
+        Value::Datetime(dt(2024, 2, 29, 23, 59, 59, 123456)),
+        Value::Timestamp(dt(2038, 1, 19, 3, 14, 7, 999999)),
+        Value::Time(Time { negative: true, hours: 838, minutes: 59, seconds: 59, microseconds: 999999 }),
+        Value::Year(2155),
+        Value::Bit(u64::MAX),
+        Value::Enum("b".into()),
+        Value::Set(vec!["x".into(), "z".into()]),
+        text("żółw 😀 '\"\\"),
+        Value::Bytes(vec![0, 0xff, b'\'', b'\\']),
+        point,
+    ];
+    let mut nulls = vec![Value::Null; full.len()];
+    nulls[0] = Value::Int(2);
+    let st = prepare(&mut s, c, &format!("INSERT INTO {t} VALUES ({})", vec!["?"; full.len()].join(", ")));
+    assert_eq!(s.stmt_executemany(st, &[full.clone(), nulls.clone()]).unwrap(), Ok(2));
+    let back = rows(&mut s, c, &format!("SELECT * FROM {t} ORDER BY k"));
+    assert_eq!(back, vec![full, nulls]);
+}
+
+#[test]
+fn errors_are_typed_and_the_connection_stays_usable() {
+    let mut s = session();
+    let c = connect(&mut s);
+    // A syntax error at prepare: ProgrammingError 1064, 42000.
+    let e = s.prepare(c, "SELEC 1").unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Programming, Some(1064));
+    assert_eq!(e.sqlstate.as_deref(), Some("42000"));
+    assert_eq!(scalar(&mut s, c, "SELECT 1"), Value::Int(1));
+    // A wrong parameter count is the caller's error; nothing reaches the server.
+    let st = prepare(&mut s, c, "SELECT ? + ?");
+    for params in [vec![], vec![Value::Int(1)], vec![Value::Int(1); 3]] {
+        let e = s.stmt_execute(st, &params).unwrap().unwrap_err();
+        assert_kind(&e, ErrorKind::Programming, None);
+        assert!(e.message.contains("takes 2 parameters"), "{e:?}");
+    }
+    assert_eq!(run(&mut s, st, &[Value::Int(1), Value::Int(2)]), vec![vec![Value::Int(3)]]);
+    // A value that has no stored form is refused before it is sent.
+    let e = s.stmt_execute(st, &[Value::Double(f64::NAN), Value::Int(1)]).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Data, None);
+    // A server error at execute (a duplicate key): IntegrityError 1062.
+    let t = fresh_table(&mut s, c, "ps_errors", "k INT PRIMARY KEY");
+    let ins = prepare(&mut s, c, &format!("INSERT INTO {t} VALUES (?)"));
+    assert_eq!(s.stmt_executemany(ins, &[vec![Value::Int(1)]]).unwrap(), Ok(1));
+    let e = s.stmt_execute(ins, &[Value::Int(1)]).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Integrity, Some(1062));
+    assert_eq!(run(&mut s, st, &[Value::Int(2), Value::Int(2)]), vec![vec![Value::Int(4)]]);
+    // A closed statement is an interface error; closing again is harmless.
+    assert_eq!(s.stmt_close(st).unwrap(), Ok(()));
+    assert_eq!(s.stmt_close(st).unwrap(), Ok(()));
+    assert_kind(&s.stmt_execute(st, &[Value::Int(1), Value::Int(1)]).unwrap().unwrap_err(), ErrorKind::Interface, None);
+    assert_eq!(s.stmt_reset(ins).unwrap(), Ok(()));
+    assert_eq!(scalar(&mut s, c, "SELECT 2"), Value::Int(2));
+}
+
+/// Statements are deallocated on the server by close and by dropping them, and a reconnect makes
+/// an old statement an interface error instead of running whatever now has its id.
+#[test]
+fn statements_are_deallocated_and_die_with_their_session() {
+    let mut s = session();
+    let c = connect(&mut s);
+    let closed = |s: &mut Session| rows(s, c, "SHOW SESSION STATUS LIKE 'Com_stmt_close'");
+    let a = prepare(&mut s, c, "SELECT 1");
+    let b = prepare(&mut s, c, "SELECT 2");
+    assert_eq!(s.stmt_close(a).unwrap(), Ok(()));
+    s.drop_stmt(b).unwrap();
+    // The next command sends COM_STMT_CLOSE for the dropped one first; it still works.
+    assert_eq!(scalar(&mut s, c, "SELECT 3"), Value::Int(3));
+    assert_eq!(closed(&mut s), vec![vec![text("Com_stmt_close"), text("2")]]);
+    let st = prepare(&mut s, c, "SELECT CONNECTION_ID()");
+    let before = run(&mut s, st, &[]);
+    // KILL ends the server session; ping(reconnect) opens a new one.
+    let id = s.thread_id(c).unwrap();
+    server().admin_sql(&format!("KILL {id}")).unwrap();
+    assert!(wait_gone(id));
+    let _ = s.ping(c, false).unwrap();
+    assert_eq!(s.ping(c, true).unwrap(), Ok(()));
+    let e = s.stmt_execute(st, &[]).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Interface, None);
+    let again = prepare(&mut s, c, "SELECT CONNECTION_ID()");
+    assert_ne!(run(&mut s, again, &[]), before);
+}
+
+/// Puts back the server's max_allowed_packet (256 MiB, as the test server starts), even when the
+/// test fails.
+struct RestoreMaxAllowedPacket;
+
+impl Drop for RestoreMaxAllowedPacket {
+    fn drop(&mut self) {
+        let _ = server().admin_sql("SET GLOBAL max_allowed_packet = 268435456");
+    }
+}
+
+/// Parameters larger than max_allowed_packet together go as COM_STMT_SEND_LONG_DATA; one larger
+/// than it alone is the server's typed error, and the connection stays usable.
+#[test]
+fn long_data_beyond_max_allowed_packet() {
+    let mut s = session();
+    let c0 = connect(&mut s);
+    let t = fresh_table(&mut s, c0, "ps_long", "k INT PRIMARY KEY, a MEDIUMBLOB, b MEDIUMTEXT");
+    // Only sessions opened while the global is lowered have the small limit.
+    let limit = 64 * 1024;
+    let restore = RestoreMaxAllowedPacket;
+    server().admin_sql(&format!("SET GLOBAL max_allowed_packet = {limit}")).unwrap();
+    let o = options(&mut s);
+    let opened = s.connect(&o);
+    drop(restore);
+    let c = opened.unwrap().unwrap();
+    let announced = scalar(&mut s, c, "SELECT @@max_allowed_packet");
+    assert!(matches!(announced, Value::Uint(n) if n == limit), "{announced:?}");
+    let a = noise(40_000, 7);
+    let b = "ż".repeat(20_000);
+    let ins = prepare(&mut s, c, &format!("INSERT INTO {t} VALUES (?, ?, ?)"));
+    let cur = s.stmt_execute(ins, &[Value::Int(1), Value::Bytes(a.clone()), text(&b)]).unwrap().unwrap();
+    assert_eq!(s.rowcount(cur).unwrap(), 1);
+    s.drop_cursor(cur).unwrap();
+    assert_eq!(s.commit(c).unwrap(), Ok(()));
+    let back = rows(&mut s, c0, &format!("SELECT a, b FROM {t} WHERE k = 1"));
+    // Compared whole, not printed: a failure would print 80 KB.
+    assert!(back == vec![vec![Value::Bytes(a), text(&b)]], "the stored values differ");
+    // One parameter above the limit: the server refuses it, typed, and the session goes on.
+    let big = noise(limit as usize + 1000, 9);
+    let e = s.stmt_execute(ins, &[Value::Int(2), Value::Bytes(big), Value::Null]).unwrap().unwrap_err();
+    assert_ne!(e.kind, ErrorKind::Interface, "{e:?}");
+    assert!(e.code.is_some(), "{e:?}");
+    assert_eq!(scalar(&mut s, c, "SELECT 1"), Value::Int(1));
+    let cur = s.stmt_execute(ins, &[Value::Int(3), Value::Null, text("small")]).unwrap().unwrap();
+    s.drop_cursor(cur).unwrap();
+    assert_eq!(s.commit(c).unwrap(), Ok(()));
+    assert_eq!(scalar(&mut s, c, &format!("SELECT COUNT(*) FROM {t}")), Value::Int(2));
+}
+
+/// A pooled connection's statements die with COM_RESET_CONNECTION on release: the next borrower
+/// prepares its own, and the old handle is an interface error, not someone else's statement.
+#[test]
+fn statements_after_a_pool_reset() {
+    let mut s = session();
+    let o = options(&mut s);
+    let p = s.create_pool(&o, 1, 1, None).unwrap().unwrap();
+    let c = s.acquire(p).unwrap().unwrap();
+    let st = prepare(&mut s, c, "SELECT ? * 2");
+    assert_eq!(run(&mut s, st, &[Value::Int(21)]), vec![vec![Value::Int(42)]]);
+    s.release(p, c).unwrap();
+    let c2 = s.acquire(p).unwrap().unwrap();
+    let e = s.stmt_execute(st, &[Value::Int(1)]).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Interface, None);
+    let st2 = prepare(&mut s, c2, "SELECT ? * 3");
+    assert_eq!(run(&mut s, st2, &[Value::Int(2)]), vec![vec![Value::Int(6)]]);
+    s.drop_stmt(st).unwrap();
+    assert_eq!(run(&mut s, st2, &[Value::Int(3)]), vec![vec![Value::Int(9)]]);
+}
+
+fn status(s: &mut Session, c: Conn, name: &str) -> String {
+    match rows(s, c, &format!("SHOW SESSION STATUS LIKE '{name}'")).remove(0).remove(1) {
+        Value::Text(t) => t,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// `execute-prepared` maps `%s` to `?` outside strings and keeps the statement prepared: the same
+/// text runs again without a second COM_STMT_PREPARE.
+#[test]
+fn execute_prepared_uses_the_statement_cache() {
+    let mut s = session();
+    let c = connect(&mut s);
+    let cur = s.cursor(c).unwrap();
+    let q = "SELECT %s + 1, '%s', %(x)s";
+    let named = |n: i64| Params::Named(vec![("x".into(), Value::Int(n))]);
+    // Named and positional cannot mix: the caller's error, typed.
+    let e = s.execute_prepared(cur, q, Some(&named(1))).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Programming, None);
+    let q = "SELECT %(x)s + 1, '%s', `k` FROM (SELECT 1 AS k) AS t -- %s";
+    let before: u64 = status(&mut s, c, "Com_stmt_prepare").parse().unwrap();
+    for n in 0..3 {
+        assert_eq!(s.execute_prepared(cur, q, Some(&named(n))).unwrap(), Ok(1));
+        assert_eq!(s.fetchall(cur).unwrap().unwrap(), vec![vec![Value::Int(n + 1), text("%s"), Value::Int(1)]]);
+    }
+    let after: u64 = status(&mut s, c, "Com_stmt_prepare").parse().unwrap();
+    assert_eq!(after - before, 1, "one COM_STMT_PREPARE for three executions");
+    assert_eq!(s.execute_prepared(cur, "SELECT %s", Some(&Params::Positional(vec![Value::Null]))).unwrap(), Ok(1));
+    assert_eq!(s.fetchall(cur).unwrap().unwrap(), vec![vec![Value::Null]]);
+}
+
+/// Seventeen different statements through a cache of sixteen while an unbuffered cursor is still
+/// reading the first one's rows. As with any command, the first of them reads the rest of that
+/// result off the wire; the evicted statement is deallocated only then, so no reply goes astray
+/// and every later result is whole.
+#[test]
+fn cache_eviction_while_a_cursor_is_reading() {
+    let mut s = session();
+    let c = connect(&mut s);
+    let reader = s.ss_cursor(c).unwrap();
+    let q = "SELECT seq FROM seq_1_to_1000 WHERE seq > %s";
+    assert_eq!(s.execute_prepared(reader, q, Some(&Params::Positional(vec![Value::Int(0)]))).unwrap(), Ok(0));
+    assert_eq!(s.fetchmany(reader, Some(10)).unwrap().unwrap().len(), 10);
+    let other = s.cursor(c).unwrap();
+    for n in 0..17 {
+        let sql = format!("SELECT %s + {n}");
+        s.execute_prepared(other, &sql, Some(&Params::Positional(vec![Value::Int(1)]))).unwrap().unwrap();
+        assert_eq!(s.fetchall(other).unwrap().unwrap(), vec![vec![Value::Int(1 + n)]]);
+    }
+    // The reader's result was read off the wire by the next command, as for a text query.
+    assert_eq!(s.fetchall(reader).unwrap().unwrap(), Vec::<Vec<Value>>::new());
+    let closed: u64 = status(&mut s, c, "Com_stmt_close").parse().unwrap();
+    assert!(closed >= 2, "evicted statements are deallocated ({closed})");
+    // The first statement was evicted; running its text again prepares it anew and works.
+    assert_eq!(s.execute_prepared(other, q, Some(&Params::Positional(vec![Value::Int(998)]))).unwrap(), Ok(2));
+    assert_eq!(s.fetchall(other).unwrap().unwrap(), vec![vec![Value::Uint(999)], vec![Value::Uint(1000)]]);
+}
+
+/// COM_RESET_CONNECTION (a pool's release) deallocates every statement: the cache is emptied with
+/// it, so the next borrower's `execute-prepared` prepares again instead of naming a dead id.
+#[test]
+fn statement_cache_after_a_pool_reset() {
+    let mut s = session();
+    let o = options(&mut s);
+    let p = s.create_pool(&o, 1, 1, None).unwrap().unwrap();
+    let q = "SELECT %s * 2";
+    for round in 0..3 {
+        let c = s.acquire(p).unwrap().unwrap();
+        let cur = s.cursor(c).unwrap();
+        let n = Params::Positional(vec![Value::Int(round)]);
+        assert_eq!(s.execute_prepared(cur, q, Some(&n)).unwrap(), Ok(1), "round {round}");
+        assert_eq!(s.fetchall(cur).unwrap().unwrap(), vec![vec![Value::Int(round * 2)]]);
+        s.drop_cursor(cur).unwrap();
+        s.release(p, c).unwrap();
+    }
+}
