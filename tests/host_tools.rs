@@ -7,9 +7,10 @@ use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 
 use host_test::command::{Allowed, Network};
-use host_test::driver::{DbError, ErrorKind};
+use host_test::driver::{Column, DbError, ErrorKind, Value};
 use host_test::render::*;
-use host_test::server::{shared, TestServer};
+use host_test::server::{percent_encode, random_password, shared, sql_string, TestServer};
+use serde_json::{json, Value as Json};
 
 mod render {
     use super::*;

@@ -560,7 +560,7 @@ fn log_tail(path: &Path) -> String {
 }
 
 /// 24 random letters and digits: safe in SQL literals, URLs and option files without escaping.
-fn random_password() -> String {
+pub fn random_password() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut password = String::new();
     while password.len() < 24 {
@@ -578,12 +578,12 @@ fn random_password() -> String {
 }
 
 /// A single-quoted SQL string literal.
-fn sql_string(text: &str) -> String {
+pub fn sql_string(text: &str) -> String {
     format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
-fn percent_encode(text: &str) -> String {
+pub fn percent_encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
