@@ -15,7 +15,6 @@ use serde_json::{json, Value as Json};
 mod render {
     use super::*;
 
-
     #[test]
     fn control_characters_are_escaped() {
         assert_eq!(terminal("plain ż 😀 \\ text"), "plain ż 😀 \\ text");
@@ -108,7 +107,6 @@ mod render {
 mod network {
     use super::*;
 
-
     #[test]
     fn the_network_policy_allows_what_it_names_and_nothing_else() {
         let addr = |s: &str| s.parse::<SocketAddr>().unwrap();
@@ -130,7 +128,6 @@ mod network {
 
 mod server {
     use super::*;
-
 
     fn process_alive(pid: u32) -> bool {
         Command::new("kill").arg("-0").arg(pid.to_string()).stderr(Stdio::null()).status().unwrap().success()
