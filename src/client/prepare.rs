@@ -148,7 +148,9 @@ impl Conn {
 
     /// `n` ColumnDefinition41 packets, then an EOF_Packet unless CLIENT_DEPRECATE_EOF is in force.
     async fn read_definitions(&mut self, n: u16) -> Result<Rc<[Column]>, Error> {
-        let mut columns = Vec::with_capacity(usize::from(n));
+        // The count is the server's word: reserve for what a prepared statement usually has and let
+        // the vector grow as definitions actually arrive.
+        let mut columns = Vec::with_capacity(usize::from(n).min(64));
         for _ in 0..n {
             let packet = self.read_packet().await?;
             columns.push(self.track(Column::parse(&packet).map_err(Error::from))?);
