@@ -4,7 +4,7 @@
 //! proven for this world by the shared integration tests, which `scripts/test` runs a second time
 //! through this component.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -5,7 +5,7 @@
 //! values computed here, independently of the client. mysql_clear_password against the real server
 //! is in tests/tls.rs, next to the TLS MariaDB.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

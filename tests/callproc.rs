@@ -1,7 +1,7 @@
 //! `callproc` through the component, with PyMySQL's semantics: arguments in `@_<proc>_<n>`,
 //! every result set through nextset, OUT and INOUT values read back with a SELECT.
 
-mod common;
+use crate::common;
 
 use common::*;
 use host_test::driver::{Conn, ErrorKind, Session, Value};

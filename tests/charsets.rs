@@ -2,7 +2,7 @@
 //! per character set, and an injection corpus per character set under both escaping modes, the
 //! multibyte attacks (a 0x5C trail byte, a character whose encoder writes a backslash) included.
 
-mod common;
+use crate::common;
 
 use common::*;
 use host_test::driver::{Conn, ErrorKind, Params, Session, Value};

@@ -4,7 +4,7 @@
 //! (non-finite floats, control characters and megabytes of text in names and errors, a connection
 //! dropped on cue) comes from a scripted peer (tests/common/peer.rs).
 
-mod common;
+use crate::common;
 
 use std::ffi::OsStr;
 use std::process::{Command, Output};

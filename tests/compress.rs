@@ -3,7 +3,7 @@
 //! executemany, a killed session, and the values that are refused. zstd against a scripted
 //! MySQL 8 peer, since MariaDB has no zstd.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

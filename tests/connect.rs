@@ -1,6 +1,6 @@
 //! Connecting: handshake, authentication, options applied at connect, and what is not supported.
 
-mod common;
+use crate::common;
 
 use common::*;
 use host_test::driver::{ErrorKind, Host, Sandbox, Value};

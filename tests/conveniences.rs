@@ -1,7 +1,7 @@
 //! PyMySQL's conveniences through the component: begin, kill, show_warnings, mogrify and the
 //! connection information calls.
 
-mod common;
+use crate::common;
 
 use common::*;
 use host_test::driver::{ErrorKind, Params, Value, Warning};

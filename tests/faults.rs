@@ -4,7 +4,7 @@
 //! each call ends in a typed error, the connection is marked broken, a pool recovers, and
 //! nothing is committed twice. Statement timeouts run against the server directly.
 
-mod common;
+use crate::common;
 
 use common::*;
 use host_test::driver::{ConnectOptions, DbError, ErrorKind, Session, Value};

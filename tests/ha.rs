@@ -4,7 +4,7 @@
 //! The native Rust API (blocking sockets, `NativeRuntime`) plays the second client where a test
 //! needs two sessions to run at once (a deadlock), since one component call blocks its instance.
 
-mod common;
+use crate::common;
 
 use std::cell::Cell;
 use std::rc::Rc;

@@ -1,6 +1,6 @@
 //! Closing, broken connections, reconnecting, and servers that break the protocol.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

@@ -6,7 +6,7 @@
 //! hostile bytes (lengths and counts announced and never sent, oversized definitions), which a
 //! real server does not produce.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

@@ -2,7 +2,7 @@
 //! as a parameter, hostile strings under both escaping modes and with multi-statements on, and
 //! the connection character sets that escaping depends on.
 
-mod common;
+use crate::common;
 
 use common::*;
 use host_test::driver::bindings::exports::cymysql::aio::types::{Date, Datetime, Time};

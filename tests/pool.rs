@@ -1,7 +1,7 @@
 //! The pool: create_pool semantics, clean hand-overs, eviction, recycling, closing, and gather
 //! running many tasks concurrently over one pool inside one component instance.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! against the real MariaDB: the binary protocol gives the same values as the text protocol, its
 //! parameters carry every type, and every failure is typed and leaves the connection usable.
 
-mod common;
+use crate::common;
 
 use common::*;
 use host_test::driver::bindings::exports::cymysql::aio::types::{Date, Datetime, Time};

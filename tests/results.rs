@@ -2,7 +2,7 @@
 //! executemany batching, row counts and insert ids, transactions, fetch semantics, unbuffered
 //! and dict cursors, and cursor misuse.
 
-mod common;
+use crate::common;
 
 use common::*;
 use host_test::driver::{Conn, Cur, ErrorKind, Params, Session, Value};

@@ -2,7 +2,7 @@
 //! speaks plain and zlib-compressed MySQL, and refuses TLS, zstd and the legacy character sets by
 //! name, before the server sees a connection.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

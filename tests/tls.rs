@@ -2,7 +2,7 @@
 //! of the host name, REQUIRE SSL and REQUIRE X509 accounts, no downgrade, a 20 MiB value, and
 //! mysql_clear_password, which the server asks for through the test plugin of `mariadb-test`.
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 

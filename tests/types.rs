@@ -2,7 +2,7 @@
 //! results whose shape stresses the framing: 300 columns, rows of 16 MiB and more, rows that end
 //! exactly on the 0xFFFFFF packet boundary.
 
-mod common;
+use crate::common;
 
 use common::*;
 use host_test::driver::bindings::exports::cymysql::aio::types::{Date, Datetime, Time};
