@@ -384,3 +384,56 @@ fn failover_never_replays_a_transaction_it_fails_until_rollback() {
     s.commit(c).unwrap().unwrap();
     assert_eq!(rows(&mut s, c0, &format!("SELECT id FROM {table}")), vec![vec![Value::Int(4)]]);
 }
+
+#[test]
+fn pool_metrics_and_events_are_per_host_over_a_host_list() {
+    let (a, b, dead) = (server().port, second().port, dead_port());
+    let mut s = session();
+    let url = list_url(&[a, b, dead], "ha=loadbalance&retry_down_after=600&connect_timeout=5");
+    let mut o = s.options_from_url(&url).unwrap().expect("valid url");
+    o.event_log = Some(host_test::driver::EventLogOptions {
+        capacity: 100,
+        statement_text: host_test::driver::StatementText::Digest,
+    });
+    let mut settings = s.default_pool_options().unwrap();
+    (settings.minsize, settings.maxsize) = (0, 4);
+    let p = s.create_pool_with(&o, &settings).unwrap().expect("create pool");
+    let conns: Vec<Conn> = (0..4).map(|_| s.acquire(p).unwrap().expect("acquire")).collect();
+    let ports: Vec<u16> = conns.iter().map(|&c| port_of(&mut s, c)).collect();
+    let m = s.pool_metrics(p).unwrap();
+    let figures: Vec<(u16, u64, u64, u64, bool)> =
+        m.hosts.iter().map(|h| (h.port, h.open, h.in_use, h.created, h.down)).collect();
+    let on = |port: u16| ports.iter().filter(|&&p| p == port).count() as u64;
+    assert_eq!(figures, [(a, on(a), on(a), on(a), false), (b, on(b), on(b), on(b), false), (dead, 0, 0, 0, true)]);
+    assert_eq!(on(a) + on(b), 4);
+    let dead_host = &m.hosts[2];
+    assert!(dead_host.failed >= 1 && dead_host.marked_down >= 1, "{dead_host:?}");
+    assert_eq!((m.hosts[0].failed, m.hosts[1].failed), (0, 0), "{m:?}");
+    for c in conns {
+        s.release(p, c).unwrap();
+    }
+    let m = s.pool_metrics(p).unwrap();
+    assert_eq!((m.size, m.free, m.hosts[0].in_use + m.hosts[1].in_use), (4, 4, 0), "{m:?}");
+
+    // The pool's log: the refused connect to the dead server, and statements on both live ones.
+    let events = s.pool_take_events(p).unwrap();
+    let mut connects_failed = Vec::new();
+    let mut statement_hosts = Vec::new();
+    for e in events {
+        match e {
+            host_test::driver::Event::Connect(e) if e.error.is_some() => connects_failed.push(e),
+            host_test::driver::Event::Connect(_) => {}
+            host_test::driver::Event::Statement(e) => statement_hosts.push(e.host),
+        }
+    }
+    assert!(!connects_failed.is_empty());
+    for e in &connects_failed {
+        assert_eq!(e.host, format!("127.0.0.1:{dead}"));
+        assert_eq!((e.connection_id, e.error.as_ref().and_then(|e| e.code)), (0, Some(2003)), "{e:?}");
+    }
+    statement_hosts.sort();
+    statement_hosts.dedup();
+    let mut live = vec![format!("127.0.0.1:{a}"), format!("127.0.0.1:{b}")];
+    live.sort();
+    assert_eq!(statement_hosts, live);
+}

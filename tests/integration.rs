@@ -19,6 +19,7 @@ mod host_tools;
 mod lifecycle;
 mod memory;
 mod native;
+mod observability;
 mod p3_guest;
 mod params;
 mod pool;

@@ -1,8 +1,11 @@
 //! The Rust API natively (blocking std sockets) against the test server: cursors as
-//! `futures::Stream`s and the transaction guard, including a guard dropped unended.
+//! `futures::Stream`s, the transaction guard, including a guard dropped unended, and a statement
+//! listener.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
+use cymysql_wasi::client::events::{ConnectEvent, EventOptions, Listener, StatementEvent, StatementText};
 use cymysql_wasi::client::native::NativeRuntime;
 use cymysql_wasi::client::url::parse_url;
 use cymysql_wasi::{Connection, Error, Value};
@@ -99,4 +102,93 @@ fn transaction_guard_commits_on_success_and_rolls_back_on_error_or_drop() {
     insert(&conn, "native_tx", 4).unwrap();
     block_on(tx.commit()).unwrap();
     assert_eq!(count(&reader, "native_tx"), Value::Int(2));
+}
+
+/// Keeps every event it is given.
+#[derive(Default)]
+struct Recorder {
+    statements: RefCell<Vec<StatementEvent>>,
+    connects: RefCell<Vec<ConnectEvent>>,
+}
+
+impl Listener for Recorder {
+    fn on_statement(&self, event: &StatementEvent) {
+        self.statements.borrow_mut().push(event.clone());
+    }
+
+    fn on_connect(&self, event: &ConnectEvent) {
+        self.connects.borrow_mut().push(event.clone());
+    }
+}
+
+fn connect_listened(recorder: &Rc<Recorder>, text: StatementText) -> Connection {
+    let mut o = parse_url(&server::shared().url("test")).unwrap();
+    o.events = EventOptions { listener: Some(recorder.clone()), statement_text: text };
+    block_on(Connection::connect(o, Rc::new(NativeRuntime))).unwrap()
+}
+
+#[test]
+fn a_listener_hears_every_statement_with_its_outcome_and_no_parameter_by_default() {
+    let recorder = Rc::new(Recorder::default());
+    let conn = connect_listened(&recorder, StatementText::Digest);
+    let port = server::shared().port;
+    {
+        let connects = recorder.connects.borrow();
+        assert_eq!(connects.len(), 1);
+        assert_eq!(connects[0].host, format!("127.0.0.1:{port}"));
+        assert_eq!((connects[0].connection_id, connects[0].error.clone()), (conn.thread_id(), None));
+    }
+    fresh(&conn, "native_events");
+    recorder.statements.borrow_mut().clear();
+    let secret = Value::Text("s3cret-param".into());
+    block_on(async {
+        let mut c = conn.cursor();
+        let p = cymysql_wasi::Params::Positional(vec![Value::Int(7)]);
+        c.execute("INSERT INTO native_events VALUES (%s), (8)", Some(&p)).await.unwrap();
+        c.execute("SELECT id FROM native_events WHERE id > 0", None).await.unwrap();
+        let p = cymysql_wasi::Params::Positional(vec![secret.clone()]);
+        let e = c.execute("SELECT nosuch FROM native_events WHERE id = %s", Some(&p)).await.unwrap_err();
+        assert!(matches!(e, Error::Server { code: 1054, .. }), "{e:?}");
+        let mut ss = conn.ss_cursor();
+        ss.execute("SELECT id FROM native_events", None).await.unwrap();
+        ss.close().await.unwrap();
+        c.execute_prepared("SELECT id FROM native_events WHERE id = %s", Some(&p)).await.unwrap();
+        conn.commit().await.unwrap();
+    });
+    let events = recorder.statements.borrow().clone();
+    let seen: Vec<(&str, Option<u64>, u64, Option<u16>)> = events
+        .iter()
+        .map(|e| (e.text.as_str(), e.rows, e.affected_rows, e.error.as_ref().and_then(Error::code)))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("INSERT INTO native_events VALUES (...)", Some(0), 2, None),
+            ("SELECT id FROM native_events WHERE id > ?", Some(2), 0, None),
+            ("SELECT nosuch FROM native_events WHERE id = ?", Some(0), 0, Some(1054)),
+            ("SELECT id FROM native_events", None, 0, None),
+            ("SELECT id FROM native_events WHERE id = ?", Some(0), 0, None),
+            ("COMMIT", Some(0), 0, None),
+        ]
+    );
+    let failed = events[2].error.as_ref().unwrap();
+    assert_eq!(failed.sqlstate(), Some("42S22"));
+    for e in &events {
+        assert_eq!((e.host.as_str(), e.connection_id), (format!("127.0.0.1:{port}").as_str(), conn.thread_id()));
+        assert!(!format!("{e:?}").contains("s3cret"), "{e:?}");
+    }
+
+    // Asked for, the full text shows the parameters; a password never shows.
+    let recorder = Rc::new(Recorder::default());
+    let conn = connect_listened(&recorder, StatementText::Full);
+    block_on(async {
+        let mut c = conn.cursor();
+        let p = cymysql_wasi::Params::Positional(vec![secret.clone()]);
+        c.execute("SELECT %s", Some(&p)).await.unwrap();
+        let p = cymysql_wasi::Params::Positional(vec![Value::Text("pw-never-shown".into())]);
+        // Fails (no such user) after the server parsed it: the event is still reported.
+        let _ = c.execute("ALTER USER 'nobody_obs'@'localhost' IDENTIFIED BY %s", Some(&p)).await;
+    });
+    let texts: Vec<String> = recorder.statements.borrow().iter().map(|e| e.text.clone()).collect();
+    assert_eq!(texts, ["SELECT 's3cret-param'", "ALTER USER ?@? IDENTIFIED BY ?"]);
 }

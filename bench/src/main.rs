@@ -1,7 +1,7 @@
 //! Benchmarks (issue: peers and a first performance pass): the component through wasmtime, the same
 //! core natively, and mysql_async on tokio, against a throwaway MariaDB, interleaved, median of runs.
 //!
-//!     cargo run --release -p cymysql-bench [-- --runs N --out FILE --only w1,w2 --sides component,native,reference]
+//!     cargo run --release -p cymysql-bench [-- --runs N --out FILE --only w1,w2,w2e --sides component,native,reference]
 //!
 //! `--sides` runs only some implementations, so that a profiler (callgrind) sees one at a time;
 //! `async` is the WASI 0.3 component.
@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
 use cymysql_wasi::protocol::compress::Algorithm;
-use host_test::driver::{Host, Params as WParams, Sandbox, Session, Statement, Value as WValue};
+use host_test::driver::{
+    EventLogOptions, Host, Params as WParams, Sandbox, Session, Statement, StatementText, Value as WValue,
+};
 use host_test::server::TestServer;
 use mysql_async::prelude::*;
 
@@ -88,6 +90,24 @@ impl Component {
         let mut s = host.instantiate(&Sandbox::default())?;
         let conn = ok(s.connect_url(url)?)?;
         Ok(Component { s, conn })
+    }
+
+    /// A connection whose statement events go to an event log of 1024 (digest text), drained by
+    /// `w2_drain`: W2 with a listener, for the overhead of observability.
+    fn connect_logged(host: &Host, url: &str) -> Result<Component> {
+        let mut s = host.instantiate(&Sandbox::default())?;
+        let mut o = ok(s.options_from_url(url)?)?;
+        o.event_log = Some(EventLogOptions { capacity: 1024, statement_text: StatementText::Digest });
+        let conn = ok(s.connect(&o)?)?;
+        Ok(Component { s, conn })
+    }
+
+    /// W2, then the events kept taken across the boundary, as a host polling the log would.
+    fn w2_drain(&mut self) -> Result<usize> {
+        let n = self.w2()?;
+        let kept = self.s.take_events(self.conn)?.len();
+        assert_eq!(kept, 1024);
+        Ok(n)
     }
 
     fn w1_fetchall(&mut self) -> Result<usize> {
@@ -208,6 +228,7 @@ impl Component {
 mod native {
     //! The same core on the native target, over blocking std sockets.
     use super::*;
+    use cymysql_wasi::client::events::{EventOptions, Listener, StatementEvent};
     use cymysql_wasi::client::native::NativeRuntime;
     use cymysql_wasi::client::url::parse_url;
     use cymysql_wasi::{Connection, Params, Value};
@@ -215,6 +236,23 @@ mod native {
 
     pub fn connect(url: &str) -> Result<Connection> {
         Ok(block_on(Connection::connect(parse_url(url)?, Rc::new(NativeRuntime)))?)
+    }
+
+    /// Counts statement events: the least a listener can do.
+    #[derive(Default)]
+    pub struct Counter(pub std::cell::Cell<u64>);
+
+    impl Listener for Counter {
+        fn on_statement(&self, _: &StatementEvent) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+
+    /// A connection whose statement events (digest text) go to `listener`.
+    pub fn connect_listened(url: &str, listener: Rc<Counter>) -> Result<Connection> {
+        let mut o = parse_url(url)?;
+        o.events = EventOptions::to(listener);
+        Ok(block_on(Connection::connect(o, Rc::new(NativeRuntime)))?)
     }
 
     #[inline(never)] // a symbol of its own, for callgrind --toggle-collect
@@ -431,6 +469,9 @@ fn main() -> Result<()> {
     let mut compressed = Component::connect(&host, &format!("{url}?compress=zlib"))?;
     let native_compressed = native::connect(&format!("{url}?compress=zlib"))?;
     let mut async_compressed = rt.block_on(reference::connect(&format!("{url}?compression=fast")))?;
+    let mut logged = Component::connect_logged(&host, &url)?;
+    let counter = Rc::new(native::Counter::default());
+    let native_listened = native::connect_listened(&url, counter.clone())?;
 
     let mut t: std::collections::HashMap<&'static str, Vec<f64>> = Default::default();
     let mut push = |k: &'static str, v: f64| t.entry(k).or_default().push(v);
@@ -518,6 +559,21 @@ fn main() -> Result<()> {
                 let s = Instant::now();
                 assert_eq!(rt.block_on(reference::w2_text(&mut async_conn))?, POINT_QUERIES as usize);
                 push("w2rt", POINT_QUERIES as f64 / secs(s.elapsed()));
+            }
+        }
+        if want("w2e") {
+            eprintln!("[run {run}/{runs}] W2 {POINT_QUERIES} point queries with an event log / a listener");
+            if comp_on {
+                let s = Instant::now();
+                assert_eq!(logged.w2_drain()?, POINT_QUERIES as usize);
+                push("w2ec", POINT_QUERIES as f64 / secs(s.elapsed()));
+            }
+            if native_on {
+                let heard = counter.0.get();
+                let s = Instant::now();
+                assert_eq!(native::w2(&native_listened)?, POINT_QUERIES as usize);
+                push("w2en", POINT_QUERIES as f64 / secs(s.elapsed()));
+                assert_eq!(counter.0.get() - heard, POINT_QUERIES as u64);
             }
         }
         if want("w3") {
@@ -661,6 +717,14 @@ fn main() -> Result<()> {
             component: m("w2c"),
             native: m("w2n"),
             reference: m("w2rt"),
+        },
+        Line {
+            name: "W2 with statement events: component with an event log of 1024 (digest), natively a listener",
+            unit: "queries/s",
+            higher_is_better: true,
+            component: m("w2ec"),
+            native: m("w2en"),
+            reference: m("w2r"),
         },
         Line {
             name: "W3 64 tasks, 20k queries, pool 16 (reset on release)",

@@ -24,7 +24,8 @@ pub mod bindings {
 }
 
 pub use bindings::exports::cymysql::aio::types::{
-    Column, ConnectOptions, Error as DbError, ErrorKind, Params, SslOptions, Value, Warning,
+    Column, ConnectEvent, ConnectOptions, Error as DbError, ErrorKind, Event, EventLogOptions, HostMetrics, Params,
+    PoolMetrics, SslOptions, StatementEvent, StatementText, Value, Warning,
 };
 
 /// The default of [`Sandbox::memory_limit`]: 1 GiB, four times the component's default
@@ -628,6 +629,24 @@ impl SyncSession {
     ) -> Result<Vec<Result<Vec<StatementResult>, DbError>>> {
         let api = self.driver.cymysql_aio_pool();
         block_on(api.pool().call_gather(&mut self.store, p.0, tasks))
+    }
+}
+
+/// Observability: event logs and pool metrics.
+impl SyncSession {
+    pub fn take_events(&mut self, c: Conn) -> Result<Vec<Event>> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.connection().call_take_events(&mut self.store, c.0))
+    }
+
+    pub fn pool_metrics(&mut self, p: PoolHandle) -> Result<PoolMetrics> {
+        let api = self.driver.cymysql_aio_pool();
+        block_on(api.pool().call_metrics(&mut self.store, p.0))
+    }
+
+    pub fn pool_take_events(&mut self, p: PoolHandle) -> Result<Vec<Event>> {
+        let api = self.driver.cymysql_aio_pool();
+        block_on(api.pool().call_take_events(&mut self.store, p.0))
     }
 }
 

@@ -15,8 +15,8 @@ use wasmtime::component::{
 use wasmtime::{AsContextMut, Config, Engine, Result, Store, StoreContextMut};
 
 use crate::driver::{
-    block_on, compile, Call, Column, ConnectOptions, DbError, DictRow, HostState, Params, PoolCounters, PoolOptions,
-    Sandbox, Statement, StatementResult, Value, Warning,
+    block_on, compile, Call, Column, ConnectOptions, DbError, DictRow, Event, HostState, Params, PoolCounters,
+    PoolMetrics, PoolOptions, Sandbox, Statement, StatementResult, Value, Warning,
 };
 
 /// Host bindings generated from `wit/` for the async world; `types` is shared with the 0.2 bindings.
@@ -463,6 +463,18 @@ impl AsyncSession {
 
     pub fn pool_counters(&mut self, p: PoolHandle) -> Result<PoolCounters> {
         Ok(counters_out(on_pool!(self, call_counters, p)?))
+    }
+
+    pub fn take_events(&mut self, c: Conn) -> Result<Vec<Event>> {
+        on_connection!(self, call_take_events, c)
+    }
+
+    pub fn pool_metrics(&mut self, p: PoolHandle) -> Result<PoolMetrics> {
+        on_pool!(self, call_metrics, p)
+    }
+
+    pub fn pool_take_events(&mut self, p: PoolHandle) -> Result<Vec<Event>> {
+        on_pool!(self, call_take_events, p)
     }
 
     pub fn pool_close(&mut self, p: PoolHandle) -> Result<()> {

@@ -4,8 +4,8 @@
 use wasmtime::Result;
 
 use crate::driver::{
-    Call, Column, Conn, ConnectOptions, Cur, DbError, DictCur, DictRow, Params, PoolCounters, PoolHandle, PoolOptions,
-    Statement, StatementResult, Stmt, SyncSession, Value, Warning,
+    Call, Column, Conn, ConnectOptions, Cur, DbError, DictCur, DictRow, Event, Params, PoolCounters, PoolHandle,
+    PoolMetrics, PoolOptions, Statement, StatementResult, Stmt, SyncSession, Value, Warning,
 };
 use crate::driver_async::AsyncSession;
 
@@ -161,4 +161,10 @@ each_world! {
     fn stmt_close(&mut self, s: Stmt) -> Call<()>;
     fn drop_stmt(&mut self, s: Stmt) -> Result<()>;
     fn execute_prepared(&mut self, cur: Cur, sql: &str, params: Option<&Params>) -> Call<u64>;
+}
+
+each_world! {
+    fn take_events(&mut self, c: Conn) -> Result<Vec<Event>>;
+    fn pool_metrics(&mut self, p: PoolHandle) -> Result<PoolMetrics>;
+    fn pool_take_events(&mut self, p: PoolHandle) -> Result<Vec<Event>>;
 }

@@ -160,7 +160,7 @@ impl Connection {
     pub async fn connect(options: ConnectOptions, runtime: Rc<dyn Runtime>) -> Result<Connection, Error> {
         match options.ha.clone() {
             Some(ha) => Connection::connect_via(options, runtime, &Hosts::new(ha), Purpose::Write).await,
-            None => Ok(Connection::from_conn(Conn::open(options, runtime).await?)),
+            None => Ok(Connection::from_conn(Conn::open_observed(options, runtime).await?)),
         }
     }
 
@@ -193,7 +193,8 @@ impl Connection {
     }
 
     async fn simple(&self, sql: &str) -> Result<(), Error> {
-        self.lock().await.query_all(sql).await
+        let mut c = self.lock().await;
+        c.query_all_observed(sql).await
     }
 
     /// Starts a transaction (`START TRANSACTION`), whatever the autocommit mode.
@@ -218,7 +219,7 @@ impl Connection {
             c.lost_transaction = false;
             return Ok(());
         }
-        c.query_all("ROLLBACK").await
+        c.query_all_observed("ROLLBACK").await
     }
 
     /// How many times failover replaced this connection's session (`HaOptions::failover`).
@@ -400,7 +401,7 @@ impl Conn {
                 }
                 Conn::open_any(&self.options, self.runtime.clone(), hosts, Purpose::Write).await
             }
-            _ => Conn::open(self.options.clone(), self.runtime.clone()).await,
+            _ => Conn::open_observed(self.options.clone(), self.runtime.clone()).await,
         }
     }
 
@@ -421,6 +422,23 @@ impl Conn {
             c.drain_pending().await
         })
         .await
+    }
+
+    /// [`Conn::query_all`] for a statement the caller asked for (commit, rollback, begin,
+    /// autocommit), reported to the listener.
+    async fn query_all_observed(&mut self, sql: &str) -> Result<(), Error> {
+        let Some(started) = self.observe_start() else { return self.query_all(sql).await };
+        let r = self.query_all(sql).await;
+        let ran = super::events::Ran {
+            query: sql,
+            with_params: false,
+            sent: sql,
+            rows: Some(0),
+            affected_rows: self.affected_rows,
+            error: r.as_ref().err(),
+        };
+        self.report_statement(started, ran);
+        r
     }
 
     async fn simple_command(&mut self, command: u8, arg: &[u8]) -> Result<OkPacket, Error> {

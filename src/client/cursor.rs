@@ -6,6 +6,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::connection::{Conn, Connection};
+use super::events::Ran;
 use super::result_set::StatementResult;
 use crate::error::Error;
 use crate::protocol::column::Column;
@@ -173,7 +174,35 @@ impl Cursor {
         let conn = self.conn.clone();
         let mut c = conn.lock().await;
         let sql = c.render_query(query, params)?;
-        c.command(async |c: &mut Conn| self.run(c, &sql).await).await
+        c.command(async |c: &mut Conn| self.run_observed(c, query, params.is_some(), &sql).await).await
+    }
+
+    /// [`Cursor::run`], reported to the connection's listener when there is one.
+    async fn run_observed(&mut self, c: &mut Conn, query: &str, with_params: bool, sql: &str) -> Result<u64, Error> {
+        let Some(started) = c.observe_start() else { return self.run(c, sql).await };
+        let r = self.run(c, sql).await;
+        self.report(c, started, query, with_params, sql, &r);
+        r
+    }
+
+    /// Hands the listener the event of the statement that just ended on this cursor.
+    pub(super) fn report(
+        &self,
+        c: &Conn,
+        started: Duration,
+        query: &str,
+        with_params: bool,
+        sent: &str,
+        r: &Result<u64, Error>,
+    ) {
+        let (rows, affected_rows) = match (r, &self.columns) {
+            (Err(_), _) => (Some(0), 0),
+            (Ok(_), Some(_)) if self.unbuffered => (None, 0),
+            (Ok(_), Some(_)) => (Some(self.rows.len() as u64), 0),
+            (Ok(n), None) => (Some(0), *n),
+        };
+        let error = r.as_ref().err();
+        c.report_statement(started, Ran { query, with_params, sent, rows, affected_rows, error });
     }
 
     async fn run(&mut self, c: &mut Conn, sql: &str) -> Result<u64, Error> {
@@ -247,7 +276,7 @@ impl Cursor {
             return Ok(0);
         }
         if let Some(parts) = split_insert_values(query) {
-            return self.execute_batched(parts.prefix, parts.values, parts.suffix, seq_of_params).await;
+            return self.execute_batched(query, parts.prefix, parts.values, parts.suffix, seq_of_params).await;
         }
         let mut total = 0u64;
         for params in seq_of_params {
@@ -259,6 +288,7 @@ impl Cursor {
 
     async fn execute_batched(
         &mut self,
+        query: &str,
         prefix: &str,
         values: &str,
         suffix: &str,
@@ -288,7 +318,7 @@ impl Cursor {
                         let row = sql.split_off(row_start + 1);
                         sql.truncate(row_start);
                         sql.push_str(suffix);
-                        total = total.saturating_add(self.run(c, &sql).await?);
+                        total = total.saturating_add(self.run_observed(c, query, true, &sql).await?);
                         sql.clear();
                         sql.push_str(&prefix);
                         sql.push_str(&row);
@@ -298,7 +328,7 @@ impl Cursor {
                 }
                 if in_batch > 0 {
                     sql.push_str(suffix);
-                    total = total.saturating_add(self.run(c, &sql).await?);
+                    total = total.saturating_add(self.run_observed(c, query, true, &sql).await?);
                 }
                 Ok(total)
             })

@@ -87,12 +87,24 @@ pub struct Hosts {
     down_until: RefCell<Vec<Option<Duration>>>,
     /// Where the next round-robin pick starts.
     next: Cell<usize>,
+    /// Per endpoint: what has gone wrong with it so far (pool metrics).
+    tally: RefCell<Vec<EndpointTally>>,
+}
+
+/// Running totals of one endpoint's failures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EndpointTally {
+    /// Connects to it that failed.
+    pub failed_connects: u64,
+    /// Times it was set aside (a failed connect, or a session on it that broke).
+    pub marked_down: u64,
 }
 
 impl Hosts {
     pub fn new(options: HaOptions) -> Rc<Hosts> {
         let n = options.endpoints.len();
-        Rc::new(Hosts { options, down_until: RefCell::new(vec![None; n]), next: Cell::new(0) })
+        let tally = RefCell::new(vec![EndpointTally::default(); n]);
+        Rc::new(Hosts { options, down_until: RefCell::new(vec![None; n]), next: Cell::new(0), tally })
     }
 
     pub fn options(&self) -> &HaOptions {
@@ -112,6 +124,20 @@ impl Hosts {
     pub fn mark_down(&self, i: usize, now: Duration) {
         if let Some(slot) = self.down_until.borrow_mut().get_mut(i) {
             *slot = Some(now.saturating_add(self.options.retry_down_after));
+        }
+        if let Some(t) = self.tally.borrow_mut().get_mut(i) {
+            t.marked_down = t.marked_down.saturating_add(1);
+        }
+    }
+
+    /// What has gone wrong with endpoint `i` so far.
+    pub fn tally(&self, i: usize) -> EndpointTally {
+        self.tally.borrow().get(i).copied().unwrap_or_default()
+    }
+
+    fn count_failed_connect(&self, i: usize) {
+        if let Some(t) = self.tally.borrow_mut().get_mut(i) {
+            t.failed_connects = t.failed_connects.saturating_add(1);
         }
     }
 
@@ -191,7 +217,7 @@ impl Conn {
                 }
                 o.connect_timeout = Some(left);
             }
-            match Conn::open(o, runtime.clone()).await {
+            match Conn::open_observed(o, runtime.clone()).await {
                 Ok(mut conn) => {
                     hosts.mark_up(i);
                     conn.endpoint = Some(i);
@@ -199,10 +225,14 @@ impl Conn {
                     return Ok(conn);
                 }
                 Err(e) if server_at_fault(&e) => {
+                    hosts.count_failed_connect(i);
                     hosts.mark_down(i, runtime.now());
                     last = Some(e);
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    hosts.count_failed_connect(i);
+                    return Err(e);
+                }
             }
         }
         Err(last.unwrap_or(Error::Timeout(Timeout::Connect)))

@@ -7,6 +7,7 @@ mod connection_phase;
 pub mod conveniences;
 pub mod cursor;
 mod dict_cursor;
+pub mod events;
 mod failover;
 mod gather;
 pub mod host_list;

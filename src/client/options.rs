@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+pub use super::events::{EventOptions, StatementText};
 pub use super::host_list::{Endpoint, HaOptions, Strategy};
 use crate::error::Error;
 
@@ -101,6 +102,9 @@ pub struct ConnectOptions {
     /// More than one server: a host list, its strategy and failover (see [`HaOptions`]). `None`
     /// connects to `host` and `port` only.
     pub ha: Option<HaOptions>,
+    /// Observability: a listener for statement and connect events, and what they report of a
+    /// statement's text (see [`EventOptions`]). None by default, at no cost.
+    pub events: EventOptions,
 }
 
 impl Default for ConnectOptions {
@@ -133,6 +137,7 @@ impl Default for ConnectOptions {
             server_public_key: None,
             max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
             ha: None,
+            events: EventOptions::default(),
         }
     }
 }
@@ -167,6 +172,7 @@ impl fmt::Debug for ConnectOptions {
             .field("server_public_key", &self.server_public_key.as_ref().map(|_| "<pem>"))
             .field("max_result_bytes", &self.max_result_bytes)
             .field("ha", &self.ha)
+            .field("events", &self.events)
             .finish()
     }
 }

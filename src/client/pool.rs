@@ -16,6 +16,9 @@ use super::options::ConnectOptions;
 use super::transport::{with_timeout, Runtime};
 use crate::error::{Error, Timeout};
 
+mod metrics;
+pub use metrics::{HostMetrics, PoolMetrics};
+
 /// Settings of a pool beyond the connection options.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PoolOptions {
@@ -87,6 +90,8 @@ struct State {
     closed_wakers: Vec<Waker>,
     /// Each connection in use: its identity, creation time, and a handle to close it on terminate.
     in_use: Vec<(usize, Duration, Connection)>,
+    /// Per-server counts for [`Pool::metrics`].
+    tally: metrics::HostTally,
 }
 
 impl State {
@@ -190,10 +195,19 @@ impl Pool {
         let (options, runtime) = (self.inner.options.clone(), self.inner.runtime.clone());
         let conn = match &self.inner.hosts {
             Some(hosts) => Connection::connect_via(options, runtime, hosts, Purpose::Write).await?,
-            None => Connection::connect(options, runtime).await?,
+            None => match Connection::connect(options, runtime).await {
+                Ok(conn) => conn,
+                Err(e) => {
+                    self.inner.state.borrow_mut().tally.failed += 1;
+                    return Err(e);
+                }
+            },
         };
         let now = self.inner.runtime.now();
-        self.inner.state.borrow_mut().counters.created += 1;
+        let mut st = self.inner.state.borrow_mut();
+        st.counters.created += 1;
+        st.tally.count_created(conn.endpoint());
+        drop(st);
         Ok(Idle { conn, created: now, last_used: now, dirty: false })
     }
 

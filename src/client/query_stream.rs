@@ -3,6 +3,7 @@
 
 use super::connection::{Conn, Connection};
 use super::cursor::Row;
+use super::events::Ran;
 use super::result_set::StatementResult;
 use crate::error::Error;
 use crate::protocol::column::Column;
@@ -29,44 +30,56 @@ impl Connection {
     ) -> Result<(), Error> {
         let mut c = self.lock().await;
         let sql = c.render_query(query, params)?;
-        c.command(async |c: &mut Conn| {
-            let (id, result) = c.start_query(&sql).await?;
-            let columns = match result {
-                StatementResult::Ok(_) => {
-                    on_columns(&[]);
-                    return c.drain_pending().await;
-                }
-                StatementResult::Rows(meta) => meta.columns.clone(),
-            };
-            let mut listening = on_columns(&columns);
-            while listening {
-                let Some(first) = c.read_row(id, &columns).await? else { break };
-                let mut batch = vec![first];
-                let mut end = Ok(false);
-                // Rows whose bytes already arrived join the batch; the socket is not read for it,
-                // so no read, timeout or KILL is started and dropped half-way.
-                while batch.len() < MAX_BATCH {
-                    match c.buffered_row(id, &columns) {
-                        Ok(None) => break,
-                        Ok(Some(Some(row))) => batch.push(row),
-                        Ok(Some(None)) => {
-                            end = Ok(true);
-                            break;
-                        }
-                        Err(e) => {
-                            end = Err(e);
-                            break;
+        let started = c.observe_start();
+        let (mut streamed, mut affected_rows) = (0u64, 0u64);
+        let r = c
+            .command(async |c: &mut Conn| {
+                let (id, result) = c.start_query(&sql).await?;
+                let columns = match result {
+                    StatementResult::Ok(ok) => {
+                        affected_rows = ok.affected_rows;
+                        on_columns(&[]);
+                        return c.drain_pending().await;
+                    }
+                    StatementResult::Rows(meta) => meta.columns.clone(),
+                };
+                let mut listening = on_columns(&columns);
+                while listening {
+                    let Some(first) = c.read_row(id, &columns).await? else { break };
+                    let mut batch = vec![first];
+                    let mut end = Ok(false);
+                    // Rows whose bytes already arrived join the batch; the socket is not read for it,
+                    // so no read, timeout or KILL is started and dropped half-way.
+                    while batch.len() < MAX_BATCH {
+                        match c.buffered_row(id, &columns) {
+                            Ok(None) => break,
+                            Ok(Some(Some(row))) => batch.push(row),
+                            Ok(Some(None)) => {
+                                end = Ok(true);
+                                break;
+                            }
+                            Err(e) => {
+                                end = Err(e);
+                                break;
+                            }
                         }
                     }
+                    streamed += batch.len() as u64;
+                    listening = on_rows(batch).await;
+                    if end? {
+                        break;
+                    }
                 }
-                listening = on_rows(batch).await;
-                if end? {
-                    break;
-                }
-            }
-            // The consumer left early, or further results of a multi-statement query follow.
-            c.drain_pending().await
-        })
-        .await
+                // The consumer left early, or further results of a multi-statement query follow.
+                c.drain_pending().await
+            })
+            .await;
+        if let Some(started) = started {
+            let error = r.as_ref().err();
+            let ran =
+                Ran { query, with_params: params.is_some(), sent: &sql, rows: Some(streamed), affected_rows, error };
+            c.report_statement(started, ran);
+        }
+        r
     }
 }

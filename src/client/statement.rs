@@ -27,6 +27,8 @@ pub struct Statement {
     prepared: Prepared,
     closed: bool,
     close_queue: CloseQueue,
+    /// The text it was prepared from, for statement events.
+    sql: Rc<str>,
 }
 
 impl std::fmt::Debug for Statement {
@@ -46,6 +48,7 @@ impl Connection {
             close_queue: c.prepared.close_queue.clone(),
             prepared,
             closed: false,
+            sql: sql.into(),
         })
     }
 }
@@ -177,15 +180,23 @@ impl Cursor {
         c.command(async |c: &mut Conn| {
             self.reset();
             self.executed = true;
-            let prepared = c.cached_statement(&sql).await?;
-            c.start_statement_clock(self.statement_timeout.unwrap_or(c.options.statement_timeout));
+            let started = c.observe_start();
             let r = async {
-                let (id, result) = c.start_execute(&prepared, &values, max_packet).await?;
-                self.result_id = id;
-                self.load(c, result).await
+                let prepared = c.cached_statement(&sql).await?;
+                c.start_statement_clock(self.statement_timeout.unwrap_or(c.options.statement_timeout));
+                let r = async {
+                    let (id, result) = c.start_execute(&prepared, &values, max_packet).await?;
+                    self.result_id = id;
+                    self.load(c, result).await
+                }
+                .await;
+                c.stop_statement_clock(r)
             }
             .await;
-            c.stop_statement_clock(r)
+            if let Some(started) = started {
+                self.report(c, started, query, params.is_some(), &sql, &r);
+            }
+            r
         })
         .await
     }
@@ -206,6 +217,7 @@ impl Cursor {
         c.command(async |c: &mut Conn| {
             self.reset();
             self.executed = true;
+            let started = c.observe_start();
             c.start_statement_clock(self.statement_timeout.unwrap_or(c.options.statement_timeout));
             let r = async {
                 let (id, result) = c.start_execute(prepared, params, max_packet).await?;
@@ -213,7 +225,11 @@ impl Cursor {
                 self.load(c, result).await
             }
             .await;
-            c.stop_statement_clock(r)
+            let r = c.stop_statement_clock(r);
+            if let Some(started) = started {
+                self.report(c, started, &statement.sql, false, &statement.sql, &r);
+            }
+            r
         })
         .await
     }

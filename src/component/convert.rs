@@ -1,10 +1,13 @@
 //! Conversions between the crate's types and the WIT types, at the component edge only.
 
+use std::rc::Rc;
 use std::time::Duration;
 
 use super::exports::cymysql::aio::types as wit;
 use crate::client::cursor::{Cursor, DictCursor, DictRow};
+use crate::client::events::{Event, EventLog, EventOptions, StatementText};
 use crate::client::options::{ConnectOptions, Endpoint, HaOptions, SslOptions, Strategy};
+use crate::client::pool::PoolMetrics;
 use crate::client::pool::PoolOptions;
 use crate::error::{Error, ErrorKind};
 use crate::protocol::column::Column;
@@ -315,7 +318,80 @@ pub fn options_in(o: wit::ConnectOptions) -> Result<ConnectOptions, Error> {
         server_public_key: o.server_public_key,
         max_result_bytes: o.max_result_bytes,
         ha: o.ha.map(ha_in).transpose()?,
+        // Set by `options_and_log_in`, which keeps a handle on the log.
+        events: EventOptions::default(),
     })
+}
+
+/// The most events an event log keeps, whatever the caller asks: each is a few hundred bytes.
+const MAX_EVENT_LOG: u32 = 1 << 16;
+
+/// The connection options and, when `event-log` asks for one, the log their events go to.
+pub fn options_and_log_in(mut o: wit::ConnectOptions) -> Result<(ConnectOptions, Option<Rc<EventLog>>), Error> {
+    let wanted = o.event_log.take();
+    let mut options = options_in(o)?;
+    let log = wanted.map(|w| {
+        let log = EventLog::new(w.capacity.min(MAX_EVENT_LOG) as usize);
+        let statement_text = match w.statement_text {
+            wit::StatementText::Digest => StatementText::Digest,
+            wit::StatementText::Query => StatementText::Query,
+            wit::StatementText::Full => StatementText::Full,
+        };
+        options.events = EventOptions { listener: Some(log.clone()), statement_text };
+        log
+    });
+    Ok((options, log))
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Takes every event `log` kept (none without a log).
+pub fn take_events(log: Option<&Rc<EventLog>>) -> Vec<wit::Event> {
+    let Some(log) = log else { return Vec::new() };
+    log.take()
+        .into_iter()
+        .map(|e| match e {
+            Event::Statement(s) => wit::Event::Statement(wit::StatementEvent {
+                text: s.text,
+                host: s.host,
+                connection_id: s.connection_id,
+                duration_ns: nanos(s.duration),
+                rows: s.rows,
+                affected_rows: s.affected_rows,
+                error: s.error.as_ref().map(error_out),
+            }),
+            Event::Connect(c) => wit::Event::Connect(wit::ConnectEvent {
+                host: c.host,
+                connection_id: c.connection_id,
+                duration_ns: nanos(c.duration),
+                error: c.error.as_ref().map(error_out),
+            }),
+        })
+        .collect()
+}
+
+pub fn pool_metrics_out(m: PoolMetrics) -> wit::PoolMetrics {
+    wit::PoolMetrics {
+        size: m.size,
+        free: m.free,
+        waiting: m.waiting,
+        hosts: m
+            .hosts
+            .into_iter()
+            .map(|h| wit::HostMetrics {
+                host: h.endpoint.host,
+                port: h.endpoint.port,
+                open: h.open,
+                in_use: h.in_use,
+                created: h.created,
+                failed: h.failed,
+                marked_down: h.marked_down,
+                down: h.down,
+            })
+            .collect(),
+    }
 }
 
 fn ha_in(h: wit::HaOptions) -> Result<HaOptions, Error> {
@@ -379,5 +455,7 @@ pub fn options_out(o: &ConnectOptions) -> wit::ConnectOptions {
         server_public_key: o.server_public_key.clone(),
         ha: o.ha.as_ref().map(ha_out),
         max_result_bytes: o.max_result_bytes,
+        // A listener of the Rust API has no WIT form; a log is asked for by the caller.
+        event_log: None,
     }
 }

@@ -9,13 +9,14 @@ use std::rc::Rc;
 
 use crate::client::connection::Connection as ClientConnection;
 use crate::client::cursor::{Cursor as ClientCursor, DictCursor as ClientDictCursor};
+use crate::client::events::EventLog;
 use crate::client::pool::Pool as ClientPool;
 use crate::wasi::reactor::block_on;
 use crate::wasi::WasiRuntime;
 
 use convert::{
-    arraysize_out, description_out, dict_row_out, error_out, options_in, options_out, params_in, params_list_in,
-    row_out, rows_out, size_in, value_in, value_out, warning_out, AsCursor,
+    arraysize_out, description_out, dict_row_out, error_out, options_and_log_in, options_out, params_in,
+    params_list_in, row_out, rows_out, size_in, take_events, value_in, value_out, warning_out, AsCursor,
 };
 
 wit_bindgen::generate!({
@@ -47,6 +48,8 @@ impl wit::Guest for Component {
 pub struct ConnectionResource {
     conn: ClientConnection,
     pool: Option<ClientPool>,
+    /// Where its events go when connect-options asked for an event log (the pool's, if lent).
+    events: Option<Rc<EventLog>>,
 }
 
 impl Drop for ConnectionResource {
@@ -73,9 +76,9 @@ fn run<T>(fut: impl std::future::Future<Output = Result<T, crate::Error>>) -> Re
 
 impl wit::GuestConnection for ConnectionResource {
     fn connect(options: ConnectOptions) -> Result<wit::Connection, WitError> {
-        let options = options_in(options).map_err(|e| error_out(&e))?;
+        let (options, events) = options_and_log_in(options).map_err(|e| error_out(&e))?;
         let conn = run(ClientConnection::connect(options, Rc::new(WasiRuntime)))?;
-        Ok(wit::Connection::new(ConnectionResource { conn, pool: None }))
+        Ok(wit::Connection::new(ConnectionResource { conn, pool: None, events }))
     }
 
     fn cursor(&self) -> wit::Cursor {
@@ -200,6 +203,10 @@ impl wit::GuestConnection for ConnectionResource {
 
     fn character_set_name(&self) -> String {
         run(async { Ok(self.conn.character_set_name().await) }).unwrap_or_default()
+    }
+
+    fn take_events(&self) -> Vec<exports::cymysql::aio::types::Event> {
+        take_events(self.events.as_ref())
     }
 }
 

@@ -2,11 +2,15 @@
 
 use std::rc::Rc;
 
-use super::convert::{count, error_out, options_in, params_in, pool_records, pool_seconds, pool_settings, row_out};
+use super::convert::{
+    count, error_out, options_and_log_in, params_in, pool_metrics_out, pool_records, pool_seconds, pool_settings,
+    row_out, take_events,
+};
 use super::exports::cymysql::aio::connection::Connection as WitConnection;
 use super::exports::cymysql::aio::pool as wit;
-use super::exports::cymysql::aio::types::{ConnectOptions, Error as WitError};
+use super::exports::cymysql::aio::types::{ConnectOptions, Error as WitError, Event, PoolMetrics};
 use super::{run, Component, ConnectionResource};
+use crate::client::events::EventLog;
 use crate::client::pool::{Pool, PoolCounters, PoolOptions, StatementOutcome, TaskStatement};
 use crate::error::{Error, Timeout};
 use crate::wasi::reactor::block_on;
@@ -15,6 +19,8 @@ use crate::wasi::WasiRuntime;
 /// The `pool` resource.
 pub struct PoolResource {
     pool: Pool,
+    /// The event log every connection of the pool reports to, when connect-options asked for one.
+    events: Option<Rc<EventLog>>,
 }
 
 pool_records!(wit);
@@ -41,10 +47,10 @@ impl wit::Guest for Component {
 
 impl PoolResource {
     fn create(options: ConnectOptions, settings: Result<PoolOptions, Error>) -> Result<wit::Pool, WitError> {
-        let options = options_in(options).map_err(|e| error_out(&e))?;
+        let (options, events) = options_and_log_in(options).map_err(|e| error_out(&e))?;
         let settings = settings.map_err(|e| error_out(&e))?;
         let pool = run(Pool::create(options, settings, Rc::new(WasiRuntime)))?;
-        Ok(wit::Pool::new(PoolResource { pool }))
+        Ok(wit::Pool::new(PoolResource { pool, events }))
     }
 }
 
@@ -70,7 +76,11 @@ impl wit::GuestPool for PoolResource {
             Err(Error::WaitsOnNothing) => return Err(error_out(&Error::Timeout(Timeout::PoolExhausted))),
             Err(e) => return Err(error_out(&e)),
         };
-        Ok(WitConnection::new(ConnectionResource { conn: conn.detach(), pool: Some(pool.clone()) }))
+        Ok(WitConnection::new(ConnectionResource {
+            conn: conn.detach(),
+            pool: Some(pool.clone()),
+            events: self.events.clone(),
+        }))
     }
 
     fn release(&self, conn: WitConnection) {
@@ -98,6 +108,14 @@ impl wit::GuestPool for PoolResource {
 
     fn counters(&self) -> wit::PoolCounters {
         counters_out(self.pool.counters())
+    }
+
+    fn metrics(&self) -> PoolMetrics {
+        pool_metrics_out(self.pool.metrics())
+    }
+
+    fn take_events(&self) -> Vec<Event> {
+        take_events(self.events.as_ref())
     }
 
     fn close(&self) {

@@ -16,13 +16,14 @@ use futures::lock::Mutex;
 
 use crate::client::connection::Connection as ClientConnection;
 use crate::client::cursor::{Cursor as ClientCursor, DictCursor as ClientDictCursor};
+use crate::client::events::EventLog;
 use crate::client::pool::Pool as ClientPool;
 use crate::protocol::column::Column as ClientColumn;
 use crate::wasi::p3::WasiP3Runtime;
 
 use convert::{
-    arraysize_out, column_out, description_out, dict_row_out, error_out, options_in, options_out, params_in,
-    params_list_in, row_out, rows_out, size_in, value_in, value_out, warning_out, AsCursor,
+    arraysize_out, column_out, description_out, dict_row_out, error_out, options_and_log_in, options_out, params_in,
+    params_list_in, row_out, rows_out, size_in, take_events, value_in, value_out, warning_out, AsCursor,
 };
 
 wit_bindgen_p3::generate!({
@@ -58,6 +59,8 @@ impl wit::Guest for Component {
 pub struct ConnectionResource {
     conn: ClientConnection,
     pool: Option<ClientPool>,
+    /// Where its events go when connect-options asked for an event log (the pool's, if lent).
+    events: Option<Rc<EventLog>>,
 }
 
 impl Drop for ConnectionResource {
@@ -205,9 +208,9 @@ async fn start_query(conn: ClientConnection, query: String, params: Option<Param
 
 impl wit::GuestConnection for ConnectionResource {
     async fn connect(options: ConnectOptions) -> Result<wit::Connection, WitError> {
-        let options = options_in(options).map_err(|e| error_out(&e))?;
+        let (options, events) = options_and_log_in(options).map_err(|e| error_out(&e))?;
         let conn = out(ClientConnection::connect(options, Rc::new(WasiP3Runtime)).await)?;
-        Ok(wit::Connection::new(ConnectionResource { conn, pool: None }))
+        Ok(wit::Connection::new(ConnectionResource { conn, pool: None, events }))
     }
 
     fn cursor(&self) -> wit::Cursor {
@@ -333,6 +336,10 @@ impl wit::GuestConnection for ConnectionResource {
 
     async fn character_set_name(&self) -> String {
         self.conn.character_set_name().await
+    }
+
+    fn take_events(&self) -> Vec<exports::cymysql::aio::types::Event> {
+        take_events(self.events.as_ref())
     }
 }
 

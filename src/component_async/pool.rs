@@ -2,11 +2,14 @@
 
 use std::rc::Rc;
 
-use super::convert::{count, error_out, options_in, pool_records, pool_seconds, pool_settings};
+use super::convert::{
+    count, error_out, options_and_log_in, pool_metrics_out, pool_records, pool_seconds, pool_settings, take_events,
+};
 use super::exports::cymysql::aio::connection_async::Connection as WitConnection;
 use super::exports::cymysql::aio::pool_async as wit;
-use super::exports::cymysql::aio::types::{ConnectOptions, Error as WitError};
+use super::exports::cymysql::aio::types::{ConnectOptions, Error as WitError, Event, PoolMetrics};
 use super::{out, Component, ConnectionResource};
+use crate::client::events::EventLog;
 use crate::client::pool::{Pool, PoolCounters, PoolOptions};
 use crate::error::Error;
 use crate::wasi::p3::WasiP3Runtime;
@@ -14,6 +17,8 @@ use crate::wasi::p3::WasiP3Runtime;
 /// The `pool` resource.
 pub struct PoolResource {
     pool: Pool,
+    /// The event log every connection of the pool reports to, when connect-options asked for one.
+    events: Option<Rc<EventLog>>,
 }
 
 pool_records!(wit);
@@ -28,10 +33,10 @@ impl wit::Guest for Component {
 
 impl PoolResource {
     async fn create(options: ConnectOptions, settings: Result<PoolOptions, Error>) -> Result<wit::Pool, WitError> {
-        let options = options_in(options).map_err(|e| error_out(&e))?;
+        let (options, events) = options_and_log_in(options).map_err(|e| error_out(&e))?;
         let settings = settings.map_err(|e| error_out(&e))?;
         let pool = out(Pool::create(options, settings, Rc::new(WasiP3Runtime)).await)?;
-        Ok(wit::Pool::new(PoolResource { pool }))
+        Ok(wit::Pool::new(PoolResource { pool, events }))
     }
 }
 
@@ -51,7 +56,11 @@ impl wit::GuestPool for PoolResource {
 
     async fn acquire(&self) -> Result<WitConnection, WitError> {
         let conn = out(self.pool.acquire().await)?;
-        Ok(WitConnection::new(ConnectionResource { conn: conn.detach(), pool: Some(self.pool.clone()) }))
+        Ok(WitConnection::new(ConnectionResource {
+            conn: conn.detach(),
+            pool: Some(self.pool.clone()),
+            events: self.events.clone(),
+        }))
     }
 
     fn release(&self, conn: WitConnection) {
@@ -79,6 +88,14 @@ impl wit::GuestPool for PoolResource {
 
     fn counters(&self) -> wit::PoolCounters {
         counters_out(self.pool.counters())
+    }
+
+    fn metrics(&self) -> PoolMetrics {
+        pool_metrics_out(self.pool.metrics())
+    }
+
+    fn take_events(&self) -> Vec<Event> {
+        take_events(self.events.as_ref())
     }
 
     async fn close(&self) {

@@ -31,6 +31,7 @@ pub mod ok_packet;
 pub mod option_file;
 pub mod placeholders;
 pub mod response;
+pub mod statement_digest;
 pub mod text_row;
 pub mod text_value;
 pub mod value;
