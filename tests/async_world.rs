@@ -437,3 +437,35 @@ fn acquire_waits_in_line_and_times_out() {
     s.release(p, held).unwrap();
     assert!(s.acquire(p).unwrap().is_ok(), "the connection is lent again once released");
 }
+
+#[test]
+fn a_streamed_query_is_one_statement_event_with_every_row_streamed() {
+    use host_test::driver::{Event, EventLogOptions, StatementText};
+    let mut s = session();
+    let o = ConnectOptions {
+        event_log: Some(EventLogOptions { capacity: 10, statement_text: StatementText::Digest }),
+        ..options(&mut s)
+    };
+    let c = s.connect(&o).unwrap().expect("connect");
+    s.take_events(c).unwrap();
+    let streamed = s.query(c, "SELECT seq FROM seq_1_to_700 WHERE seq > 0", None).unwrap().expect("query");
+    assert_eq!((streamed.rows.len(), streamed.end.clone()), (700, Ok(())));
+    let e = s.query(c, "SELECT nosuch FROM seq_1_to_3", None).unwrap().unwrap_err();
+    assert_eq!(e.code, Some(1054));
+    let seen: Vec<(String, Option<u64>, Option<u16>)> = s
+        .take_events(c)
+        .unwrap()
+        .into_iter()
+        .map(|e| match e {
+            Event::Statement(e) => (e.text, e.rows, e.error.and_then(|e| e.code)),
+            Event::Connect(e) => panic!("{e:?}"),
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("SELECT seq FROM seq_1_to_700 WHERE seq > ?".to_string(), Some(700), None),
+            ("SELECT nosuch FROM seq_1_to_3".to_string(), Some(0), Some(1054)),
+        ]
+    );
+}
