@@ -24,6 +24,9 @@ fn split(events: Vec<Event>) -> (Vec<StatementEvent>, Vec<ConnectEvent>) {
     (statements, connects)
 }
 
+/// What a test checks of a statement event: text, rows, affected rows, error code and SQLSTATE.
+type Seen<'a> = (&'a str, Option<u64>, u64, Option<u16>, Option<&'a str>);
+
 fn host() -> String {
     format!("127.0.0.1:{}", server().port)
 }
@@ -58,7 +61,7 @@ fn statement_events_carry_counts_errors_and_host_and_no_parameter_by_default() {
 
     let (statements, connects) = split(s.take_events(c).unwrap());
     assert!(connects.is_empty(), "{connects:?}");
-    let seen: Vec<(&str, Option<u64>, u64, Option<u16>, Option<&str>)> = statements
+    let seen: Vec<Seen<'_>> = statements
         .iter()
         .map(|e| {
             let error = e.error.as_ref();
