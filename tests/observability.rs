@@ -51,6 +51,11 @@ fn statement_events_carry_counts_errors_and_host_and_no_parameter_by_default() {
     assert_eq!(s.execute(cur, &format!("SELECT id FROM {table} WHERE id < 3"), None).unwrap().unwrap(), 2);
     let e = exec_err(&mut s, cur, &format!("SELECT nosuch FROM {table}"));
     assert_eq!(e.code, Some(1054));
+    // The server's message quotes the value; the event keeps only code and SQLSTATE.
+    let bad = Params::Positional(vec![text("s3cret-param")]);
+    let e = exec_err_with(&mut s, cur, &format!("INSERT INTO {table} VALUES (%s, 'x')"), &bad);
+    assert_eq!(e.code, Some(1366));
+    assert!(e.message.contains("s3cret-param"), "{e:?}");
     let by_name = Params::Positional(vec![text("s3cret-param")]);
     let cur2 = s.cursor(c).unwrap();
     s.execute(cur2, &format!("SELECT id FROM {table} WHERE name = %s"), Some(&by_name)).unwrap().unwrap();
@@ -80,6 +85,7 @@ fn statement_events_carry_counts_errors_and_host_and_no_parameter_by_default() {
             ("INSERT INTO obs_events VALUES (...)", Some(0), 3, None, None),
             ("SELECT id FROM obs_events WHERE id < ?", Some(2), 0, None, None),
             ("SELECT nosuch FROM obs_events", Some(0), 0, Some(1054), Some("42S22")),
+            ("INSERT INTO obs_events VALUES (...)", Some(0), 0, Some(1366), Some("22007")),
             ("SELECT id FROM obs_events WHERE name = ?", Some(1), 0, None, None),
             ("SELECT id FROM obs_events", None, 0, None, None),
             ("COMMIT", Some(0), 0, None, None),
@@ -110,6 +116,9 @@ fn the_text_shows_parameters_only_when_asked_and_never_a_password() {
         let e = exec_err_with(&mut s, cur, "ALTER USER 'nobody_obs'@'localhost' IDENTIFIED BY %s", &password);
         assert!(e.code.is_some(), "{e:?}");
         let (statements, _) = split(s.take_events(c).unwrap());
+        // The server's message is in the event only with the full text.
+        let message = statements.last().and_then(|e| e.error.as_ref()).map(|e| e.message.clone());
+        assert_eq!(message == Some(e.message.clone()), mode == StatementText::Full, "{message:?}");
         texts.push(statements.into_iter().map(|e| e.text).collect::<Vec<_>>());
     }
     assert_eq!(

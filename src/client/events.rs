@@ -51,7 +51,9 @@ pub struct StatementEvent {
     pub rows: Option<u64>,
     /// The OK packet's affected rows; 0 for a result set.
     pub affected_rows: u64,
-    /// How the statement failed, if it did: kind, MySQL code and SQLSTATE.
+    /// How the statement failed, if it did: kind, MySQL code and SQLSTATE. A server error's
+    /// message, which may quote values, is [`REDACTED_MESSAGE`] unless the text is
+    /// [`StatementText::Full`].
     pub error: Option<Error>,
 }
 
@@ -186,6 +188,21 @@ impl Listener for EventLog {
     }
 }
 
+/// What a statement event says of the error. The server's messages quote values (`Duplicate entry
+/// '..'`, `Incorrect integer value: '..'`, `near '..'`), so unless the full text was asked for,
+/// a server error keeps its code and SQLSTATE and loses its message.
+fn error_for_event(mode: StatementText, e: &Error) -> Error {
+    match e {
+        Error::Server { code, sqlstate, .. } if mode != StatementText::Full => {
+            Error::Server { code: *code, sqlstate: sqlstate.clone(), message: REDACTED_MESSAGE.to_string() }
+        }
+        other => other.clone(),
+    }
+}
+
+/// The message of a server error in a statement event unless the full text was asked for.
+pub const REDACTED_MESSAGE: &str = "(the server's message is left out: it may quote values)";
+
 /// `host:port`, with an IPv6 address in brackets.
 pub(crate) fn host_label(host: &str, port: u16) -> String {
     if host.contains(':') {
@@ -222,7 +239,7 @@ impl Conn {
             duration: self.runtime.now().saturating_sub(started),
             rows: ran.rows,
             affected_rows: ran.affected_rows,
-            error: ran.error.cloned(),
+            error: ran.error.map(|e| error_for_event(self.options.events.statement_text, e)),
         };
         listener.on_statement(&event);
     }
@@ -259,6 +276,18 @@ mod tests {
         for mode in [StatementText::Digest, StatementText::Query, StatementText::Full] {
             assert_eq!(statement_text(mode, q, true, sent), "ALTER USER u IDENTIFIED BY ?", "{mode:?}");
         }
+    }
+
+    #[test]
+    fn a_server_message_reaches_an_event_only_with_the_full_text() {
+        let e = Error::Server { code: 1062, sqlstate: "23000".into(), message: "Duplicate entry 's3cret'".into() };
+        for mode in [StatementText::Digest, StatementText::Query] {
+            let r = error_for_event(mode, &e);
+            assert_eq!((r.code(), r.sqlstate(), r.kind()), (e.code(), e.sqlstate(), e.kind()));
+            assert_eq!(r.message(), REDACTED_MESSAGE);
+        }
+        assert_eq!(error_for_event(StatementText::Full, &e), e);
+        assert_eq!(error_for_event(StatementText::Digest, &Error::Broken), Error::Broken);
     }
 
     #[test]
