@@ -8,6 +8,7 @@ pub mod conveniences;
 pub mod cursor;
 mod dict_cursor;
 mod failover;
+pub mod galera;
 mod gather;
 pub mod host_list;
 mod local_infile;

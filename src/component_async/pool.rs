@@ -54,6 +54,11 @@ impl wit::GuestPool for PoolResource {
         Ok(WitConnection::new(ConnectionResource { conn: conn.detach(), pool: Some(self.pool.clone()) }))
     }
 
+    async fn acquire_read(&self) -> Result<WitConnection, WitError> {
+        let conn = out(self.pool.acquire_read().await)?;
+        Ok(WitConnection::new(ConnectionResource { conn: conn.detach(), pool: Some(self.pool.clone()) }))
+    }
+
     fn release(&self, conn: WitConnection) {
         let mut resource: ConnectionResource = conn.into_inner();
         let lender = resource.pool.take();
