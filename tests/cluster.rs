@@ -133,8 +133,13 @@ fn a_certification_conflict_is_a_retryable_1213_and_the_helper_commits_once() {
         Rc::new(NativeRuntime),
     ))
     .unwrap();
-    let other = connect(&format!("mysql://root:{}@127.0.0.1:{}/test", cluster.nodes[0].root_password, cluster.nodes[1].port))
-        .unwrap();
+    // Autocommit, so each UPDATE commits at once; causal reads, so its last SELECT sees what node 1
+    // committed.
+    let other = connect(&format!(
+        "mysql://root:{}@127.0.0.1:{}/test?autocommit=true&wsrep_sync_wait=1",
+        cluster.nodes[0].root_password, cluster.nodes[1].port
+    ))
+    .unwrap();
     // First, the error itself: node 2 commits the same row while node 1's transaction holds it.
     let mine = block_on(pool.acquire()).unwrap();
     assert_eq!(mine.endpoint(), Some(0));
@@ -156,7 +161,7 @@ fn a_certification_conflict_is_a_retryable_1213_and_the_helper_commits_once() {
         async move {
             conn.cursor().execute("UPDATE hot SET v = v + 1 WHERE id = 1", None).await?;
             if first {
-                exec(other, "UPDATE hot SET v = v + 100 WHERE id = 1").unwrap();
+                other.cursor().execute("UPDATE hot SET v = v + 100 WHERE id = 1", None).await.unwrap();
             }
             Ok(())
         }
@@ -202,10 +207,13 @@ fn worker(url: String, n: i64, stop: Arc<AtomicBool>, committed: Arc<AtomicUsize
             runs.borrow_mut().push((conn.endpoint(), Instant::now()));
             async move {
                 let mut cur = conn.cursor();
-                cur.execute(&format!("UPDATE accounts SET balance = balance - {amount} WHERE id = {from}"), None).await?;
+                cur.execute(&format!("UPDATE accounts SET balance = balance - {amount} WHERE id = {from}"), None)
+                    .await?;
                 cur.execute(&format!("UPDATE accounts SET balance = balance + {amount} WHERE id = {to}"), None).await?;
                 cur.execute(
-                    &format!("INSERT INTO ledger (transfer_id, src, dst, amount) VALUES ({id}, {from}, {to}, {amount})"),
+                    &format!(
+                        "INSERT INTO ledger (transfer_id, src, dst, amount) VALUES ({id}, {from}, {to}, {amount})"
+                    ),
                     None,
                 )
                 .await?;
@@ -343,6 +351,7 @@ fn replication_sends_writes_to_the_primary_and_reads_to_the_replica_then_falls_b
         assert_eq!((w.endpoint(), server_id(&w)), (Some(0), 1));
         exec(&w, "CREATE TABLE routed (id INT PRIMARY KEY, v VARCHAR(10))").unwrap();
         exec(&w, "INSERT INTO routed VALUES (1, 'written')").unwrap();
+        exec(&w, "COMMIT").unwrap();
     }
     pair.wait_caught_up().unwrap();
     {

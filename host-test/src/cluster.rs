@@ -52,7 +52,10 @@ impl GaleraCluster {
                 format!("--wsrep-node-address=127.0.0.1:{}", p.gcomm),
                 format!("--wsrep-node-incoming-address=127.0.0.1:{}", p.sql),
                 format!("--wsrep-sst-receive-address=127.0.0.1:{}", p.sst),
-                format!("--wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:{};ist.recv_addr=127.0.0.1:{}", p.gcomm, p.ist),
+                format!(
+                    "--wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:{};ist.recv_addr=127.0.0.1:{}",
+                    p.gcomm, p.ist
+                ),
                 "--wsrep-sst-method=rsync".into(),
                 // What Galera requires of the server.
                 "--binlog-format=ROW".into(),
@@ -63,8 +66,9 @@ impl GaleraCluster {
             as_mysql_user: true,
             ..ServerSpec::default()
         };
-        let first = TestServer::start_spec(&ServerSpec { first_start: vec!["--wsrep-new-cluster".into()], ..spec(&ports[0]) })
-            .context("bootstrapping the first Galera node")?;
+        let first =
+            TestServer::start_spec(&ServerSpec { first_start: vec!["--wsrep-new-cluster".into()], ..spec(&ports[0]) })
+                .context("bootstrapping the first Galera node")?;
         wait_synced(&first)?;
         let password = first.root_password.clone();
         let mut cluster = GaleraCluster { nodes: vec![first] };

@@ -1,7 +1,7 @@
 //! Host-side tools for the cymysql-wasi component: test server, wasmtime driver, CLI.
 
-pub mod command;
 pub mod cluster;
+pub mod command;
 pub mod compose;
 pub mod driver;
 pub mod driver_async;

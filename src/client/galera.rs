@@ -146,7 +146,10 @@ mod tests {
     fn a_node_not_synced_is_a_retryable_1047() {
         let e = not_synced(NodeState::Galera { ready: true, local_state: 2 });
         assert!(e.is_retryable());
-        assert!(matches!(&e, Error::Server { code: 1047, sqlstate, message }
-            if sqlstate == "08S01" && message.contains("wsrep_local_state 2")), "{e:?}");
+        assert!(
+            matches!(&e, Error::Server { code: 1047, sqlstate, message }
+            if sqlstate == "08S01" && message.contains("wsrep_local_state 2")),
+            "{e:?}"
+        );
     }
 }
