@@ -10,6 +10,7 @@ mod auth;
 mod callproc;
 mod charsets;
 mod cli;
+mod cluster;
 mod compress;
 mod connect;
 mod conveniences;

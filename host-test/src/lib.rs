@@ -1,5 +1,6 @@
 //! Host-side tools for the cymysql-wasi component: test server, wasmtime driver, CLI.
 
+pub mod cluster;
 pub mod command;
 pub mod compose;
 pub mod driver;

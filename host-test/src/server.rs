@@ -75,6 +75,37 @@ pub struct TestServer {
     client: PathBuf,
     server: Child,
     watchdog: Option<Child>,
+    /// How to start it again after [`TestServer::kill`].
+    launch: Launch,
+}
+
+/// What starting `mariadbd` takes, kept for restarts.
+#[derive(Clone)]
+struct Launch {
+    server: PathBuf,
+    /// Options after ours, for every start.
+    extra: Vec<String>,
+    /// The account it runs as: `mysql` for a Galera node started by root (see [`ServerSpec`]).
+    user: Option<String>,
+}
+
+/// A server beyond the plain one of [`TestServer::start`]: a Galera node or a replica.
+#[derive(Debug, Clone, Default)]
+pub struct ServerSpec {
+    /// Options after ours, for every start (restarts too).
+    pub extra: Vec<String>,
+    /// Options for the first start only (`--wsrep-new-cluster`).
+    pub first_start: Vec<String>,
+    /// The TCP port; None picks a free one.
+    pub port: Option<u16>,
+    /// Whether the data directory comes by state transfer from a cluster: no mariadb-install-db,
+    /// and the accounts (with `root_password`) come with the data.
+    pub joins_cluster: bool,
+    /// The root password of a node that joins a cluster (the cluster's); None makes a new one.
+    pub root_password: Option<String>,
+    /// Run as the `mysql` account when started by root. A Galera joiner's rsync daemon, started
+    /// by root, drops to `nobody` and cannot write a root-owned data directory.
+    pub as_mysql_user: bool,
 }
 
 /// Raised when another process took the port between choosing it and the server binding it.
@@ -107,11 +138,16 @@ impl TestServer {
 
     /// Like [`TestServer::start`], with extra `mariadbd` options (e.g. `--ssl-cert=..`) after ours.
     pub fn start_with_args(extra: &[String]) -> Result<TestServer> {
+        Self::start_spec(&ServerSpec { extra: extra.to_vec(), ..ServerSpec::default() })
+    }
+
+    /// Starts a server as `spec` says; a chosen port is not retried when another process takes it.
+    pub fn start_spec(spec: &ServerSpec) -> Result<TestServer> {
         let programs = Programs::find_or_install()?;
         let mut attempt = 1;
         loop {
-            match Self::start_once(&programs, extra) {
-                Err(e) if e.downcast_ref::<PortInUse>().is_some() && attempt < PORT_ATTEMPTS => {
+            match Self::start_once(&programs, spec) {
+                Err(e) if e.downcast_ref::<PortInUse>().is_some() && attempt < PORT_ATTEMPTS && spec.port.is_none() => {
                     attempt += 1;
                 }
                 result => return result,
@@ -119,7 +155,7 @@ impl TestServer {
         }
     }
 
-    fn start_once(programs: &Programs, extra: &[String]) -> Result<TestServer> {
+    fn start_once(programs: &Programs, spec: &ServerSpec) -> Result<TestServer> {
         let datadir = unique_datadir()?;
         let socket = datadir.join("sock");
         if socket.as_os_str().len() > MAX_SOCKET_PATH {
@@ -129,13 +165,24 @@ impl TestServer {
                 socket.display()
             );
         }
-        if let Err(e) = install_db(programs, &datadir) {
+        let user = (spec.as_mysql_user && is_root()).then(|| "mysql".to_string());
+        let prepared = if spec.joins_cluster { Ok(()) } else { install_db(programs, &datadir, user.as_deref()) };
+        let prepared = prepared.and_then(|()| match &user {
+            Some(user) => chown_recursive(&datadir, user),
+            None => Ok(()),
+        });
+        if let Err(e) = prepared {
             let _ = fs::remove_dir_all(&datadir);
             return Err(e);
         }
 
-        let port = free_port()?;
-        let child = match spawn_server(programs, &datadir, port, extra) {
+        let port = match spec.port {
+            Some(port) => port,
+            None => free_port()?,
+        };
+        let launch = Launch { server: programs.server.clone(), extra: spec.extra.clone(), user };
+        let first: Vec<String> = launch.extra.iter().chain(&spec.first_start).cloned().collect();
+        let child = match spawn_server(&launch, &datadir, port, &first) {
             Ok(child) => child,
             Err(e) => {
                 let _ = fs::remove_dir_all(&datadir);
@@ -145,16 +192,40 @@ impl TestServer {
         // From here on, Drop stops the server and deletes the directory on every error path.
         let mut server = TestServer {
             port,
-            root_password: random_password(),
+            root_password: spec.root_password.clone().unwrap_or_else(random_password),
             datadir,
             client: programs.client.clone(),
             server: child,
             watchdog: None,
+            launch,
         };
         server.watchdog = Some(server.spawn_watchdog()?);
         server.wait_until_ready()?;
-        server.secure_accounts()?;
+        if spec.joins_cluster {
+            server.write_client_cnf()?;
+        } else {
+            server.secure_accounts()?;
+        }
         Ok(server)
+    }
+
+    /// SIGKILL, as in a crash: no clean shutdown; the data directory stays for [`TestServer::restart`].
+    pub fn kill(&mut self) {
+        if let Some(mut watchdog) = self.watchdog.take() {
+            let _ = watchdog.kill();
+            let _ = watchdog.wait();
+        }
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+
+    /// Starts the server again on its data directory and port (after [`TestServer::kill`]) and
+    /// waits until it accepts connections.
+    pub fn restart(&mut self) -> Result<()> {
+        self.kill();
+        self.server = spawn_server(&self.launch, &self.datadir, self.port, &self.launch.extra)?;
+        self.watchdog = Some(self.spawn_watchdog()?);
+        self.wait_until_ready()
     }
 
     /// Runs SQL as root through the `mariadb` command-line client over the Unix socket, in
@@ -270,12 +341,18 @@ impl TestServer {
              FLUSH PRIVILEGES;\n"
         ));
         run_client(&self.client, "--no-defaults", &socket, &sql).context("securing the test server's accounts")?;
+        self.write_client_cnf()
+    }
 
+    /// The option file that `admin_sql` logs in with.
+    fn write_client_cnf(&self) -> Result<()> {
         // The password goes into a private option file rather than onto command lines, where
         // `ps` would show it.
+        // Not create_new: a Galera joiner may have received the donor's copy with its data.
         let mut file = OpenOptions::new()
             .write(true)
-            .create_new(true)
+            .create(true)
+            .truncate(true)
             .mode(0o600)
             .open(self.datadir.join("client.cnf"))
             .context("writing client.cnf")?;
@@ -425,15 +502,21 @@ fn apt_install_mariadb() -> Result<()> {
 
 /// `mariadb-install-db` into an empty directory, with root reachable by password (not by
 /// unix_socket authentication) and no test database.
-fn install_db(programs: &Programs, datadir: &Path) -> Result<()> {
+fn install_db(programs: &Programs, datadir: &Path, user: Option<&str>) -> Result<()> {
     let log_path = datadir.join("install.log");
     let log = File::create(&log_path).context("creating install.log")?;
     let mut command = Command::new(&programs.install_db);
     // --no-defaults must come first, or the system's my.cnf leaks into the throwaway server.
     command.arg("--no-defaults");
-    if is_root() {
+    match user {
+        Some(user) => {
+            command.arg(format!("--user={user}"));
+        }
         // mariadbd refuses to run as root unless told to, and install-db starts one.
-        command.arg("--user=root");
+        None if is_root() => {
+            command.arg("--user=root");
+        }
+        None => {}
     }
     let status = command
         .arg("--auth-root-authentication-method=normal")
@@ -454,11 +537,17 @@ fn install_db(programs: &Programs, datadir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn spawn_server(programs: &Programs, datadir: &Path, port: u16, extra: &[String]) -> Result<Child> {
-    let mut command = Command::new(&programs.server);
+fn spawn_server(launch: &Launch, datadir: &Path, port: u16, extra: &[String]) -> Result<Child> {
+    let mut command = Command::new(&launch.server);
     command.arg("--no-defaults");
-    if is_root() {
-        command.arg("--user=root");
+    match &launch.user {
+        Some(user) => {
+            command.arg(format!("--user={user}"));
+        }
+        None if is_root() => {
+            command.arg("--user=root");
+        }
+        None => {}
     }
     command
         .arg(format!("--datadir={}", datadir.display()))
@@ -476,7 +565,22 @@ fn spawn_server(programs: &Programs, datadir: &Path, port: u16, extra: &[String]
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .with_context(|| format!("starting {}", programs.server.display()))
+        .with_context(|| format!("starting {}", launch.server.display()))
+}
+
+/// Gives a data directory to the account a server runs as.
+fn chown_recursive(dir: &Path, user: &str) -> Result<()> {
+    let status = Command::new("chown")
+        .arg("-R")
+        .arg(format!("{user}:"))
+        .arg(dir)
+        .stdin(Stdio::null())
+        .status()
+        .context("running chown")?;
+    if !status.success() {
+        bail!("chown -R {user}: {} failed ({status})", dir.display());
+    }
+    Ok(())
 }
 
 /// Runs `sql` through the `mariadb` client on stdin (no length limit, unlike `-e`) and returns
@@ -524,7 +628,7 @@ fn unique_datadir() -> Result<PathBuf> {
 
 /// A port the kernel considers free right now; another process may still take it before the
 /// server binds it, which `start` handles by retrying.
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free port")?;
     Ok(listener.local_addr()?.port())
 }

@@ -159,7 +159,10 @@ impl Connection {
     /// With a host list (`options.ha`), the servers are tried by its strategy.
     pub async fn connect(options: ConnectOptions, runtime: Rc<dyn Runtime>) -> Result<Connection, Error> {
         match options.ha.clone() {
-            Some(ha) => Connection::connect_via(options, runtime, &Hosts::new(ha), Purpose::Write).await,
+            Some(ha) => {
+                let purpose = Purpose::of(&options);
+                Connection::connect_via(options, runtime, &Hosts::new(ha), purpose).await
+            }
             None => Ok(Connection::from_conn(Conn::open_observed(options, runtime).await?)),
         }
     }
@@ -399,7 +402,7 @@ impl Conn {
                 if self.state == State::Broken {
                     hosts.mark_down(i, self.runtime.now());
                 }
-                Conn::open_any(&self.options, self.runtime.clone(), hosts, Purpose::Write).await
+                Conn::open_any(&self.options, self.runtime.clone(), hosts, Purpose::of(&self.options)).await
             }
             _ => Conn::open_observed(self.options.clone(), self.runtime.clone()).await,
         }

@@ -25,9 +25,9 @@ pub enum Strategy {
     Sequential,
     /// Each new connection goes to the next server that is up, in turn (round robin).
     LoadBalance,
-    /// The first server is the primary and takes writes. [`Hosts::order`] sends reads to the
-    /// others (replicas), in turn, falling back to the primary; connections and pools do not ask
-    /// for reads yet, so every connection goes to the primary for now.
+    /// The first server is the primary and takes writes; a connection for reads
+    /// ([`HaOptions::read_only`], [`super::pool::Pool::acquire_read`]) goes to the others
+    /// (replicas), in turn, falling back to the primary when none is up.
     Replication,
 }
 
@@ -55,6 +55,15 @@ pub struct HaOptions {
     /// Opt-in failover at safe points: a connection that broke outside a transaction is replaced
     /// on its next command, with the session state re-applied. Off by default.
     pub failover: bool,
+    /// Galera: connect and acquire take only a node that is Synced ([`super::galera`]), and set
+    /// the others aside. One round trip more per connect and per acquire. Off by default.
+    pub galera: bool,
+    /// Galera causal reads: `wsrep_sync_wait` for every session (1 makes reads wait until the
+    /// node applied every earlier commit of the cluster). None leaves the server's setting.
+    pub wsrep_sync_wait: Option<u8>,
+    /// The connection is for reads: under `replication` it goes to a replica (falling back to the
+    /// primary), and so does its failover. Connector/J's `setReadOnly(true)`. Default false.
+    pub read_only: bool,
 }
 
 /// The default of [`HaOptions::retry_down_after`].
@@ -68,6 +77,9 @@ impl HaOptions {
             strategy: Strategy::Sequential,
             retry_down_after: DEFAULT_RETRY_DOWN_AFTER,
             failover: false,
+            galera: false,
+            wsrep_sync_wait: None,
+            read_only: false,
         }
     }
 }
@@ -77,6 +89,16 @@ impl HaOptions {
 pub enum Purpose {
     Write,
     Read,
+}
+
+impl Purpose {
+    /// What the options ask a connection for: reads with `read_only`, else writes.
+    pub fn of(options: &ConnectOptions) -> Purpose {
+        match &options.ha {
+            Some(ha) if ha.read_only => Purpose::Read,
+            _ => Purpose::Write,
+        }
+    }
 }
 
 /// The health of a host list's servers, shared by the connections of one pool (or one connection).
@@ -217,7 +239,11 @@ impl Conn {
                 }
                 o.connect_timeout = Some(left);
             }
-            match Conn::open_observed(o, runtime.clone()).await {
+            let opened = match Conn::open_observed(o, runtime.clone()).await {
+                Ok(conn) => conn.prepare_for_cluster(hosts.options()).await,
+                Err(e) => Err(e),
+            };
+            match opened {
                 Ok(mut conn) => {
                     hosts.mark_up(i);
                     conn.endpoint = Some(i);
@@ -237,6 +263,25 @@ impl Conn {
         }
         Err(last.unwrap_or(Error::Timeout(Timeout::Connect)))
     }
+
+    /// What a host list asks of a new session before it is used: a Synced Galera node, causal
+    /// reads. A session that fails is closed here, so nothing is left open on a node set aside.
+    async fn prepare_for_cluster(mut self, ha: &HaOptions) -> Result<Conn, Error> {
+        let mut r = Ok(());
+        if ha.galera {
+            r = self.check_galera_synced().await;
+        }
+        if let (Ok(()), Some(mask)) = (&r, ha.wsrep_sync_wait) {
+            r = self.set_wsrep_sync_wait(mask).await;
+        }
+        match r {
+            Ok(()) => Ok(self),
+            Err(e) => {
+                let _ = self.close().await;
+                Err(e)
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -245,7 +290,12 @@ mod tests {
 
     fn hosts(strategy: Strategy, n: u16) -> Rc<Hosts> {
         let endpoints = (0..n).map(|i| Endpoint { host: "127.0.0.1".into(), port: 3306 + i }).collect();
-        Hosts::new(HaOptions { endpoints, strategy, retry_down_after: Duration::from_secs(5), failover: false })
+        Hosts::new(HaOptions {
+            endpoints,
+            strategy,
+            retry_down_after: Duration::from_secs(5),
+            ..HaOptions::single("127.0.0.1", 3306)
+        })
     }
 
     #[test]

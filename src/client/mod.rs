@@ -9,6 +9,7 @@ pub mod cursor;
 mod dict_cursor;
 pub mod events;
 mod failover;
+pub mod galera;
 mod gather;
 pub mod host_list;
 mod local_infile;

@@ -72,6 +72,12 @@ impl Runtime for NativeRuntime {
         let _ = duration;
         Box::pin(futures::future::pending())
     }
+
+    fn pause(&self, duration: Duration) -> LocalFuture<'static, ()> {
+        // Nothing else runs on this thread while a blocking runtime waits anyway.
+        std::thread::sleep(duration);
+        Box::pin(futures::future::ready(()))
+    }
 }
 
 /// Random bytes from the operating system.

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::connection::Connection;
 pub use super::gather::{StatementOutcome, TaskStatement};
-use super::host_list::{Hosts, Purpose};
+use super::host_list::{Hosts, Purpose, Strategy};
 use super::options::ConnectOptions;
 use super::transport::{with_timeout, Runtime};
 use crate::error::{Error, Timeout};
@@ -116,6 +116,9 @@ struct Inner {
     runtime: Rc<dyn Runtime>,
     config: PoolOptions,
     state: RefCell<State>,
+    /// Under `replication`: the pool of read connections (on replicas, falling back to the
+    /// primary), with the same limits and the same host health; [`Pool::acquire_read`] lends them.
+    readers: Option<Pool>,
 }
 
 /// A pool of connections. Cheap to clone; clones share the pool.
@@ -175,8 +178,18 @@ impl Pool {
             )));
         }
         let hosts = options.ha.clone().map(Hosts::new);
-        let state = RefCell::new(State::default());
-        let pool = Pool { inner: Rc::new(Inner { options, hosts, runtime, config, state }) };
+        let readers = match (&options.ha, &hosts) {
+            (Some(ha), Some(shared)) if ha.strategy == Strategy::Replication && !ha.read_only => {
+                let mut read_options = options.clone();
+                if let Some(ha) = read_options.ha.as_mut() {
+                    ha.read_only = true;
+                }
+                let read_config = PoolOptions { minsize: 0, ..config.clone() };
+                Some(Pool::with_hosts(read_options, read_config, runtime.clone(), Some(shared.clone()), None))
+            }
+            _ => None,
+        };
+        let pool = Pool::with_hosts(options, config, runtime, hosts, readers);
         for _ in 0..pool.inner.config.minsize {
             pool.inner.state.borrow_mut().size += 1;
             match pool.open().await {
@@ -191,10 +204,24 @@ impl Pool {
         Ok(pool)
     }
 
+    fn with_hosts(
+        options: ConnectOptions,
+        config: PoolOptions,
+        runtime: Rc<dyn Runtime>,
+        hosts: Option<Rc<Hosts>>,
+        readers: Option<Pool>,
+    ) -> Pool {
+        let state = RefCell::new(State::default());
+        Pool { inner: Rc::new(Inner { options, hosts, runtime, config, state, readers }) }
+    }
+
     async fn open(&self) -> Result<Idle, Error> {
         let (options, runtime) = (self.inner.options.clone(), self.inner.runtime.clone());
         let conn = match &self.inner.hosts {
-            Some(hosts) => Connection::connect_via(options, runtime, hosts, Purpose::Write).await?,
+            Some(hosts) => {
+                let purpose = Purpose::of(&options);
+                Connection::connect_via(options, runtime, hosts, purpose).await?
+            }
             None => match Connection::connect(options, runtime).await {
                 Ok(conn) => conn,
                 Err(e) => {
@@ -224,6 +251,17 @@ impl Pool {
                 }
                 Err(e)
             }
+        }
+    }
+
+    /// Borrows a connection for reads only: under `ha=replication` one to a replica (in turn,
+    /// falling back to the primary when none is up), from a second set of connections with the
+    /// same limits; otherwise the same as [`Pool::acquire`]. Writes through it fail on a replica
+    /// that is read-only, or worse, land where no one reads them: use it for reads.
+    pub async fn acquire_read(&self) -> Result<PooledConnection, Error> {
+        match &self.inner.readers {
+            Some(readers) => readers.acquire().await,
+            None => self.acquire().await,
         }
     }
 
@@ -290,7 +328,15 @@ impl Pool {
             idle.dirty = false;
             idle.last_used = now;
         }
-        if healthy && now.saturating_sub(idle.last_used) > self.inner.config.ping_after_idle {
+        let galera = self.inner.hosts.as_ref().is_some_and(|h| h.options().galera);
+        if healthy && galera {
+            // Asking the node's state is a round trip too: no ping besides it. A node that left
+            // Synced is set aside like one that is down.
+            healthy = idle.conn.check_galera_synced().await.is_ok();
+            if let (false, Some(hosts), Some(i)) = (healthy, &self.inner.hosts, idle.conn.endpoint()) {
+                hosts.mark_down(i, self.inner.runtime.now());
+            }
+        } else if healthy && now.saturating_sub(idle.last_used) > self.inner.config.ping_after_idle {
             healthy = idle.conn.ping(false).await.is_ok();
         }
         if healthy {
@@ -333,8 +379,14 @@ impl Pool {
         let key = identity(&conn);
         let now = self.inner.runtime.now();
         let mut st = self.inner.state.borrow_mut();
-        // Not ours, or released twice: leave it to its owner.
-        let Some(i) = st.in_use.iter().position(|(k, _, _)| *k == key) else { return };
+        // Not ours (maybe our readers'), or released twice: leave it to its owner.
+        let Some(i) = st.in_use.iter().position(|(k, _, _)| *k == key) else {
+            drop(st);
+            if let Some(readers) = &self.inner.readers {
+                readers.release(conn);
+            }
+            return;
+        };
         let created = st.in_use.swap_remove(i).1;
         conn.end_lease();
         if st.closed || !conn.is_usable() {
@@ -395,6 +447,9 @@ impl Pool {
             self.inner.state.borrow_mut().counters.closed += 1;
             self.forget_slot();
         }
+        if let Some(readers) = &self.inner.readers {
+            Box::pin(readers.clear()).await;
+        }
     }
 
     /// Stops lending: free connections are closed now, connections in use when they come back.
@@ -411,6 +466,9 @@ impl Pool {
             }
         }
         self.clear().await;
+        if let Some(readers) = &self.inner.readers {
+            Box::pin(readers.close()).await;
+        }
     }
 
     /// Closes the pool and every connection it lent, in use or not.
@@ -421,10 +479,15 @@ impl Pool {
             conn.ensure_closed().await;
             self.inner.state.borrow_mut().counters.closed += 1;
         }
-        let mut st = self.inner.state.borrow_mut();
-        st.size = st.free.len();
-        for w in st.closed_wakers.drain(..) {
-            w.wake();
+        {
+            let mut st = self.inner.state.borrow_mut();
+            st.size = st.free.len();
+            for w in st.closed_wakers.drain(..) {
+                w.wake();
+            }
+        }
+        if let Some(readers) = &self.inner.readers {
+            Box::pin(readers.terminate()).await;
         }
     }
 
@@ -434,6 +497,9 @@ impl Pool {
             return Err(Error::Interface("wait_closed() called before close()".into()));
         }
         WaitClosed { pool: self }.await;
+        if let Some(readers) = &self.inner.readers {
+            WaitClosed { pool: readers }.await;
+        }
         Ok(())
     }
 

@@ -49,11 +49,10 @@ impl RetryPolicy {
     }
 }
 
-/// Waits between two runs; no timer at all for a zero backoff (a runtime of blocking sockets has
-/// timers that never fire).
+/// Waits between two runs; no timer at all for a zero backoff.
 async fn pause(runtime: &dyn Runtime, delay: Duration) {
     if !delay.is_zero() {
-        runtime.sleep(delay).await;
+        runtime.pause(delay).await;
     }
 }
 

@@ -25,6 +25,12 @@ pub trait Runtime {
     /// Completes after `duration`.
     fn sleep(&self, duration: Duration) -> LocalFuture<'static, ()>;
 
+    /// A deliberate wait, such as a retry's backoff: [`Runtime::sleep`], unless the runtime's
+    /// timers cannot fire (blocking sockets), where it must block instead of never ending.
+    fn pause(&self, duration: Duration) -> LocalFuture<'static, ()> {
+        self.sleep(duration)
+    }
+
     /// Monotonic time since an arbitrary origin, for idle and age checks.
     fn now(&self) -> Duration;
 

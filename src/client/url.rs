@@ -34,7 +34,8 @@ const MAX_QUOTED_KEY_LEN: usize = 64;
 /// (PEM text, percent-encoded, `+` as `%2B`) and `max_result_bytes` (bytes, with an optional `K`,
 /// `M` or `G` suffix as in my.cnf, e.g. `64M`).
 /// A host list `h1:3306,h2:3307,h3` fills [`ConnectOptions::ha`], with `ha` (`sequential`,
-/// the default, `loadbalance` or `replication`), `retry_down_after` (seconds) and `failover`.
+/// the default, `loadbalance` or `replication`), `retry_down_after` (seconds), `failover`, `read_only`
+/// (under `replication`, a connection to a replica), and for Galera clusters `galera` (take only Synced nodes) and `wsrep_sync_wait` (causal reads).
 /// An unknown key or an invalid value is an [`Error::Programming`], and so is a value that cannot
 /// be sent in its field (a `%00` in the user name, database or a query value: see
 /// [`ConnectOptions::validate`]).
@@ -143,6 +144,13 @@ fn apply_query_param(opts: &mut ConnectOptions, key: &str, value: String) -> Res
         }
         "retry_down_after" => ha_of(opts).retry_down_after = parse_timeout(key, &value)?,
         "failover" => ha_of(opts).failover = parse_bool(key, &value)?,
+        "galera" => ha_of(opts).galera = parse_bool(key, &value)?,
+        "read_only" => ha_of(opts).read_only = parse_bool(key, &value)?,
+        "wsrep_sync_wait" => {
+            let mask = value.parse::<u8>().ok().filter(|m| *m <= 15);
+            ha_of(opts).wsrep_sync_wait =
+                Some(mask.ok_or_else(|| invalid("URL parameter 'wsrep_sync_wait' must be a number from 0 to 15"))?);
+        }
         "compress" => match value.as_str() {
             "zlib" | "zstd" => opts.compress = Some(value),
             _ => return Err(invalid("URL parameter 'compress' must be 'zlib' or 'zstd'")),

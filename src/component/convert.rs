@@ -404,6 +404,12 @@ fn ha_in(h: wit::HaOptions) -> Result<HaOptions, Error> {
         },
         retry_down_after: pool_seconds("retry-down-after", h.retry_down_after)?,
         failover: h.failover,
+        galera: h.galera,
+        read_only: h.read_only,
+        wsrep_sync_wait: match h.wsrep_sync_wait {
+            Some(m) if m > 15 => return Err(Error::Programming("wsrep-sync-wait must be 0 to 15".into())),
+            m => m,
+        },
     })
 }
 
@@ -417,6 +423,9 @@ fn ha_out(h: &HaOptions) -> wit::HaOptions {
         },
         retry_down_after: h.retry_down_after.as_secs_f64(),
         failover: h.failover,
+        galera: h.galera,
+        wsrep_sync_wait: h.wsrep_sync_wait,
+        read_only: h.read_only,
     }
 }
 

@@ -11,7 +11,7 @@ use super::exports::cymysql::aio::pool as wit;
 use super::exports::cymysql::aio::types::{ConnectOptions, Error as WitError, Event, PoolMetrics};
 use super::{run, Component, ConnectionResource};
 use crate::client::events::EventLog;
-use crate::client::pool::{Pool, PoolCounters, PoolOptions, StatementOutcome, TaskStatement};
+use crate::client::pool::{Pool, PoolCounters, PoolOptions, PooledConnection, StatementOutcome, TaskStatement};
 use crate::error::{Error, Timeout};
 use crate::wasi::reactor::block_on;
 use crate::wasi::WasiRuntime;
@@ -46,6 +46,21 @@ impl wit::Guest for Component {
 }
 
 impl PoolResource {
+    /// A lent connection as a resource that goes back to this pool when dropped.
+    fn lend(&self, acquired: Result<PooledConnection, Error>) -> Result<WitConnection, WitError> {
+        let conn = match acquired {
+            Ok(conn) => conn,
+            // Nothing but a timer could end the wait: no other call runs while this one blocks.
+            Err(Error::WaitsOnNothing) => return Err(error_out(&Error::Timeout(Timeout::PoolExhausted))),
+            Err(e) => return Err(error_out(&e)),
+        };
+        Ok(WitConnection::new(ConnectionResource {
+            conn: conn.detach(),
+            pool: Some(self.pool.clone()),
+            events: self.events.clone(),
+        }))
+    }
+
     fn create(options: ConnectOptions, settings: Result<PoolOptions, Error>) -> Result<wit::Pool, WitError> {
         let (options, events) = options_and_log_in(options).map_err(|e| error_out(&e))?;
         let settings = settings.map_err(|e| error_out(&e))?;
@@ -69,18 +84,11 @@ impl wit::GuestPool for PoolResource {
     }
 
     fn acquire(&self) -> Result<WitConnection, WitError> {
-        let pool = &self.pool;
-        let conn = match block_on(pool.acquire()) {
-            Ok(conn) => conn,
-            // Nothing but a timer could end the wait: no other call runs while this one blocks.
-            Err(Error::WaitsOnNothing) => return Err(error_out(&Error::Timeout(Timeout::PoolExhausted))),
-            Err(e) => return Err(error_out(&e)),
-        };
-        Ok(WitConnection::new(ConnectionResource {
-            conn: conn.detach(),
-            pool: Some(pool.clone()),
-            events: self.events.clone(),
-        }))
+        self.lend(block_on(self.pool.acquire()))
+    }
+
+    fn acquire_read(&self) -> Result<WitConnection, WitError> {
+        self.lend(block_on(self.pool.acquire_read()))
     }
 
     fn release(&self, conn: WitConnection) {

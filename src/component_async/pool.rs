@@ -10,7 +10,7 @@ use super::exports::cymysql::aio::pool_async as wit;
 use super::exports::cymysql::aio::types::{ConnectOptions, Error as WitError, Event, PoolMetrics};
 use super::{out, Component, ConnectionResource};
 use crate::client::events::EventLog;
-use crate::client::pool::{Pool, PoolCounters, PoolOptions};
+use crate::client::pool::{Pool, PoolCounters, PoolOptions, PooledConnection};
 use crate::error::Error;
 use crate::wasi::p3::WasiP3Runtime;
 
@@ -38,6 +38,15 @@ impl PoolResource {
         let pool = out(Pool::create(options, settings, Rc::new(WasiP3Runtime)).await)?;
         Ok(wit::Pool::new(PoolResource { pool, events }))
     }
+
+    /// A lent connection as a resource that goes back to this pool when dropped.
+    fn lend(&self, conn: PooledConnection) -> WitConnection {
+        WitConnection::new(ConnectionResource {
+            conn: conn.detach(),
+            pool: Some(self.pool.clone()),
+            events: self.events.clone(),
+        })
+    }
 }
 
 impl wit::GuestPool for PoolResource {
@@ -55,12 +64,11 @@ impl wit::GuestPool for PoolResource {
     }
 
     async fn acquire(&self) -> Result<WitConnection, WitError> {
-        let conn = out(self.pool.acquire().await)?;
-        Ok(WitConnection::new(ConnectionResource {
-            conn: conn.detach(),
-            pool: Some(self.pool.clone()),
-            events: self.events.clone(),
-        }))
+        Ok(self.lend(out(self.pool.acquire().await)?))
+    }
+
+    async fn acquire_read(&self) -> Result<WitConnection, WitError> {
+        Ok(self.lend(out(self.pool.acquire_read().await)?))
     }
 
     fn release(&self, conn: WitConnection) {
