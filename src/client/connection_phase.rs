@@ -84,6 +84,7 @@ impl Conn {
                 options: options.clone(),
                 charset,
                 capabilities: 0,
+                mariadb_capabilities: 0,
                 status: 0,
                 server_version: String::new(),
                 thread_id: 0,
@@ -193,6 +194,7 @@ impl Conn {
             };
         };
         self.capabilities = negotiated.capabilities;
+        self.mariadb_capabilities = negotiated.mariadb_capabilities;
         self.server_version = negotiated.server_version;
         self.thread_id = negotiated.connection_id;
         self.status = negotiated.status_flags;

@@ -408,6 +408,12 @@ impl Cursor {
         self.rowcount
     }
 
+    /// Records what a run of several statements did: the affected rows in total, the last insert id.
+    pub(super) fn set_outcome(&mut self, affected: u64, lastrowid: Option<u64>) {
+        self.rowcount = i64::try_from(affected).unwrap_or(i64::MAX);
+        self.lastrowid = lastrowid;
+    }
+
     /// The AUTO_INCREMENT id of the last INSERT (the OK packet's last insert id).
     pub fn lastrowid(&self) -> Option<u64> {
         self.lastrowid

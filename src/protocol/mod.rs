@@ -8,6 +8,7 @@ pub mod charset;
 pub mod codec;
 pub mod column;
 pub mod column_cache;
+pub mod com_stmt_bulk_execute;
 pub mod com_stmt_close;
 pub mod com_stmt_execute;
 pub mod com_stmt_prepare;
