@@ -6,7 +6,7 @@ use crate::common;
 
 use common::*;
 use host_test::driver::bindings::exports::cymysql::aio::types::{Date, Datetime, Time};
-use host_test::driver::{Conn, ErrorKind, Params, Session, Stmt, Value};
+use host_test::driver::{Conn, ConnectOptions, ErrorKind, Params, Session, Stmt, Value};
 
 fn prepare(s: &mut Session, c: Conn, sql: &str) -> Stmt {
     s.prepare(c, sql).expect("no trap").unwrap_or_else(|e| panic!("{sql}: {e:?}"))
@@ -469,4 +469,83 @@ fn bulk_error_in_the_middle_of_a_batch() {
     let set = prepare(&mut s, c, "SET @bulk_last = ?");
     assert_eq!(s.stmt_executemany(set, &[vec![Value::Int(1)], vec![Value::Int(2)]]).unwrap(), Ok(0));
     assert_eq!(scalar(&mut s, c, "SELECT @bulk_last"), Value::Int(2));
+}
+
+fn positional(values: Vec<Value>) -> Params {
+    Params::Positional(values)
+}
+
+/// The connect option `prepared-execution`: `execute` with parameters prepares once and runs in
+/// the binary protocol; without parameters it stays text; `executemany` of INSERT and of UPDATE
+/// goes as one bulk request. The option also comes from the URL.
+#[test]
+fn prepared_execution_option() {
+    let mut s = session();
+    let url = format!("{}?prepared_execution=true", server().url("test"));
+    let o = s.options_from_url(&url).unwrap().unwrap();
+    assert!(o.prepared_execution);
+    assert_eq!(o.statement_cache_size, 16);
+    let c = s.connect(&o).unwrap().unwrap();
+    let cur = s.cursor(c).unwrap();
+    let prepares = status_n(&mut s, c, "Com_stmt_prepare");
+    for n in 0..3 {
+        assert_eq!(
+            s.execute(cur, "SELECT %s + 1, %s", Some(&positional(vec![Value::Int(n), Value::Null]))).unwrap(),
+            Ok(1)
+        );
+        assert_eq!(s.fetchall(cur).unwrap().unwrap(), vec![vec![Value::Int(n + 1), Value::Null]]);
+    }
+    assert_eq!(s.execute(cur, "SELECT 5", None).unwrap(), Ok(1));
+    assert_eq!(s.fetchall(cur).unwrap().unwrap(), vec![vec![Value::Int(5)]]);
+    assert_eq!(status_n(&mut s, c, "Com_stmt_prepare") - prepares, 1, "one prepare for three executions");
+    // A server error is still typed and the cursor goes on.
+    let e = s.execute(cur, "SELECT * FROM no_such_table WHERE k = %s", Some(&positional(vec![Value::Int(1)])));
+    assert_kind(&e.unwrap().unwrap_err(), ErrorKind::Programming, Some(1146));
+    let t = fresh_table(&mut s, c, "ps_option", "k INT PRIMARY KEY, v VARCHAR(10)");
+    let sets: Vec<Params> = (0..50).map(|k| positional(vec![Value::Int(k), text("x")])).collect();
+    let executions = status_n(&mut s, c, "Com_stmt_execute");
+    assert_eq!(s.executemany(cur, &format!("INSERT INTO {t} VALUES (%s, %s)"), &sets).unwrap(), Ok(50));
+    assert_eq!(status_n(&mut s, c, "Com_stmt_execute") - executions, 1, "one bulk request");
+    let updates: Vec<Params> = (0..10).map(|k| positional(vec![text("y"), Value::Int(k)])).collect();
+    let received = status_n(&mut s, c, "Bytes_received");
+    assert_eq!(s.executemany(cur, &format!("UPDATE {t} SET v = %s WHERE k = %s"), &updates).unwrap(), Ok(10));
+    // MariaDB counts each set of a bulk UPDATE as an execution, so the bytes tell: the prepare and
+    // one request of ten 12-byte sets take about 230; ten COM_STMT_EXECUTEs alone would take 300.
+    let sent = status_n(&mut s, c, "Bytes_received") - received;
+    assert!(sent < 300, "{sent} bytes: the sets went one by one");
+    assert_eq!(s.rowcount(cur).unwrap(), 10);
+    // Unlike a bulk INSERT (one statement), MariaDB runs a bulk UPDATE's sets one execution each:
+    // a duplicate key in the sixth stops the request and the five before it stay applied.
+    let renames: Vec<Params> =
+        (0..10).map(|k| positional(vec![Value::Int(if k == 5 { 49 } else { k + 1000 }), Value::Int(k)])).collect();
+    let e = s.executemany(cur, &format!("UPDATE {t} SET k = %s WHERE k = %s"), &renames).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Integrity, Some(1062));
+    assert_eq!(scalar(&mut s, c, &format!("SELECT COUNT(*) FROM {t} WHERE k >= 1000")), Value::Int(5));
+    assert_eq!(scalar(&mut s, c, "SELECT 1"), Value::Int(1));
+    assert_eq!(
+        rows(&mut s, c, &format!("SELECT v, COUNT(*) FROM {t} GROUP BY v ORDER BY v")),
+        vec![vec![text("x"), Value::Int(40)], vec![text("y"), Value::Int(10)]]
+    );
+}
+
+/// The connect option `statement-cache-size`: with 1, two statements taking turns are prepared
+/// each time; with the default both stay prepared.
+#[test]
+fn statement_cache_size_option() {
+    let mut s = session();
+    let mut prepares_for = |size: u32| {
+        let o = ConnectOptions { prepared_execution: true, statement_cache_size: size, ..options(&mut s) };
+        let c = s.connect(&o).unwrap().unwrap();
+        let cur = s.cursor(c).unwrap();
+        let before = status_n(&mut s, c, "Com_stmt_prepare");
+        for n in 0..3 {
+            for q in ["SELECT %s", "SELECT %s + 0"] {
+                assert_eq!(s.execute(cur, q, Some(&positional(vec![Value::Int(n)]))).unwrap(), Ok(1));
+                assert_eq!(s.fetchall(cur).unwrap().unwrap(), vec![vec![Value::Int(n)]]);
+            }
+        }
+        status_n(&mut s, c, "Com_stmt_prepare") - before
+    };
+    assert_eq!(prepares_for(1), 6);
+    assert_eq!(prepares_for(16), 2);
 }

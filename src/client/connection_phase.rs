@@ -8,6 +8,7 @@ use super::connection::{Conn, Pending, State};
 use super::option_file::apply_default_file;
 use super::options::{ConnectOptions, SslOptions};
 use super::packets::{receive_limit, MAX_ALLOWED_PACKET, READ_CHUNK};
+use super::prepare::PreparedState;
 #[cfg(feature = "tls")]
 use super::tls::TlsStream;
 use super::transport::{with_timeout, Runtime};
@@ -103,7 +104,7 @@ impl Conn {
                 hosts: None,
                 lost_transaction: false,
                 failovers: 0,
-                prepared: Default::default(),
+                prepared: PreparedState { cache_size: options.statement_cache_size, ..Default::default() },
             };
             conn.handshake(server_public_key).await?;
             // Compression starts with the first command after the handshake's OK.

@@ -101,6 +101,15 @@ pub struct ConnectOptions {
     /// More than one server: a host list, its strategy and failover (see [`HaOptions`]). `None`
     /// connects to `host` and `port` only.
     pub ha: Option<HaOptions>,
+    /// Opt-in: `execute(sql, params)` with parameters runs as a server-side prepared statement
+    /// from the statement cache (as `execute_prepared` does), and `executemany` of such a cursor
+    /// uses MariaDB's bulk execution where the server offers it. Off by default: `%s` is then
+    /// filled in on the client (cymysql's semantics, and what works through Vitess and ProxySQL).
+    /// `execute(sql)` without parameters always goes as text.
+    pub prepared_execution: bool,
+    /// How many statements each connection keeps prepared for `execute_prepared` (and for
+    /// `prepared_execution`), least recently used evicted first; 0 deallocates each after use.
+    pub statement_cache_size: usize,
 }
 
 impl Default for ConnectOptions {
@@ -133,6 +142,8 @@ impl Default for ConnectOptions {
             server_public_key: None,
             max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
             ha: None,
+            prepared_execution: false,
+            statement_cache_size: super::prepare::DEFAULT_STATEMENT_CACHE_SIZE,
         }
     }
 }
@@ -167,6 +178,8 @@ impl fmt::Debug for ConnectOptions {
             .field("server_public_key", &self.server_public_key.as_ref().map(|_| "<pem>"))
             .field("max_result_bytes", &self.max_result_bytes)
             .field("ha", &self.ha)
+            .field("prepared_execution", &self.prepared_execution)
+            .field("statement_cache_size", &self.statement_cache_size)
             .finish()
     }
 }

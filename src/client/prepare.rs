@@ -11,6 +11,8 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::connection::Conn;
+// MariaDB's answer to COM_STMT_BULK_EXECUTE of a statement other than INSERT, REPLACE, UPDATE or DELETE.
+use super::cursor::ER_UNSUPPORTED_PS;
 use super::result_set::StatementResult;
 use crate::error::Error;
 use crate::protocol::binary_value::{is_long_data_capable, param_bytes};
@@ -30,10 +32,6 @@ use crate::protocol::value::Value;
 /// Parameters smaller than this in total always fit in one COM_STMT_EXECUTE: the server's
 /// max_allowed_packet is at least 1 KiB. Larger ones make the session ask for it (once).
 const SMALL_EXECUTE: usize = 1000;
-
-/// "This command is not supported in the prepared statement protocol yet": MariaDB's answer to
-/// COM_STMT_BULK_EXECUTE of a statement other than INSERT, REPLACE, UPDATE or DELETE.
-const ER_UNSUPPORTED_PS: u16 = 1295;
 
 /// Epochs are unique in the instance, so a statement of a replaced session never matches.
 static NEXT_EPOCH: AtomicU64 = AtomicU64::new(1);
@@ -235,10 +233,12 @@ impl Conn {
     /// COM_STMT_BULK_EXECUTE: the server offers it, the statement has parameters and returns no
     /// result set (bulk results of INSERT … RETURNING are not read), and there is more than one row.
     pub(crate) fn can_bulk_execute(&self, statement: &Prepared, rows: usize) -> bool {
+        self.offers_bulk_execute() && statement.columns.is_empty() && !statement.params.is_empty() && rows > 1
+    }
+
+    /// Whether the server offers COM_STMT_BULK_EXECUTE (MARIADB_CLIENT_STMT_BULK_OPERATIONS).
+    pub(crate) fn offers_bulk_execute(&self) -> bool {
         self.mariadb_capabilities & MARIADB_CLIENT_STMT_BULK_OPERATIONS != 0
-            && statement.columns.is_empty()
-            && !statement.params.is_empty()
-            && rows > 1
     }
 
     /// Runs `statement` once per row of `rows` with COM_STMT_BULK_EXECUTE (inside a `command`), in

@@ -103,9 +103,10 @@ impl Statement {
     /// On MariaDB (MARIADB_CLIENT_STMT_BULK_OPERATIONS) the sets go as COM_STMT_BULK_EXECUTE, as
     /// many to a request as max_allowed_packet allows, and the server answers each request once;
     /// elsewhere, and for statements the server does not run in bulk, each set is one
-    /// COM_STMT_EXECUTE. A bulk request is one statement: an error (a duplicate key) undoes that
-    /// request's rows on a transactional table and stops there; with autocommit the rows of
-    /// earlier requests stay stored.
+    /// COM_STMT_EXECUTE. An error (a duplicate key) stops at the request it came from. MariaDB
+    /// runs a bulk INSERT request as one statement, so on a transactional table none of that
+    /// request's rows stay; it runs UPDATE and DELETE a set at a time, so the sets before the
+    /// failing one stay applied. Earlier requests stay applied either way (committed with autocommit).
     pub async fn executemany(&self, seq_of_params: &[Vec<Value>]) -> Result<u64, Error> {
         let mut cursor = self.conn.cursor();
         cursor.executemany_statement(self, seq_of_params).await

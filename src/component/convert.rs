@@ -315,6 +315,8 @@ pub fn options_in(o: wit::ConnectOptions) -> Result<ConnectOptions, Error> {
         server_public_key: o.server_public_key,
         max_result_bytes: o.max_result_bytes,
         ha: o.ha.map(ha_in).transpose()?,
+        prepared_execution: o.prepared_execution,
+        statement_cache_size: o.statement_cache_size as usize,
     })
 }
 
@@ -379,5 +381,7 @@ pub fn options_out(o: &ConnectOptions) -> wit::ConnectOptions {
         server_public_key: o.server_public_key.clone(),
         ha: o.ha.as_ref().map(ha_out),
         max_result_bytes: o.max_result_bytes,
+        prepared_execution: o.prepared_execution,
+        statement_cache_size: u32::try_from(o.statement_cache_size).unwrap_or(u32::MAX),
     }
 }
