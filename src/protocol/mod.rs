@@ -11,6 +11,7 @@ pub mod column_cache;
 pub mod com_stmt_bulk_execute;
 pub mod com_stmt_close;
 pub mod com_stmt_execute;
+pub mod com_stmt_fetch;
 pub mod com_stmt_prepare;
 pub mod com_stmt_reset;
 pub mod com_stmt_send_long_data;
