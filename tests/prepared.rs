@@ -6,7 +6,7 @@ use crate::common;
 
 use common::*;
 use host_test::driver::bindings::exports::cymysql::aio::types::{Date, Datetime, Time};
-use host_test::driver::{Conn, ErrorKind, Params, Session, Stmt, Value};
+use host_test::driver::{Conn, ConnectOptions, ErrorKind, Params, Session, Stmt, Value};
 
 fn prepare(s: &mut Session, c: Conn, sql: &str) -> Stmt {
     s.prepare(c, sql).expect("no trap").unwrap_or_else(|e| panic!("{sql}: {e:?}"))
@@ -39,15 +39,10 @@ const EDGE_COLUMNS: &str = "k INT PRIMARY KEY, ti TINYINT, tu TINYINT UNSIGNED, 
      v VARCHAR(20) CHARACTER SET utf8mb4, l1 VARCHAR(20) CHARACTER SET latin1, vb VARBINARY(20), \
      tx TEXT CHARACTER SET utf8mb4, bl BLOB";
 
-/// Three rows of edge values and one of NULLs, read once through COM_QUERY and once through
-/// COM_STMT_EXECUTE: every value is the same.
-#[test]
-fn text_and_binary_protocols_give_identical_values() {
-    let mut s = session();
-    let c = lax(&mut s);
-    let t = fresh_table(&mut s, c, "ps_edge", EDGE_COLUMNS);
+/// Three rows of edge values and one of NULLs (k = 1 to 4) in a table of [`EDGE_COLUMNS`].
+fn fill_edge_table(s: &mut Session, c: Conn, t: &str) {
     exec(
-        &mut s,
+        s,
         c,
         &format!(
             "INSERT INTO {t} VALUES \
@@ -69,6 +64,16 @@ fn text_and_binary_protocols_give_identical_values() {
               NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
         ),
     );
+}
+
+/// Three rows of edge values and one of NULLs, read once through COM_QUERY and once through
+/// COM_STMT_EXECUTE: every value is the same.
+#[test]
+fn text_and_binary_protocols_give_identical_values() {
+    let mut s = session();
+    let c = lax(&mut s);
+    let t = fresh_table(&mut s, c, "ps_edge", EDGE_COLUMNS);
+    fill_edge_table(&mut s, c, &t);
     let text = rows(&mut s, c, &format!("SELECT * FROM {t} ORDER BY k"));
     assert_eq!(text.len(), 4);
     let st = prepare(&mut s, c, &format!("SELECT * FROM {t} WHERE k >= ? ORDER BY k"));
@@ -348,4 +353,199 @@ fn statement_cache_after_a_pool_reset() {
         s.drop_cursor(cur).unwrap();
         s.release(p, c).unwrap();
     }
+}
+
+fn status_n(s: &mut Session, c: Conn, name: &str) -> u64 {
+    status(s, c, name).parse().unwrap()
+}
+
+/// executemany of a prepared INSERT on MariaDB goes as COM_STMT_BULK_EXECUTE: the edge-value rows
+/// (every type, a row of NULLs, NULLs among values) land as they were read, the affected-row total
+/// is returned, and the whole batch is one execution on the server.
+#[test]
+fn bulk_executemany_with_nulls_and_every_type() {
+    let mut s = session();
+    let c = lax(&mut s);
+    let src = fresh_table(&mut s, c, "ps_bulk_src", EDGE_COLUMNS);
+    fill_edge_table(&mut s, c, &src);
+    let edge = rows(&mut s, c, &format!("SELECT * FROM {src} ORDER BY k"));
+    let t = fresh_table(&mut s, c, "ps_bulk", EDGE_COLUMNS);
+    let ins = prepare(&mut s, c, &format!("INSERT INTO {t} VALUES ({})", vec!["?"; 32].join(", ")));
+    // The edge rows three times over, keys 1 to 12; the last round starts with the NULL row.
+    let mut batch = Vec::new();
+    for round in 0..3i64 {
+        let mut round_rows = edge.clone();
+        if round == 2 {
+            round_rows.rotate_right(1);
+        }
+        for mut row in round_rows {
+            let Value::Int(k) = row[0] else { panic!("{:?}", row[0]) };
+            row[0] = Value::Int(k + 4 * round);
+            batch.push(row);
+        }
+    }
+    let before = status_n(&mut s, c, "Com_stmt_execute");
+    assert_eq!(s.stmt_executemany(ins, &batch).unwrap(), Ok(12));
+    let executions = status_n(&mut s, c, "Com_stmt_execute") - before;
+    assert_eq!(executions, 1, "one COM_STMT_BULK_EXECUTE for twelve rows");
+    let mut back = rows(&mut s, c, &format!("SELECT * FROM {t} ORDER BY k"));
+    batch.sort_by_key(|r| match r[0] {
+        Value::Int(k) => k,
+        _ => 0,
+    });
+    for (b, want) in back.iter().zip(&batch) {
+        for (i, (got, w)) in b.iter().zip(want).enumerate() {
+            assert_eq!(got, w, "row {:?} column {i}", want[0]);
+        }
+    }
+    assert_eq!(back.len(), 12);
+    // A column whose type changes between rows (signed, then unsigned BIGINT) splits the batch
+    // into requests of one type each; the values still land exactly.
+    let u = fresh_table(&mut s, c, "ps_bulk_types", "k INT PRIMARY KEY, v DECIMAL(20,0)");
+    let ins = prepare(&mut s, c, &format!("INSERT INTO {u} VALUES (?, ?)"));
+    let mixed = vec![
+        vec![Value::Int(1), Value::Int(-5)],
+        vec![Value::Int(2), Value::Null],
+        vec![Value::Int(3), Value::Uint(u64::MAX)],
+        vec![Value::Int(4), text("7")],
+    ];
+    assert_eq!(s.stmt_executemany(ins, &mixed).unwrap(), Ok(4));
+    back = rows(&mut s, c, &format!("SELECT CAST(v AS CHAR) FROM {u} ORDER BY k"));
+    assert_eq!(back, vec![vec![text("-5")], vec![Value::Null], vec![text("18446744073709551615")], vec![text("7")]]);
+}
+
+/// Rows together far larger than max_allowed_packet go in several bulk requests, each within it
+/// (a request over it would be refused and the session closed); a row too large for a request of
+/// its own goes alone as COM_STMT_EXECUTE with long data. Every row lands once.
+#[test]
+fn bulk_batches_are_split_by_max_allowed_packet() {
+    let mut s = session();
+    let c0 = connect(&mut s);
+    let t = fresh_table(&mut s, c0, "ps_bulk_split", "k INT PRIMARY KEY, a MEDIUMBLOB, b MEDIUMTEXT");
+    let limit = 64 * 1024;
+    let restore = RestoreMaxAllowedPacket;
+    server().admin_sql(&format!("SET GLOBAL max_allowed_packet = {limit}")).unwrap();
+    let o = options(&mut s);
+    let opened = s.connect(&o);
+    drop(restore);
+    let c = opened.unwrap().unwrap();
+    let ins = prepare(&mut s, c, &format!("INSERT INTO {t} VALUES (?, ?, ?)"));
+    let mut batch: Vec<Vec<Value>> = (0..300i64)
+        .map(|k| vec![Value::Int(k), Value::Bytes(noise(1000 + k as usize, k as u64)), text(&"é".repeat(k as usize))])
+        .collect();
+    // Two values of 40 KB: together over the limit, so this row cannot share or fill a request.
+    batch[150] = vec![Value::Int(150), Value::Bytes(noise(40_000, 3)), text(&"ż".repeat(20_000))];
+    let before = status_n(&mut s, c, "Com_stmt_execute");
+    assert_eq!(s.stmt_executemany(ins, &batch).unwrap(), Ok(300));
+    let executions = status_n(&mut s, c, "Com_stmt_execute") - before;
+    // About 330 KB of rows: at least six requests of at most 64 KB, and far fewer than a row each.
+    assert!((6..50).contains(&executions), "{executions} executions");
+    assert_eq!(s.commit(c).unwrap(), Ok(()));
+    let back = rows(&mut s, c0, &format!("SELECT k, a, b FROM {t} ORDER BY k"));
+    // Compared whole, not printed: a failure would print megabytes.
+    assert!(back == batch, "the stored rows differ");
+}
+
+/// A duplicate key in the middle of a bulk request is the server's typed error (IntegrityError
+/// 1062), nothing of that request is stored, the session stays usable and the same statement runs
+/// again; a statement MariaDB does not run in bulk falls back to one execution per set.
+#[test]
+fn bulk_error_in_the_middle_of_a_batch() {
+    let mut s = session();
+    let c = connect(&mut s);
+    let t = fresh_table(&mut s, c, "ps_bulk_dup", "k INT PRIMARY KEY, v VARCHAR(10)");
+    let ins = prepare(&mut s, c, &format!("INSERT INTO {t} VALUES (?, ?)"));
+    let mut batch: Vec<Vec<Value>> = (1..=100).map(|k| vec![Value::Int(k), text("x")]).collect();
+    batch[50][0] = Value::Int(7);
+    let e = s.stmt_executemany(ins, &batch).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Integrity, Some(1062));
+    assert_eq!(e.sqlstate.as_deref(), Some("23000"));
+    assert_eq!(scalar(&mut s, c, "SELECT 1"), Value::Int(1));
+    // The request is one statement: with autocommit, InnoDB rolls back the rows before the duplicate too.
+    assert_eq!(scalar(&mut s, c, &format!("SELECT COUNT(*) FROM {t}")), Value::Int(0));
+    let more: Vec<Vec<Value>> = (1000..1010).map(|k| vec![Value::Int(k), Value::Null]).collect();
+    assert_eq!(s.stmt_executemany(ins, &more).unwrap(), Ok(10));
+    // A statement the server does not run in bulk (SET) runs a parameter set at a time.
+    let set = prepare(&mut s, c, "SET @bulk_last = ?");
+    assert_eq!(s.stmt_executemany(set, &[vec![Value::Int(1)], vec![Value::Int(2)]]).unwrap(), Ok(0));
+    assert_eq!(scalar(&mut s, c, "SELECT @bulk_last"), Value::Int(2));
+}
+
+fn positional(values: Vec<Value>) -> Params {
+    Params::Positional(values)
+}
+
+/// The connect option `prepared-execution`: `execute` with parameters prepares once and runs in
+/// the binary protocol; without parameters it stays text; `executemany` of INSERT and of UPDATE
+/// goes as one bulk request. The option also comes from the URL.
+#[test]
+fn prepared_execution_option() {
+    let mut s = session();
+    let url = format!("{}?prepared_execution=true", server().url("test"));
+    let o = s.options_from_url(&url).unwrap().unwrap();
+    assert!(o.prepared_execution);
+    assert_eq!(o.statement_cache_size, 16);
+    let c = s.connect(&o).unwrap().unwrap();
+    let cur = s.cursor(c).unwrap();
+    let prepares = status_n(&mut s, c, "Com_stmt_prepare");
+    for n in 0..3 {
+        assert_eq!(
+            s.execute(cur, "SELECT %s + 1, %s", Some(&positional(vec![Value::Int(n), Value::Null]))).unwrap(),
+            Ok(1)
+        );
+        assert_eq!(s.fetchall(cur).unwrap().unwrap(), vec![vec![Value::Int(n + 1), Value::Null]]);
+    }
+    assert_eq!(s.execute(cur, "SELECT 5", None).unwrap(), Ok(1));
+    assert_eq!(s.fetchall(cur).unwrap().unwrap(), vec![vec![Value::Int(5)]]);
+    assert_eq!(status_n(&mut s, c, "Com_stmt_prepare") - prepares, 1, "one prepare for three executions");
+    // A server error is still typed and the cursor goes on.
+    let e = s.execute(cur, "SELECT * FROM no_such_table WHERE k = %s", Some(&positional(vec![Value::Int(1)])));
+    assert_kind(&e.unwrap().unwrap_err(), ErrorKind::Programming, Some(1146));
+    let t = fresh_table(&mut s, c, "ps_option", "k INT PRIMARY KEY, v VARCHAR(10)");
+    let sets: Vec<Params> = (0..50).map(|k| positional(vec![Value::Int(k), text("x")])).collect();
+    let executions = status_n(&mut s, c, "Com_stmt_execute");
+    assert_eq!(s.executemany(cur, &format!("INSERT INTO {t} VALUES (%s, %s)"), &sets).unwrap(), Ok(50));
+    assert_eq!(status_n(&mut s, c, "Com_stmt_execute") - executions, 1, "one bulk request");
+    let updates: Vec<Params> = (0..10).map(|k| positional(vec![text("y"), Value::Int(k)])).collect();
+    let received = status_n(&mut s, c, "Bytes_received");
+    assert_eq!(s.executemany(cur, &format!("UPDATE {t} SET v = %s WHERE k = %s"), &updates).unwrap(), Ok(10));
+    // MariaDB counts each set of a bulk UPDATE as an execution, so the bytes tell: the prepare and
+    // one request of ten 12-byte sets take about 230; ten COM_STMT_EXECUTEs alone would take 300.
+    let sent = status_n(&mut s, c, "Bytes_received") - received;
+    assert!(sent < 300, "{sent} bytes: the sets went one by one");
+    assert_eq!(s.rowcount(cur).unwrap(), 10);
+    // Unlike a bulk INSERT (one statement), MariaDB runs a bulk UPDATE's sets one execution each:
+    // a duplicate key in the sixth stops the request and the five before it stay applied.
+    let renames: Vec<Params> =
+        (0..10).map(|k| positional(vec![Value::Int(if k == 5 { 49 } else { k + 1000 }), Value::Int(k)])).collect();
+    let e = s.executemany(cur, &format!("UPDATE {t} SET k = %s WHERE k = %s"), &renames).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Integrity, Some(1062));
+    assert_eq!(scalar(&mut s, c, &format!("SELECT COUNT(*) FROM {t} WHERE k >= 1000")), Value::Int(5));
+    assert_eq!(scalar(&mut s, c, "SELECT 1"), Value::Int(1));
+    assert_eq!(
+        rows(&mut s, c, &format!("SELECT v, COUNT(*) FROM {t} GROUP BY v ORDER BY v")),
+        vec![vec![text("x"), Value::Int(40)], vec![text("y"), Value::Int(10)]]
+    );
+}
+
+/// The connect option `statement-cache-size`: with 1, two statements taking turns are prepared
+/// each time; with the default both stay prepared.
+#[test]
+fn statement_cache_size_option() {
+    let mut s = session();
+    let mut prepares_for = |size: u32| {
+        let o = ConnectOptions { prepared_execution: true, statement_cache_size: size, ..options(&mut s) };
+        let c = s.connect(&o).unwrap().unwrap();
+        let cur = s.cursor(c).unwrap();
+        let before = status_n(&mut s, c, "Com_stmt_prepare");
+        for n in 0..3 {
+            for q in ["SELECT %s", "SELECT %s + 0"] {
+                assert_eq!(s.execute(cur, q, Some(&positional(vec![Value::Int(n)]))).unwrap(), Ok(1));
+                assert_eq!(s.fetchall(cur).unwrap().unwrap(), vec![vec![Value::Int(n)]]);
+            }
+        }
+        status_n(&mut s, c, "Com_stmt_prepare") - before
+    };
+    assert_eq!(prepares_for(1), 6);
+    assert_eq!(prepares_for(16), 2);
 }

@@ -472,6 +472,11 @@ fn main() -> Result<()> {
     let mut logged = Component::connect_logged(&host, &url)?;
     let counter = Rc::new(native::Counter::default());
     let native_listened = native::connect_listened(&url, counter.clone())?;
+    // The same workloads with the connect option a user picks for them when prepared statements
+    // suit: execute with parameters prepared once from the cache, executemany as MariaDB's bulk execute.
+    let prep_url = format!("{url}?prepared_execution=true");
+    let mut comp_prep = Component::connect(&host, &prep_url)?;
+    let native_prep = native::connect(&prep_url)?;
 
     let mut t: std::collections::HashMap<&'static str, Vec<f64>> = Default::default();
     let mut push = |k: &'static str, v: f64| t.entry(k).or_default().push(v);
@@ -541,6 +546,9 @@ fn main() -> Result<()> {
                 let s = Instant::now();
                 assert_eq!(comp.w2()?, POINT_QUERIES as usize);
                 push("w2c", POINT_QUERIES as f64 / secs(s.elapsed()));
+                let s = Instant::now();
+                assert_eq!(comp_prep.w2()?, POINT_QUERIES as usize);
+                push("w2cp", POINT_QUERIES as f64 / secs(s.elapsed()));
             }
             if async_on {
                 let s = Instant::now();
@@ -551,6 +559,9 @@ fn main() -> Result<()> {
                 let s = Instant::now();
                 assert_eq!(native::w2(&native_conn)?, POINT_QUERIES as usize);
                 push("w2n", POINT_QUERIES as f64 / secs(s.elapsed()));
+                let s = Instant::now();
+                assert_eq!(native::w2(&native_prep)?, POINT_QUERIES as usize);
+                push("w2np", POINT_QUERIES as f64 / secs(s.elapsed()));
             }
             if ref_on {
                 let s = Instant::now();
@@ -581,6 +592,7 @@ fn main() -> Result<()> {
             if comp_on {
                 push("w3c", POINT_QUERIES as f64 / secs(comp.w3(&url, true)?));
                 push("w3cn", POINT_QUERIES as f64 / secs(comp.w3(&url, false)?));
+                push("w3cp", POINT_QUERIES as f64 / secs(comp.w3(&prep_url, true)?));
             }
             if async_on {
                 push("w3a", POINT_QUERIES as f64 / secs(comp03.w3(&url)?));
@@ -603,10 +615,13 @@ fn main() -> Result<()> {
             eprintln!("[run {run}/{runs}] W4 executemany of {INSERT_ROWS} rows");
             if comp_on {
                 push("w4c", INSERT_ROWS as f64 / secs(comp.w4()?));
+                push("w4cp", INSERT_ROWS as f64 / secs(comp_prep.w4()?));
             }
             if native_on {
                 let d = native::w4(&native_conn)?;
                 push("w4n", INSERT_ROWS as f64 / secs(d));
+                let d = native::w4(&native_prep)?;
+                push("w4np", INSERT_ROWS as f64 / secs(d));
             }
             if ref_on {
                 let d = rt.block_on(reference::w4(&mut async_conn))?;
@@ -727,6 +742,14 @@ fn main() -> Result<()> {
             reference: m("w2r"),
         },
         Line {
+            name: "W2 with prepared_execution (statement cache, binary protocol)",
+            unit: "queries/s",
+            higher_is_better: true,
+            component: m("w2cp"),
+            native: m("w2np"),
+            reference: m("w2r"),
+        },
+        Line {
             name: "W3 64 tasks, 20k queries, pool 16 (reset on release)",
             unit: "queries/s",
             higher_is_better: true,
@@ -751,11 +774,27 @@ fn main() -> Result<()> {
             reference: m("w3rt"),
         },
         Line {
+            name: "W3 with prepared_execution (reset on release: each borrower prepares again)",
+            unit: "queries/s",
+            higher_is_better: true,
+            component: m("w3cp"),
+            native: None,
+            reference: m("w3r"),
+        },
+        Line {
             name: "W4 executemany 50k rows, one transaction",
             unit: "rows/s",
             higher_is_better: true,
             component: m("w4c"),
             native: m("w4n"),
+            reference: m("w4r"),
+        },
+        Line {
+            name: "W4 with prepared_execution (COM_STMT_BULK_EXECUTE)",
+            unit: "rows/s",
+            higher_is_better: true,
+            component: m("w4cp"),
+            native: m("w4np"),
             reference: m("w4r"),
         },
         Line {

@@ -64,6 +64,8 @@ pub(crate) struct Conn {
     pub(crate) options: ConnectOptions,
     pub(crate) charset: &'static Charset,
     pub(super) capabilities: u32,
+    /// MariaDB's extended capabilities in force (`MARIADB_CLIENT_*`), 0 with MySQL.
+    pub(super) mariadb_capabilities: u32,
     pub(crate) status: u16,
     pub(crate) server_version: String,
     pub(crate) thread_id: u32,

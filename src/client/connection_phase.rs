@@ -8,6 +8,7 @@ use super::connection::{Conn, Pending, State};
 use super::option_file::apply_default_file;
 use super::options::{ConnectOptions, SslOptions};
 use super::packets::{receive_limit, MAX_ALLOWED_PACKET, READ_CHUNK};
+use super::prepare::PreparedState;
 #[cfg(feature = "tls")]
 use super::tls::TlsStream;
 use super::transport::{with_timeout, Runtime};
@@ -84,6 +85,7 @@ impl Conn {
                 options: options.clone(),
                 charset,
                 capabilities: 0,
+                mariadb_capabilities: 0,
                 status: 0,
                 server_version: String::new(),
                 thread_id: 0,
@@ -102,7 +104,7 @@ impl Conn {
                 hosts: None,
                 lost_transaction: false,
                 failovers: 0,
-                prepared: Default::default(),
+                prepared: PreparedState { cache_size: options.statement_cache_size, ..Default::default() },
             };
             conn.handshake(server_public_key).await?;
             // Compression starts with the first command after the handshake's OK.
@@ -193,6 +195,7 @@ impl Conn {
             };
         };
         self.capabilities = negotiated.capabilities;
+        self.mariadb_capabilities = negotiated.mariadb_capabilities;
         self.server_version = negotiated.server_version;
         self.thread_id = negotiated.connection_id;
         self.status = negotiated.status_flags;

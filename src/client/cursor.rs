@@ -11,9 +11,13 @@ use super::result_set::StatementResult;
 use crate::error::Error;
 use crate::protocol::column::Column;
 use crate::protocol::interpolate::{interpolate, interpolate_into, split_insert_values, Params};
+use crate::protocol::placeholders::to_question_marks;
 use crate::protocol::value::{row_memory_size, Value};
 
 pub use super::dict_cursor::{dict_keys, DictCursor, DictRow};
+
+/// "This command is not supported in the prepared statement protocol yet" (ER_UNSUPPORTED_PS).
+pub(crate) const ER_UNSUPPORTED_PS: u16 = 1295;
 
 /// A row of a tuple cursor.
 pub type Row = Vec<Value>;
@@ -169,10 +173,21 @@ impl Cursor {
 
     /// Runs `query`, with `%s` / `%(name)s` placeholders filled from `params` when given.
     /// Returns the number of affected rows, or of rows in a buffered result set.
+    ///
+    /// With the connection option `prepared_execution`, a call with `params` runs as
+    /// [`Cursor::execute_prepared`] does; a statement the server cannot prepare
+    /// (ER_UNSUPPORTED_PS) then goes as text.
     pub async fn execute(&mut self, query: &str, params: Option<&Params>) -> Result<u64, Error> {
         self.check_open()?;
         let conn = self.conn.clone();
         let mut c = conn.lock().await;
+        if params.is_some() && c.options.prepared_execution {
+            drop(c);
+            match self.execute_prepared(query, params).await {
+                Err(e) if e.code() == Some(ER_UNSUPPORTED_PS) => c = conn.lock().await,
+                done => return done,
+            }
+        }
         let sql = c.render_query(query, params)?;
         c.command(async |c: &mut Conn| self.run_observed(c, query, params.is_some(), &sql).await).await
     }
@@ -270,10 +285,18 @@ impl Cursor {
 
     /// Runs `query` once per parameter set; `INSERT ... VALUES (...)` is sent as multi-row
     /// INSERTs no larger than the server's max_allowed_packet. Returns the total affected rows.
+    ///
+    /// With the connection option `prepared_execution` and a server that offers MariaDB's bulk
+    /// operations, the statement is prepared (from the statement cache) and the sets go as
+    /// COM_STMT_BULK_EXECUTE instead, for every kind of statement the server runs in bulk
+    /// (INSERT, REPLACE, UPDATE, DELETE); otherwise as above.
     pub async fn executemany(&mut self, query: &str, seq_of_params: &[Params]) -> Result<u64, Error> {
         self.check_open()?;
         if seq_of_params.is_empty() {
             return Ok(0);
+        }
+        if let Some(total) = self.executemany_bulk(query, seq_of_params).await? {
+            return Ok(total);
         }
         if let Some(parts) = split_insert_values(query) {
             return self.execute_batched(query, parts.prefix, parts.values, parts.suffix, seq_of_params).await;
@@ -335,6 +358,48 @@ impl Cursor {
             .await?;
         self.rowcount = i64::try_from(total).unwrap_or(i64::MAX);
         Ok(total)
+    }
+
+    /// `executemany` as one prepared statement run in bulk, when `prepared_execution` is on and
+    /// the server offers bulk operations; `None`, with nothing executed, otherwise.
+    async fn executemany_bulk(&mut self, query: &str, seq_of_params: &[Params]) -> Result<Option<u64>, Error> {
+        let conn = self.conn.clone();
+        let mut c = conn.lock().await;
+        if !c.options.prepared_execution || seq_of_params.len() < 2 || !c.offers_bulk_execute() {
+            return Ok(None);
+        }
+        let mode = c.escape_mode();
+        let mut sql = None;
+        let mut sets = Vec::with_capacity(seq_of_params.len());
+        for params in seq_of_params {
+            let mapped = to_question_marks(query, params, mode)?;
+            // Every set maps to the same text unless its kind changes (positional, named).
+            match &sql {
+                None => sql = Some(mapped.sql),
+                Some(s) if *s == mapped.sql => {}
+                Some(_) => return Ok(None),
+            }
+            sets.push(mapped.params);
+        }
+        let Some(sql) = sql else { return Ok(None) };
+        let limit = c.max_allowed_packet().await?;
+        let done = c
+            .command(async |c: &mut Conn| {
+                let prepared = c.cached_statement(&sql).await?;
+                if !c.can_bulk_execute(&prepared, sets.len()) {
+                    return Ok(None);
+                }
+                self.reset();
+                self.executed = true;
+                c.start_statement_clock(self.statement_timeout.unwrap_or(c.options.statement_timeout));
+                let r = c.bulk_execute(&prepared, &sets, limit).await;
+                c.stop_statement_clock(r)
+            })
+            .await?;
+        Ok(done.map(|(total, insert_id)| {
+            self.set_outcome(total, Some(insert_id));
+            total
+        }))
     }
 
     fn check_executed(&self) -> Result<(), Error> {
@@ -436,6 +501,12 @@ impl Cursor {
     /// Affected rows, rows in a buffered result, or -1 when not known (unbuffered, not executed).
     pub fn rowcount(&self) -> i64 {
         self.rowcount
+    }
+
+    /// Records what a run of several statements did: the affected rows in total, the last insert id.
+    pub(super) fn set_outcome(&mut self, affected: u64, lastrowid: Option<u64>) {
+        self.rowcount = i64::try_from(affected).unwrap_or(i64::MAX);
+        self.lastrowid = lastrowid;
     }
 
     /// The AUTO_INCREMENT id of the last INSERT (the OK packet's last insert id).

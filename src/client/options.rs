@@ -105,6 +105,15 @@ pub struct ConnectOptions {
     /// Observability: a listener for statement and connect events, and what they report of a
     /// statement's text (see [`EventOptions`]). None by default, at no cost.
     pub events: EventOptions,
+    /// Opt-in: `execute(sql, params)` with parameters runs as a server-side prepared statement
+    /// from the statement cache (as `execute_prepared` does), and `executemany` of such a cursor
+    /// uses MariaDB's bulk execution where the server offers it. Off by default: `%s` is then
+    /// filled in on the client (cymysql's semantics, and what works through Vitess and ProxySQL).
+    /// `execute(sql)` without parameters always goes as text.
+    pub prepared_execution: bool,
+    /// How many statements each connection keeps prepared for `execute_prepared` (and for
+    /// `prepared_execution`), least recently used evicted first; 0 deallocates each after use.
+    pub statement_cache_size: usize,
 }
 
 impl Default for ConnectOptions {
@@ -138,6 +147,8 @@ impl Default for ConnectOptions {
             max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
             ha: None,
             events: EventOptions::default(),
+            prepared_execution: false,
+            statement_cache_size: super::prepare::DEFAULT_STATEMENT_CACHE_SIZE,
         }
     }
 }
@@ -173,6 +184,8 @@ impl fmt::Debug for ConnectOptions {
             .field("max_result_bytes", &self.max_result_bytes)
             .field("ha", &self.ha)
             .field("events", &self.events)
+            .field("prepared_execution", &self.prepared_execution)
+            .field("statement_cache_size", &self.statement_cache_size)
             .finish()
     }
 }

@@ -11,16 +11,20 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::connection::Conn;
+// MariaDB's answer to COM_STMT_BULK_EXECUTE of a statement other than INSERT, REPLACE, UPDATE or DELETE.
+use super::cursor::ER_UNSUPPORTED_PS;
 use super::result_set::StatementResult;
 use crate::error::Error;
 use crate::protocol::binary_value::{is_long_data_capable, param_bytes};
 use crate::protocol::column::Column;
+use crate::protocol::com_stmt_bulk_execute::{BulkExecute, Pushed};
 use crate::protocol::com_stmt_close::com_stmt_close;
 use crate::protocol::com_stmt_execute::com_stmt_execute;
 use crate::protocol::com_stmt_prepare::{com_stmt_prepare, PrepareResponse};
 use crate::protocol::com_stmt_reset::com_stmt_reset;
 use crate::protocol::com_stmt_send_long_data::{com_stmt_send_long_data, LONG_DATA_HEADER_LEN};
 use crate::protocol::constants::capability::CLIENT_DEPRECATE_EOF;
+use crate::protocol::constants::mariadb_capability::MARIADB_CLIENT_STMT_BULK_OPERATIONS;
 use crate::protocol::ok_packet::EofPacket;
 use crate::protocol::response::Response;
 use crate::protocol::value::Value;
@@ -223,6 +227,99 @@ impl Conn {
             }
         }
         Ok((id, result?))
+    }
+
+    /// Whether `executemany` of `statement` with `rows` parameter sets can go as
+    /// COM_STMT_BULK_EXECUTE: the server offers it, the statement has parameters and returns no
+    /// result set (bulk results of INSERT … RETURNING are not read), and there is more than one row.
+    pub(crate) fn can_bulk_execute(&self, statement: &Prepared, rows: usize) -> bool {
+        self.offers_bulk_execute() && statement.columns.is_empty() && !statement.params.is_empty() && rows > 1
+    }
+
+    /// Whether the server offers COM_STMT_BULK_EXECUTE (MARIADB_CLIENT_STMT_BULK_OPERATIONS).
+    pub(crate) fn offers_bulk_execute(&self) -> bool {
+        self.mariadb_capabilities & MARIADB_CLIENT_STMT_BULK_OPERATIONS != 0
+    }
+
+    /// Runs `statement` once per row of `rows` with COM_STMT_BULK_EXECUTE (inside a `command`), in
+    /// requests no longer than `limit` (the server's max_allowed_packet); a row too large for a
+    /// request of its own runs as COM_STMT_EXECUTE with long data. Returns the affected rows in
+    /// total and the last request's insert id, or `None` with nothing executed when the server
+    /// does not run this kind of statement in bulk. An error stops at the request that failed:
+    /// the requests before it have run.
+    pub(crate) async fn bulk_execute(
+        &mut self,
+        statement: &Prepared,
+        rows: &[Vec<Value>],
+        limit: usize,
+    ) -> Result<Option<(u64, u64)>, Error> {
+        for row in rows {
+            self.check_statement(statement, row.len())?;
+        }
+        let has_text = rows
+            .iter()
+            .flatten()
+            .any(|v| matches!(v, Value::Text(_) | Value::Enum(_) | Value::Set(_) | Value::Json(_)));
+        if has_text {
+            // Text goes in character_set_client: one this driver does not know cannot be served.
+            self.escape_mode_checked()?;
+        }
+        let encoding = self.charset.encoding;
+        let params = statement.params.len();
+        let (mut total, mut insert_id, mut sent) = (0u64, 0u64, false);
+        let mut request = BulkExecute::new(statement.id, params);
+        let mut next = 0;
+        while let Some(row) = rows.get(next) {
+            match request.push_row(row, encoding, limit).map_err(Error::from)? {
+                Pushed::Added => {
+                    next += 1;
+                    if next < rows.len() {
+                        continue;
+                    }
+                }
+                Pushed::Full if request.is_empty() => {
+                    // Alone too large for a request: COM_STMT_EXECUTE sends its values as long data.
+                    next += 1;
+                    let (_, result) = self.start_execute(statement, row, Some(limit)).await?;
+                    if let StatementResult::Ok(ok) = result {
+                        total = total.saturating_add(ok.affected_rows);
+                        insert_id = ok.last_insert_id;
+                    }
+                    self.drain_pending().await?;
+                    sent = true;
+                    continue;
+                }
+                Pushed::Full | Pushed::TypesDiffer => {}
+            }
+            let full = std::mem::replace(&mut request, BulkExecute::new(statement.id, params));
+            match self.send_bulk(full.finish()).await {
+                Ok(ok) => {
+                    total = total.saturating_add(ok.0);
+                    insert_id = ok.1;
+                    sent = true;
+                }
+                Err(e) if !sent && e.code() == Some(ER_UNSUPPORTED_PS) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Some((total, insert_id)))
+    }
+
+    /// Sends one COM_STMT_BULK_EXECUTE request and reads its reply: the affected rows and insert id.
+    async fn send_bulk(&mut self, packet: Vec<u8>) -> Result<(u64, u64), Error> {
+        self.send_command_packet(&packet).await?;
+        drop(packet);
+        let id = self.next_result_id;
+        self.next_result_id += 1;
+        self.prepared.binary_rows = true;
+        match self.read_statement_result(id).await? {
+            StatementResult::Ok(ok) => Ok((ok.affected_rows, ok.last_insert_id)),
+            StatementResult::Rows(_) => {
+                // Not asked for (the statement has no result set): read off so the session stays in step.
+                self.drain_pending().await?;
+                Ok((0, 0))
+            }
+        }
     }
 
     /// COM_STMT_RESET: drops the statement's long data and open cursor (inside a `command`).

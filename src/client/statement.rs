@@ -102,13 +102,17 @@ impl Statement {
     }
 
     /// Executes the statement once per parameter set; returns the total affected rows.
+    ///
+    /// On MariaDB (MARIADB_CLIENT_STMT_BULK_OPERATIONS) the sets go as COM_STMT_BULK_EXECUTE, as
+    /// many to a request as max_allowed_packet allows, and the server answers each request once;
+    /// elsewhere, and for statements the server does not run in bulk, each set is one
+    /// COM_STMT_EXECUTE. An error (a duplicate key) stops at the request it came from. MariaDB
+    /// runs a bulk INSERT request as one statement, so on a transactional table none of that
+    /// request's rows stay; it runs UPDATE and DELETE a set at a time, so the sets before the
+    /// failing one stay applied. Earlier requests stay applied either way (committed with autocommit).
     pub async fn executemany(&self, seq_of_params: &[Vec<Value>]) -> Result<u64, Error> {
         let mut cursor = self.conn.cursor();
-        let mut total = 0u64;
-        for params in seq_of_params {
-            total = total.saturating_add(cursor.execute_statement(self, params).await?);
-        }
-        Ok(total)
+        cursor.executemany_statement(self, seq_of_params).await
     }
 
     /// COM_STMT_RESET: discards long data sent for the next execution and any open cursor.
@@ -199,6 +203,48 @@ impl Cursor {
             r
         })
         .await
+    }
+
+    /// Executes prepared `statement` once per parameter set of `seq_of_params` on this cursor, in
+    /// bulk where the server offers it (see [`Statement::executemany`]). Returns the total affected
+    /// rows, which is also the cursor's `rowcount`; `lastrowid` is that of the last request.
+    pub async fn executemany_statement(
+        &mut self,
+        statement: &Statement,
+        seq_of_params: &[Vec<Value>],
+    ) -> Result<u64, Error> {
+        self.check_open()?;
+        let prepared = statement.check_open()?;
+        if !Rc::ptr_eq(&statement.conn.inner, &self.connection().inner) {
+            return Err(Error::Programming("the statement was prepared on another connection".into()));
+        }
+        let conn = self.connection().clone();
+        let mut c = conn.lock().await;
+        if c.can_bulk_execute(prepared, seq_of_params.len()) {
+            let limit = c.max_allowed_packet().await?;
+            let done = c
+                .command(async |c: &mut Conn| {
+                    self.reset();
+                    self.executed = true;
+                    c.start_statement_clock(self.statement_timeout.unwrap_or(c.options.statement_timeout));
+                    let r = c.bulk_execute(prepared, seq_of_params, limit).await;
+                    c.stop_statement_clock(r)
+                })
+                .await?;
+            if let Some((total, insert_id)) = done {
+                self.set_outcome(total, Some(insert_id));
+                return Ok(total);
+            }
+        }
+        drop(c);
+        let mut total = 0u64;
+        let mut insert_id = None;
+        for params in seq_of_params {
+            total = total.saturating_add(self.execute_statement(statement, params).await?);
+            insert_id = self.lastrowid();
+        }
+        self.set_outcome(total, insert_id);
+        Ok(total)
     }
 
     /// Executes prepared `statement` with `params` (one per `?`) on this cursor, as `execute`

@@ -32,7 +32,8 @@ const MAX_QUOTED_KEY_LEN: usize = 64;
 /// `client_flag` (a number), `ssl` (`true`, `false`, `verify_ca`, `verify_identity`),
 /// `allow_cleartext_password` and `get_server_public_key` (`true`/`false`), `server_public_key`
 /// (PEM text, percent-encoded, `+` as `%2B`) and `max_result_bytes` (bytes, with an optional `K`,
-/// `M` or `G` suffix as in my.cnf, e.g. `64M`).
+/// `M` or `G` suffix as in my.cnf, e.g. `64M`), `prepared_execution` (`true`/`false`) and
+/// `statement_cache_size` (a number).
 /// A host list `h1:3306,h2:3307,h3` fills [`ConnectOptions::ha`], with `ha` (`sequential`,
 /// the default, `loadbalance` or `replication`), `retry_down_after` (seconds), `failover`, `read_only`
 /// (under `replication`, a connection to a replica), and for Galera clusters `galera` (take only Synced nodes) and `wsrep_sync_wait` (causal reads).
@@ -137,6 +138,12 @@ fn apply_query_param(opts: &mut ConnectOptions, key: &str, value: String) -> Res
         // Checked at connect, with the other connection-time checks.
         "server_public_key" => opts.server_public_key = Some(value),
         "max_result_bytes" => opts.max_result_bytes = parse_size(&value)?,
+        "prepared_execution" => opts.prepared_execution = parse_bool(key, &value)?,
+        "statement_cache_size" => {
+            opts.statement_cache_size = value
+                .parse()
+                .map_err(|_| invalid("URL parameter 'statement_cache_size' must be a number of statements"))?
+        }
         "ha" => {
             let strategy = Strategy::from_name(&value)
                 .ok_or_else(|| invalid("URL parameter 'ha' must be sequential, loadbalance or replication"))?;
@@ -340,6 +347,17 @@ mod tests {
         );
         let ssl = opts.ssl.unwrap();
         assert!(ssl.verify_cert && ssl.verify_identity);
+    }
+
+    #[test]
+    fn prepared_execution_and_the_statement_cache_size() {
+        let defaults = parse_url("mysql://h/").unwrap();
+        assert_eq!((defaults.prepared_execution, defaults.statement_cache_size), (false, 16));
+        let o = parse_url("mysql://h/?prepared_execution=true&statement_cache_size=0").unwrap();
+        assert_eq!((o.prepared_execution, o.statement_cache_size), (true, 0));
+        for bad in ["prepared_execution=yes2", "statement_cache_size=-1", "statement_cache_size=many"] {
+            assert!(parse_url(&format!("mysql://h/?{bad}")).is_err(), "{bad}");
+        }
     }
 
     #[test]

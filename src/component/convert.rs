@@ -320,6 +320,8 @@ pub fn options_in(o: wit::ConnectOptions) -> Result<ConnectOptions, Error> {
         ha: o.ha.map(ha_in).transpose()?,
         // Set by `options_and_log_in`, which keeps a handle on the log.
         events: EventOptions::default(),
+        prepared_execution: o.prepared_execution,
+        statement_cache_size: o.statement_cache_size as usize,
     })
 }
 
@@ -466,5 +468,7 @@ pub fn options_out(o: &ConnectOptions) -> wit::ConnectOptions {
         max_result_bytes: o.max_result_bytes,
         // A listener of the Rust API has no WIT form; a log is asked for by the caller.
         event_log: None,
+        prepared_execution: o.prepared_execution,
+        statement_cache_size: u32::try_from(o.statement_cache_size).unwrap_or(u32::MAX),
     }
 }

@@ -9,6 +9,7 @@
 
 use super::auth::{plugin_for, AuthContext, AuthError, AuthPlugin, AuthStep};
 use super::constants::capability::*;
+use super::constants::mariadb_capability::MARIADB_CLIENT_STMT_BULK_OPERATIONS;
 use super::handshake::{ssl_request, AuthResponse, Greeting, HandshakeResponse41, HandshakeV10};
 use crate::protocol::error::{ConnectionPhaseError, ProtocolError};
 
@@ -24,6 +25,9 @@ pub const CLIENT_CAPABILITIES: u32 = CLIENT_LONG_PASSWORD
     | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
     | CLIENT_CONNECT_ATTRS
     | CLIENT_DEPRECATE_EOF;
+
+/// MariaDB's extended capabilities we ask for whenever the server offers them.
+pub const CLIENT_MARIADB_CAPABILITIES: u32 = MARIADB_CLIENT_STMT_BULK_OPERATIONS;
 
 /// Packets the server may send after HandshakeResponse41 before the exchange counts as never ending.
 const MAX_AUTH_PACKETS: usize = 8;
@@ -60,6 +64,8 @@ pub struct HandshakeOptions {
 pub struct Negotiated {
     /// The capabilities in force: those asked for that the server offers.
     pub capabilities: u32,
+    /// MariaDB's extended capabilities in force (`MARIADB_CLIENT_*`; 0 with MySQL).
+    pub mariadb_capabilities: u32,
     /// The server version, without MariaDB's "5.5.5-" replication prefix.
     pub server_version: String,
     /// The connection (thread) id, as `KILL QUERY` takes it.
@@ -102,6 +108,7 @@ pub struct Handshake {
     options: HandshakeOptions,
     state: State,
     capabilities: u32,
+    mariadb_capabilities: u32,
     plugin: Option<Box<dyn AuthPlugin>>,
     server_version: String,
     connection_id: u32,
@@ -114,6 +121,7 @@ impl Handshake {
             options,
             state: State::Greeting,
             capabilities: 0,
+            mariadb_capabilities: 0,
             plugin: None,
             server_version: String::new(),
             connection_id: 0,
@@ -189,13 +197,17 @@ impl Handshake {
         // Session tracking tells us when a statement changes character_set_client behind our back.
         wanted |= CLIENT_SESSION_TRACK;
         self.capabilities = wanted & hs.capabilities;
+        // MariaDB reads its extended flags only from a client that, like the server, clears CLIENT_MYSQL.
+        if self.capabilities & CLIENT_LONG_PASSWORD == 0 {
+            self.mariadb_capabilities = CLIENT_MARIADB_CAPABILITIES & hs.mariadb_capabilities;
+        }
         if o.tls {
             // Asking for TLS and getting clear text would be a silent downgrade: refuse instead.
             if hs.capabilities & CLIENT_SSL == 0 {
                 return Err(ConnectionPhaseError::TlsNotOffered);
             }
             self.capabilities |= CLIENT_SSL;
-            let request = ssl_request(self.capabilities, o.max_packet_size, o.collation);
+            let request = ssl_request(self.capabilities, self.mariadb_capabilities, o.max_packet_size, o.collation);
             self.state = State::SslRequestSent(hs);
             return Ok(Action::WritePacket(request));
         }
@@ -237,6 +249,7 @@ impl Handshake {
             auth_plugin_name: plugin.name(),
             connect_attrs: &attrs,
             zstd_compression_level: o.zstd_compression_level,
+            mariadb_capabilities: self.mariadb_capabilities,
         }
         .write(&mut payload)?;
         self.plugin = Some(plugin);
@@ -251,6 +264,7 @@ impl Handshake {
         match AuthResponse::parse(packet, self.capabilities)? {
             AuthResponse::Ok(ok) => Ok(Action::Finished(Negotiated {
                 capabilities: self.capabilities,
+                mariadb_capabilities: self.mariadb_capabilities,
                 server_version: std::mem::take(&mut self.server_version),
                 connection_id: self.connection_id,
                 status_flags: ok.status_flags,
@@ -345,7 +359,10 @@ mod tests {
         let mut p = capabilities.to_le_bytes().to_vec();
         p.extend_from_slice(&(1u32 << 30).to_le_bytes());
         p.push(45);
-        p.extend_from_slice(&[0; 23]);
+        p.extend_from_slice(&[0; 19]);
+        // MariaDB's extended capabilities: bulk operations, to a MariaDB server (no CLIENT_MYSQL).
+        let extended = if capabilities & CLIENT_LONG_PASSWORD == 0 { MARIADB_CLIENT_STMT_BULK_OPERATIONS } else { 0 };
+        p.extend_from_slice(&extended.to_le_bytes());
         p.extend_from_slice(user.as_bytes());
         p.push(0);
         p.push(auth.len() as u8);
@@ -381,6 +398,7 @@ mod tests {
         assert_eq!(wrote, [Wrote::Packet(expected)]);
         let negotiated = Negotiated {
             capabilities: CAPS_WITH_MARIADB,
+            mariadb_capabilities: MARIADB_CLIENT_STMT_BULK_OPERATIONS,
             server_version: "10.11.19-MariaDB-0+deb12u1".into(),
             connection_id: 3,
             status_flags: 2,

@@ -30,6 +30,17 @@ pub mod capability {
     pub const CLIENT_ZSTD_COMPRESSION_ALGORITHM: u32 = 1 << 26;
 }
 
+/// MariaDB's extended capability flags: the upper 32 bits of MariaDB's 64-bit capability set, sent
+/// in the last 4 reserved bytes of the handshake and of HandshakeResponse41 (`MARIADB_CLIENT_*`
+/// shifted down by 32).
+pub mod mariadb_capability {
+    pub const MARIADB_CLIENT_PROGRESS: u32 = 1;
+    /// COM_STMT_BULK_EXECUTE (array binding), since MariaDB 10.2.
+    pub const MARIADB_CLIENT_STMT_BULK_OPERATIONS: u32 = 1 << 2;
+    pub const MARIADB_CLIENT_EXTENDED_METADATA: u32 = 1 << 3;
+    pub const MARIADB_CLIENT_CACHE_METADATA: u32 = 1 << 4;
+}
+
 /// `SERVER_STATUS_*` flags carried by OK and EOF packets.
 pub mod status {
     pub const SERVER_STATUS_IN_TRANS: u16 = 1;

@@ -97,6 +97,9 @@ pub struct HandshakeResponse41<'a> {
     pub connect_attrs: &'a [(&'a str, &'a str)],
     /// Sent last, as one byte, when `capabilities` has CLIENT_ZSTD_COMPRESSION_ALGORITHM.
     pub zstd_compression_level: u8,
+    /// MariaDB's extended capabilities asked for (`MARIADB_CLIENT_*`), sent in the last 4 reserved
+    /// bytes when `capabilities` lacks CLIENT_MYSQL (CLIENT_LONG_PASSWORD), as MariaDB reads them.
+    pub mariadb_capabilities: u32,
 }
 
 impl HandshakeResponse41<'_> {
@@ -122,10 +125,12 @@ impl HandshakeResponse41<'_> {
             })?),
             _ => None,
         };
-        out.extend_from_slice(&self.capabilities.to_le_bytes());
-        out.extend_from_slice(&self.max_packet_size.to_le_bytes());
-        out.push(self.collation);
-        out.extend_from_slice(&[0u8; 23]);
+        out.extend_from_slice(&ssl_request(
+            self.capabilities,
+            self.mariadb_capabilities,
+            self.max_packet_size,
+            self.collation,
+        ));
         put_nul_terminated(out, self.username);
         match short_auth_len {
             None => put_lenenc_bytes(out, self.auth_response),
@@ -174,12 +179,16 @@ fn put_nul_terminated(out: &mut Vec<u8>, value: &str) {
 }
 
 /// The SSLRequest packet: the first 32 bytes of HandshakeResponse41, sent before TLS starts.
-pub fn ssl_request(capabilities: u32, max_packet_size: u32, collation: u8) -> Vec<u8> {
+/// MariaDB's extended capabilities go in its last 4 bytes when the client does not claim
+/// CLIENT_MYSQL (CLIENT_LONG_PASSWORD); otherwise those bytes are reserved zeros.
+pub fn ssl_request(capabilities: u32, mariadb_capabilities: u32, max_packet_size: u32, collation: u8) -> Vec<u8> {
     let mut out = Vec::with_capacity(32);
     out.extend_from_slice(&capabilities.to_le_bytes());
     out.extend_from_slice(&max_packet_size.to_le_bytes());
     out.push(collation);
-    out.extend_from_slice(&[0u8; 23]);
+    out.extend_from_slice(&[0u8; 19]);
+    let extended = if capabilities & MARIADB_CLIENT_MYSQL == 0 { mariadb_capabilities } else { 0 };
+    out.extend_from_slice(&extended.to_le_bytes());
     out
 }
 
@@ -250,6 +259,7 @@ impl<'a> AuthResponse<'a> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::protocol::constants::mariadb_capability::MARIADB_CLIENT_STMT_BULK_OPERATIONS;
 
     /// The handshake of Debian's MariaDB 10.11.19 (captured on loopback; server charset latin1).
     pub const MARIADB_HANDSHAKE: &[u8] = b"\x0a5.5.5-10.11.19-MariaDB-0+deb12u1\x00\x03\x00\x00\x00\
@@ -298,15 +308,29 @@ mWKP3MiGgREA\x00mysql_native_password\x00";
             auth_plugin_name: "mysql_native_password",
             connect_attrs: &[],
             zstd_compression_level: 0,
+            mariadb_capabilities: MARIADB_CLIENT_STMT_BULK_OPERATIONS,
         };
         let mut out = Vec::new();
         resp.write(&mut out).unwrap();
         assert_eq!(&out[..4], &caps.to_le_bytes());
         assert_eq!(out[8], 45);
+        // Without CLIENT_MYSQL (CLIENT_LONG_PASSWORD) MariaDB reads its extended flags at 28..32.
+        assert_eq!(&out[9..28], &[0; 19]);
+        assert_eq!(&out[28..32], b"\x04\x00\x00\x00");
         assert_eq!(&out[32..37], b"root\x00");
         assert_eq!(&out[37..41], &[3, 1, 2, 3]);
         assert_eq!(&out[41..46], b"test\x00");
         assert_eq!(&out[46..], b"mysql_native_password\x00");
+    }
+
+    #[test]
+    fn extended_capabilities_only_without_client_mysql() {
+        let bulk = MARIADB_CLIENT_STMT_BULK_OPERATIONS;
+        assert_eq!(&ssl_request(CLIENT_PROTOCOL_41, bulk, 1 << 24, 45)[28..], b"\x04\x00\x00\x00");
+        // A client claiming CLIENT_MYSQL speaks to MySQL: the bytes stay reserved zeros.
+        let mysql = ssl_request(CLIENT_PROTOCOL_41 | CLIENT_LONG_PASSWORD, bulk, 1 << 24, 45);
+        assert_eq!(mysql.len(), 32);
+        assert_eq!(&mysql[9..], &[0; 23]);
     }
 
     #[test]
@@ -326,6 +350,7 @@ mWKP3MiGgREA\x00mysql_native_password\x00";
             auth_plugin_name: "p",
             connect_attrs: &[("k", "v")],
             zstd_compression_level: 7,
+            mariadb_capabilities: 0,
         };
         let mut out = Vec::new();
         resp.write(&mut out).unwrap();
@@ -352,6 +377,7 @@ mWKP3MiGgREA\x00mysql_native_password\x00";
             auth_plugin_name: plugin,
             connect_attrs: &[],
             zstd_compression_level: 0,
+            mariadb_capabilities: 0,
         }
     }
 
