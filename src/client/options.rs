@@ -3,8 +3,11 @@
 use std::fmt;
 use std::time::Duration;
 
+pub use super::converters::Converters;
+pub use super::cursor_class::CursorClass;
 pub use super::host_list::{Endpoint, HaOptions, Strategy};
 use crate::error::Error;
+pub use crate::protocol::conversions::{Conversions, DecimalFormat, JsonFormat, TemporalFormat};
 
 /// The default of [`ConnectOptions::max_result_bytes`]: 256 MiB.
 ///
@@ -101,6 +104,13 @@ pub struct ConnectOptions {
     /// More than one server: a host list, its strategy and failover (see [`HaOptions`]). `None`
     /// connects to `host` and `port` only.
     pub ha: Option<HaOptions>,
+    /// How DECIMAL, temporal and JSON values come back (default: exact text, records, JSON).
+    pub conversions: Conversions,
+    /// The caller's decoders and encoders (cymysql's `conv` and `encoders`); none by default.
+    pub converters: Converters,
+    /// The kind of cursor [`Connection::default_cursor`](super::connection::Connection::default_cursor)
+    /// makes (PyMySQL's `cursorclass`); a tuple cursor by default.
+    pub cursorclass: CursorClass,
 }
 
 impl Default for ConnectOptions {
@@ -133,6 +143,9 @@ impl Default for ConnectOptions {
             server_public_key: None,
             max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
             ha: None,
+            conversions: Conversions::default(),
+            converters: Converters::default(),
+            cursorclass: CursorClass::default(),
         }
     }
 }
@@ -167,6 +180,9 @@ impl fmt::Debug for ConnectOptions {
             .field("server_public_key", &self.server_public_key.as_ref().map(|_| "<pem>"))
             .field("max_result_bytes", &self.max_result_bytes)
             .field("ha", &self.ha)
+            .field("conversions", &self.conversions)
+            .field("converters", &self.converters)
+            .field("cursorclass", &self.cursorclass)
             .finish()
     }
 }
