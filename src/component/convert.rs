@@ -3,8 +3,11 @@
 use std::time::Duration;
 
 use super::exports::cymysql::aio::types as wit;
-use crate::client::cursor::{Cursor, DictCursor, DictRow};
-use crate::client::options::{ConnectOptions, Endpoint, HaOptions, SslOptions, Strategy};
+use crate::client::cursor::{Cursor, DictCursor, DictRow, ScrollMode};
+use crate::client::options::{
+    ConnectOptions, Conversions, CursorClass, DecimalFormat, Endpoint, HaOptions, JsonFormat, SslOptions, Strategy,
+    TemporalFormat,
+};
 use crate::client::pool::PoolOptions;
 use crate::error::{Error, ErrorKind};
 use crate::protocol::column::Column;
@@ -315,7 +318,70 @@ pub fn options_in(o: wit::ConnectOptions) -> Result<ConnectOptions, Error> {
         server_public_key: o.server_public_key,
         max_result_bytes: o.max_result_bytes,
         ha: o.ha.map(ha_in).transpose()?,
+        conversions: conversions_in(o.conversions),
+        converters: Default::default(),
+        cursorclass: cursorclass_in(o.cursorclass),
     })
+}
+
+fn conversions_in(c: wit::Conversions) -> Conversions {
+    Conversions {
+        decimal: match c.decimal {
+            wit::DecimalFormat::Text => DecimalFormat::Text,
+            wit::DecimalFormat::Double => DecimalFormat::Double,
+        },
+        temporal: match c.temporal {
+            wit::TemporalFormat::Record => TemporalFormat::Record,
+            wit::TemporalFormat::IsoText => TemporalFormat::IsoText,
+        },
+        json: match c.json {
+            wit::JsonFormat::Json => JsonFormat::Json,
+            wit::JsonFormat::Text => JsonFormat::Text,
+        },
+    }
+}
+
+fn conversions_out(c: Conversions) -> wit::Conversions {
+    wit::Conversions {
+        decimal: match c.decimal {
+            DecimalFormat::Text => wit::DecimalFormat::Text,
+            DecimalFormat::Double => wit::DecimalFormat::Double,
+        },
+        temporal: match c.temporal {
+            TemporalFormat::Record => wit::TemporalFormat::Record,
+            TemporalFormat::IsoText => wit::TemporalFormat::IsoText,
+        },
+        json: match c.json {
+            JsonFormat::Json => wit::JsonFormat::Json,
+            JsonFormat::Text => wit::JsonFormat::Text,
+        },
+    }
+}
+
+fn cursorclass_in(c: wit::CursorClass) -> CursorClass {
+    match c {
+        wit::CursorClass::Cursor => CursorClass::Cursor,
+        wit::CursorClass::DictCursor => CursorClass::DictCursor,
+        wit::CursorClass::SsCursor => CursorClass::SSCursor,
+        wit::CursorClass::SsDictCursor => CursorClass::SSDictCursor,
+    }
+}
+
+fn cursorclass_out(c: CursorClass) -> wit::CursorClass {
+    match c {
+        CursorClass::Cursor => wit::CursorClass::Cursor,
+        CursorClass::DictCursor => wit::CursorClass::DictCursor,
+        CursorClass::SSCursor => wit::CursorClass::SsCursor,
+        CursorClass::SSDictCursor => wit::CursorClass::SsDictCursor,
+    }
+}
+
+/// A `scroll` mode.
+pub fn scroll_mode_in(m: wit::ScrollMode) -> ScrollMode {
+    match m {
+        wit::ScrollMode::Relative => ScrollMode::Relative,
+        wit::ScrollMode::Absolute => ScrollMode::Absolute,
+    }
 }
 
 fn ha_in(h: wit::HaOptions) -> Result<HaOptions, Error> {
@@ -379,5 +445,7 @@ pub fn options_out(o: &ConnectOptions) -> wit::ConnectOptions {
         server_public_key: o.server_public_key.clone(),
         ha: o.ha.as_ref().map(ha_out),
         max_result_bytes: o.max_result_bytes,
+        conversions: conversions_out(o.conversions),
+        cursorclass: cursorclass_out(o.cursorclass),
     }
 }
