@@ -497,4 +497,12 @@ mod tests {
         );
         assert!(!statement.is_fatal(), "the server ended the statement: the connection goes on");
     }
+
+    #[test]
+    fn scrolling_out_of_range_is_pymysqls_index_error_as_a_programming_error() {
+        let e = Error::OutOfRange { target: 7, rows: 5 };
+        assert_eq!((e.kind(), e.code(), e.sqlstate()), (ErrorKind::Programming, None, None));
+        assert!(!e.is_fatal(), "the cursor stays where it was");
+        assert_eq!(e.message(), "out of range: row 7 of a result set of 5 rows");
+    }
 }
