@@ -119,6 +119,9 @@ pub enum Error {
     NotSupported(String),
     /// The caller misused the API (wrong parameter count, unknown charset, ...).
     Programming(String),
+    /// `scroll` would leave the result set (PyMySQL's `IndexError("out of range")`): a programming
+    /// error; the cursor stays where it was.
+    OutOfRange { target: i64, rows: u64 },
     /// A value that cannot be represented without loss.
     Data(String),
     /// A misuse of the interface other than the above.
@@ -145,7 +148,7 @@ impl Error {
             Error::Tls(_) | Error::ResultTooLarge { .. } => ErrorKind::Operational,
             Error::Closed | Error::CursorClosed | Error::Interface(_) => ErrorKind::Interface,
             Error::NotSupported(_) => ErrorKind::NotSupported,
-            Error::Programming(_) => ErrorKind::Programming,
+            Error::Programming(_) | Error::OutOfRange { .. } => ErrorKind::Programming,
             Error::Data(_) => ErrorKind::Data,
         }
     }
@@ -178,6 +181,7 @@ impl Error {
             Error::ResultTooLarge { .. } => Some(CR_OUT_OF_MEMORY),
             Error::Closed | Error::CursorClosed => None,
             Error::Programming(_) | Error::Data(_) | Error::Interface(_) => None,
+            Error::OutOfRange { .. } => None,
         }
     }
 
@@ -336,6 +340,9 @@ impl fmt::Display for Error {
             Error::WaitsOnNothing => f.write_str("the operation waits on nothing that can complete"),
             Error::NotSupported(what) => write!(f, "not supported: {what}"),
             Error::Programming(what) | Error::Data(what) | Error::Interface(what) => f.write_str(what),
+            Error::OutOfRange { target, rows } => {
+                write!(f, "out of range: row {target} of a result set of {rows} rows")
+            }
             Error::ResultTooLarge { limit } => write!(
                 f,
                 "MySQL client ran out of memory: the result set holds more than max_result_bytes ({limit} bytes); \
@@ -489,5 +496,13 @@ mod tests {
             (ErrorKind::Operational, Some(1317), Some("70100"))
         );
         assert!(!statement.is_fatal(), "the server ended the statement: the connection goes on");
+    }
+
+    #[test]
+    fn scrolling_out_of_range_is_pymysqls_index_error_as_a_programming_error() {
+        let e = Error::OutOfRange { target: 7, rows: 5 };
+        assert_eq!((e.kind(), e.code(), e.sqlstate()), (ErrorKind::Programming, None, None));
+        assert!(!e.is_fatal(), "the cursor stays where it was");
+        assert_eq!(e.message(), "out of range: row 7 of a result set of 5 rows");
     }
 }

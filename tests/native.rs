@@ -192,3 +192,76 @@ fn a_listener_hears_every_statement_with_its_outcome_and_no_parameter_by_default
     let texts: Vec<String> = recorder.statements.borrow().iter().map(|e| e.text.clone()).collect();
     assert_eq!(texts, ["SELECT 's3cret-param'", "ALTER USER ?@? IDENTIFIED BY ?"]);
 }
+
+#[test]
+fn converters_decode_by_column_type_and_encode_by_value_kind() {
+    use cymysql_wasi::client::converters::Converters;
+    use cymysql_wasi::protocol::constants::column_type::{MYSQL_TYPE_LONG, MYSQL_TYPE_LONGLONG, MYSQL_TYPE_NEWDECIMAL};
+    use cymysql_wasi::protocol::escape::escape_string_into;
+    use cymysql_wasi::protocol::value::ValueKind;
+    use cymysql_wasi::Params;
+
+    // Integers tagged with their column name, and one value refused.
+    let tagged = |column: &cymysql_wasi::protocol::column::Column, raw: &[u8]| {
+        if raw == b"13" {
+            return Err("13 is refused".to_string());
+        }
+        Ok(Value::Text(format!("{}={}", column.name, String::from_utf8_lossy(raw))))
+    };
+    // DECIMAL as integer cents (cymysql's conv[FIELD_TYPE.NEWDECIMAL]); text parameters
+    // upper-cased before escaping (cymysql's encoders[str]).
+    let converters = Converters::new()
+        .decoder(MYSQL_TYPE_NEWDECIMAL, |_, raw| {
+            let text = std::str::from_utf8(raw).map_err(|e| e.to_string())?;
+            let (whole, frac) = text.split_once('.').unwrap_or((text, "0"));
+            let cents = format!("{whole}{frac:0<2}").parse::<i64>().map_err(|e| format!("{text}: {e}"))?;
+            Ok(Value::Int(cents))
+        })
+        .decoder(MYSQL_TYPE_LONG, tagged)
+        .decoder(MYSQL_TYPE_LONGLONG, tagged)
+        .encoder(ValueKind::Text, |v, mode| {
+            let Value::Text(s) = v else { return Err("text only".into()) };
+            let mut out = String::from("'");
+            escape_string_into(&mut out, &s.to_uppercase(), mode);
+            out.push('\'');
+            Ok(out)
+        });
+    let mut options = parse_url(&server::shared().url("test")).unwrap();
+    options.converters = converters.clone();
+    let conn = block_on(Connection::connect(options, Rc::new(NativeRuntime))).unwrap();
+    block_on(async {
+        let sql = "SELECT CAST(12.5 AS DECIMAL(6,2)) AS d, CAST(7 AS INT) AS i, CAST(NULL AS INT) AS n, 1.5e0 AS f";
+        let expected = vec![Value::Int(1250), Value::Text("i=7".into()), Value::Null, Value::Double(1.5)];
+        let mut c = conn.cursor();
+        c.execute(sql, None).await.unwrap();
+        assert_eq!(c.fetchall().await.unwrap(), vec![expected.clone()]);
+        // The binary protocol gives the decoders the same text.
+        c.execute_prepared(sql, Some(&Params::Positional(vec![]))).await.unwrap();
+        assert_eq!(c.fetchall().await.unwrap(), vec![expected]);
+        // Encoders shape the statement; the value is still escaped.
+        let p = Params::Positional(vec![Value::Text("it's".into()), Value::Int(2)]);
+        assert_eq!(c.mogrify("SELECT %s, %s", Some(&p)).await.unwrap(), "SELECT 'IT\\'S', 2");
+        c.execute("SELECT %s", Some(&Params::Positional(vec![Value::Text("abc".into())]))).await.unwrap();
+        assert_eq!(c.fetchall().await.unwrap(), vec![vec![Value::Text("ABC".into())]]);
+        // executemany's batched INSERT uses them too.
+        c.execute("CREATE TEMPORARY TABLE conv_t (s VARCHAR(10))", None).await.unwrap();
+        let rows =
+            [Params::Positional(vec![Value::Text("x".into())]), Params::Positional(vec![Value::Text("y".into())])];
+        c.executemany("INSERT INTO conv_t VALUES (%s)", &rows).await.unwrap();
+        c.execute("SELECT s FROM conv_t ORDER BY s", None).await.unwrap();
+        assert_eq!(c.fetchall().await.unwrap(), vec![vec![Value::Text("X".into())], vec![Value::Text("Y".into())]]);
+        // A decoder's error is a data error; the connection stays usable.
+        let e = c.execute("SELECT seq FROM seq_10_to_20", None).await.unwrap_err();
+        assert!(matches!(&e, Error::Data(m) if m == "13 is refused"), "{e:?}");
+        assert_eq!(c.rowcount(), -1);
+        // The driver's own statements read values as sent: SHOW WARNINGS' code is an INT column.
+        c.execute("SELECT 1/0", None).await.unwrap();
+        let w = conn.show_warnings().await.unwrap();
+        assert_eq!(w.first().map(|w| w.code), Some(1365), "{w:?}");
+        // Converters set on the connection replace those of the options.
+        assert_eq!(conn.converters().await, converters);
+        conn.set_converters(Converters::new()).await;
+        c.execute("SELECT CAST(7 AS INT)", None).await.unwrap();
+        assert!(matches!(c.fetchall().await.unwrap().as_slice(), [row] if row == &[Value::Int(7)]));
+    });
+}

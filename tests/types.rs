@@ -6,7 +6,9 @@ use crate::common;
 
 use common::*;
 use host_test::driver::bindings::exports::cymysql::aio::types::{Date, Datetime, Time};
-use host_test::driver::{Conn, Params, Session, Value};
+use host_test::driver::{
+    Conn, ConnectOptions, Conversions, DecimalFormat, JsonFormat, Params, Session, TemporalFormat, Value,
+};
 
 /// enum_field_types codes (MYSQL_TYPE_*).
 const TYPE_NEWDECIMAL: u8 = 246;
@@ -861,4 +863,110 @@ fn scripted_out_of_range_value_is_a_data_error_and_the_connection_stays_usable()
     s.close(c).unwrap().unwrap();
     let queries = peer.join().unwrap();
     assert_eq!(queries, [&b"\x03SELECT t"[..], b"\x03SELECT h", b"\x03SELECT d", b"\x01"]);
+}
+
+/// A connection whose options convert results as `conversions` says, with UTC for TIMESTAMP.
+fn converting(s: &mut Session, conversions: Conversions) -> Conn {
+    let o = ConnectOptions { conversions, ..options(s) };
+    let c = s.connect(&o).unwrap().unwrap();
+    exec(s, c, "SET SESSION time_zone = '+00:00'");
+    c
+}
+
+/// The row of `sql` read with the text protocol (execute) and with the binary one
+/// (execute-prepared), which must agree.
+fn both_protocols(s: &mut Session, c: Conn, sql: &str) -> Vec<Value> {
+    let cur = s.cursor(c).unwrap();
+    s.execute(cur, sql, None).unwrap().unwrap();
+    let text_row = s.fetchone(cur).unwrap().unwrap().unwrap();
+    s.execute_prepared(cur, sql, Some(&Params::Positional(vec![]))).unwrap().unwrap();
+    let binary_row = s.fetchone(cur).unwrap().unwrap().unwrap();
+    assert_eq!(text_row, binary_row, "{sql}: text and binary protocol disagree");
+    s.drop_cursor(cur).unwrap();
+    text_row
+}
+
+const TEMPORALS: &str = "SELECT CAST('2024-02-29' AS DATE), CAST('2024-02-29 13:05:09.25' AS DATETIME(6)), \
+     CAST('2024-02-29 13:05:09.123456' AS DATETIME(3)), TIMESTAMP'2024-02-29 13:05:09', \
+     CAST('-838:59:59' AS TIME), CAST('01:02:03.00004' AS TIME(6)), NULL";
+
+#[test]
+fn decimal_comes_back_as_exact_text_by_default_and_as_double_on_request() {
+    let mut s = session();
+    let sql = "SELECT CAST(-12.50 AS DECIMAL(10,2)), CAST(0.1 AS DECIMAL(65,30)), CAST(NULL AS DECIMAL(5,1))";
+    let defaults = default_conversions(&mut s);
+    assert_eq!(defaults.decimal, DecimalFormat::Text);
+    let c = converting(&mut s, defaults);
+    assert_eq!(
+        both_protocols(&mut s, c, sql),
+        vec![Value::Decimal("-12.50".into()), Value::Decimal("0.100000000000000000000000000000".into()), Value::Null]
+    );
+    let c = converting(&mut s, Conversions { decimal: DecimalFormat::Double, ..defaults });
+    assert_eq!(both_protocols(&mut s, c, sql), vec![Value::Double(-12.5), Value::Double(0.1), Value::Null]);
+    // Also through the URL, and through a dict cursor and a prepared statement.
+    let url = format!("{}?decimal=double", server().url("test"));
+    let c = s.connect_url(&url).unwrap().unwrap();
+    let d = s.dict_cursor(c).unwrap();
+    s.dict_execute(d, "SELECT CAST(2.75 AS DECIMAL(4,2)) AS d", None).unwrap().unwrap();
+    assert_eq!(s.dict_fetchall(d).unwrap().unwrap(), vec![vec![("d".to_string(), Value::Double(2.75))]]);
+    let st = s.prepare(c, "SELECT CAST(? AS DECIMAL(6,3))").unwrap().unwrap();
+    let cur = s.stmt_execute(st, &[Value::Decimal("1.125".into())]).unwrap().unwrap();
+    assert_eq!(s.fetchall(cur).unwrap().unwrap(), vec![vec![Value::Double(1.125)]]);
+}
+
+fn default_conversions(s: &mut Session) -> Conversions {
+    s.default_options().unwrap().conversions
+}
+
+#[test]
+fn temporal_values_come_back_as_records_by_default_and_as_iso_text_on_request() {
+    let mut s = session();
+    let defaults = default_conversions(&mut s);
+    assert_eq!(defaults.temporal, TemporalFormat::Record);
+    let c = converting(&mut s, defaults);
+    let records = both_protocols(&mut s, c, TEMPORALS);
+    assert_eq!(records[0], date(2024, 2, 29));
+    assert_eq!(records[1], Value::Datetime(dt(2024, 2, 29, 13, 5, 9, 250_000)));
+    assert_eq!(records[4], time(true, 838, 59, 59, 0));
+    let c = converting(&mut s, Conversions { temporal: TemporalFormat::IsoText, ..defaults });
+    assert_eq!(
+        both_protocols(&mut s, c, TEMPORALS),
+        vec![
+            text("2024-02-29"),
+            text("2024-02-29T13:05:09.250000"),
+            text("2024-02-29T13:05:09.123"),
+            text("2024-02-29T13:05:09"),
+            text("-838:59:59"),
+            text("01:02:03.000040"),
+            Value::Null,
+        ]
+    );
+    // Zero dates stay zero; a TIMESTAMP column under iso-text through the URL and a streamed row.
+    let url = format!("{}?temporal=iso-text", server().url("test"));
+    let c = s.connect_url(&url).unwrap().unwrap();
+    exec(&mut s, c, "SET SESSION sql_mode = ''");
+    exec(&mut s, c, "SET SESSION time_zone = '+00:00'");
+    let t = fresh_table(&mut s, c, "ty_iso", "d DATE, ts TIMESTAMP(2) NULL");
+    exec(&mut s, c, &format!("INSERT INTO {t} VALUES ('0000-00-00', '2001-02-03 04:05:06.07')"));
+    let sql = format!("SELECT d, ts FROM {t}");
+    assert_eq!(both_protocols(&mut s, c, &sql), vec![text("0000-00-00"), text("2001-02-03T04:05:06.07")]);
+}
+
+#[test]
+fn json_stays_text_on_mariadb_under_either_json_format() {
+    // MariaDB describes JSON columns as LONGTEXT, so the json option (which turns MySQL's JSON
+    // type into text) changes nothing here; the MySQL JSON type is covered by unit tests.
+    let mut s = session();
+    let defaults = default_conversions(&mut s);
+    assert_eq!(defaults.json, JsonFormat::Json);
+    for (json, table) in [(JsonFormat::Json, "ty_json_as_json"), (JsonFormat::Text, "ty_json_as_text")] {
+        let c = converting(&mut s, Conversions { json, ..defaults });
+        let t = fresh_table(&mut s, c, table, "j JSON");
+        exec(&mut s, c, &format!("INSERT INTO {t} VALUES ('[1, \"a\"]')"));
+        assert_eq!(both_protocols(&mut s, c, &format!("SELECT j FROM {t}")), vec![text("[1, \"a\"]")]);
+    }
+    let o = s.options_from_url(&format!("{}?json=text", server().url("test"))).unwrap().unwrap();
+    assert_eq!(o.conversions.json, JsonFormat::Text);
+    let e = s.options_from_url(&format!("{}?json=object", server().url("test"))).unwrap().unwrap_err();
+    assert_eq!(e.kind, host_test::driver::ErrorKind::Programming, "{e:?}");
 }

@@ -24,8 +24,9 @@ pub mod bindings {
 }
 
 pub use bindings::exports::cymysql::aio::types::{
-    Column, ConnectEvent, ConnectOptions, Error as DbError, ErrorKind, Event, EventLogOptions, HostMetrics, Params,
-    PoolMetrics, SslOptions, StatementEvent, StatementText, Value, Warning,
+    Column, ConnectEvent, ConnectOptions, Conversions, CursorClass, DecimalFormat, Error as DbError, ErrorKind, Event,
+    EventLogOptions, HostMetrics, JsonFormat, Params, PoolMetrics, ScrollMode, SslOptions, StatementEvent,
+    StatementText, TemporalFormat, Value, Warning,
 };
 
 /// The default of [`Sandbox::memory_limit`]: 1 GiB, four times the component's default
@@ -252,6 +253,13 @@ pub struct Cur(pub ResourceAny);
 /// A `dict-cursor` resource.
 #[derive(Debug, Clone, Copy)]
 pub struct DictCur(pub ResourceAny);
+
+/// What `default-cursor` made: a cursor of either row shape.
+#[derive(Debug, Clone, Copy)]
+pub enum AnyCur {
+    Tuple(Cur),
+    Dict(DictCur),
+}
 
 /// A `pool` resource.
 #[derive(Debug, Clone, Copy)]
@@ -665,6 +673,55 @@ impl SyncSession {
     pub fn dict_nextset(&mut self, cur: DictCur) -> Call<bool> {
         let api = self.driver.cymysql_aio_connection();
         block_on(api.dict_cursor().call_nextset(&mut self.store, cur.0))
+    }
+
+    pub fn default_cursor(&mut self, c: Conn) -> Result<AnyCur> {
+        use bindings::exports::cymysql::aio::connection::AnyCursor;
+        let api = self.driver.cymysql_aio_connection();
+        Ok(match block_on(api.connection().call_default_cursor(&mut self.store, c.0))? {
+            AnyCursor::Tuple(r) => AnyCur::Tuple(Cur(r)),
+            AnyCursor::Dict(r) => AnyCur::Dict(DictCur(r)),
+        })
+    }
+
+    pub fn rownumber(&mut self, cur: Cur) -> Result<Option<u64>> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.cursor().call_rownumber(&mut self.store, cur.0))
+    }
+
+    pub fn scroll(&mut self, cur: Cur, value: i64, mode: ScrollMode) -> Call<()> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.cursor().call_scroll(&mut self.store, cur.0, value, mode))
+    }
+
+    pub fn setinputsizes(&mut self, cur: Cur, sizes: &[Option<u64>]) -> Result<()> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.cursor().call_setinputsizes(&mut self.store, cur.0, sizes))
+    }
+
+    pub fn setoutputsizes(&mut self, cur: Cur, size: u64, column: Option<u32>) -> Result<()> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.cursor().call_setoutputsizes(&mut self.store, cur.0, size, column))
+    }
+
+    pub fn dict_rownumber(&mut self, cur: DictCur) -> Result<Option<u64>> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.dict_cursor().call_rownumber(&mut self.store, cur.0))
+    }
+
+    pub fn dict_scroll(&mut self, cur: DictCur, value: i64, mode: ScrollMode) -> Call<()> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.dict_cursor().call_scroll(&mut self.store, cur.0, value, mode))
+    }
+
+    pub fn dict_setinputsizes(&mut self, cur: DictCur, sizes: &[Option<u64>]) -> Result<()> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.dict_cursor().call_setinputsizes(&mut self.store, cur.0, sizes))
+    }
+
+    pub fn dict_setoutputsizes(&mut self, cur: DictCur, size: u64, column: Option<u32>) -> Result<()> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.dict_cursor().call_setoutputsizes(&mut self.store, cur.0, size, column))
     }
 }
 

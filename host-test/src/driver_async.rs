@@ -15,8 +15,8 @@ use wasmtime::component::{
 use wasmtime::{AsContextMut, Config, Engine, Result, Store, StoreContextMut};
 
 use crate::driver::{
-    block_on, compile, Call, Column, ConnectOptions, DbError, DictRow, Event, HostState, Params, PoolCounters,
-    PoolMetrics, PoolOptions, Sandbox, Statement, StatementResult, Value, Warning,
+    block_on, compile, AnyCur, Call, Column, ConnectOptions, DbError, DictRow, Event, HostState, Params, PoolCounters,
+    PoolMetrics, PoolOptions, Sandbox, ScrollMode, Statement, StatementResult, Value, Warning,
 };
 
 /// Host bindings generated from `wit/` for the async world; `types` is shared with the 0.2 bindings.
@@ -401,6 +401,46 @@ impl AsyncSession {
 
     pub fn dict_nextset(&mut self, cur: DictCur) -> Call<bool> {
         on_cursor!(self, dict_cursor, call_nextset, cur)
+    }
+
+    pub fn default_cursor(&mut self, c: Conn) -> Result<AnyCur> {
+        use bindings::exports::cymysql::aio::connection_async::AnyCursor;
+        Ok(match on_connection!(self, call_default_cursor, c)? {
+            AnyCursor::Tuple(r) => AnyCur::Tuple(Cur(r)),
+            AnyCursor::Dict(r) => AnyCur::Dict(DictCur(r)),
+        })
+    }
+
+    pub fn rownumber(&mut self, cur: Cur) -> Result<Option<u64>> {
+        on_cursor!(self, cursor, call_rownumber, cur)
+    }
+
+    pub fn scroll(&mut self, cur: Cur, value: i64, mode: ScrollMode) -> Call<()> {
+        on_cursor!(self, cursor, call_scroll, cur, value, mode)
+    }
+
+    pub fn setinputsizes(&mut self, cur: Cur, sizes: &[Option<u64>]) -> Result<()> {
+        on_cursor!(self, cursor, call_setinputsizes, cur, sizes.to_vec())
+    }
+
+    pub fn setoutputsizes(&mut self, cur: Cur, size: u64, column: Option<u32>) -> Result<()> {
+        on_cursor!(self, cursor, call_setoutputsizes, cur, size, column)
+    }
+
+    pub fn dict_rownumber(&mut self, cur: DictCur) -> Result<Option<u64>> {
+        on_cursor!(self, dict_cursor, call_rownumber, cur)
+    }
+
+    pub fn dict_scroll(&mut self, cur: DictCur, value: i64, mode: ScrollMode) -> Call<()> {
+        on_cursor!(self, dict_cursor, call_scroll, cur, value, mode)
+    }
+
+    pub fn dict_setinputsizes(&mut self, cur: DictCur, sizes: &[Option<u64>]) -> Result<()> {
+        on_cursor!(self, dict_cursor, call_setinputsizes, cur, sizes.to_vec())
+    }
+
+    pub fn dict_setoutputsizes(&mut self, cur: DictCur, size: u64, column: Option<u32>) -> Result<()> {
+        on_cursor!(self, dict_cursor, call_setoutputsizes, cur, size, column)
     }
 
     pub fn dict_description(&mut self, cur: DictCur) -> Result<Option<Vec<Column>>> {

@@ -4,8 +4,8 @@
 use wasmtime::Result;
 
 use crate::driver::{
-    Call, Column, Conn, ConnectOptions, Cur, DbError, DictCur, DictRow, Event, Params, PoolCounters, PoolHandle,
-    PoolMetrics, PoolOptions, Statement, StatementResult, Stmt, SyncSession, Value, Warning,
+    AnyCur, Call, Column, Conn, ConnectOptions, Cur, DbError, DictCur, DictRow, Event, Params, PoolCounters,
+    PoolHandle, PoolMetrics, PoolOptions, ScrollMode, Statement, StatementResult, Stmt, SyncSession, Value, Warning,
 };
 use crate::driver_async::AsyncSession;
 
@@ -167,4 +167,13 @@ each_world! {
     fn take_events(&mut self, c: Conn) -> Result<Vec<Event>>;
     fn pool_metrics(&mut self, p: PoolHandle) -> Result<PoolMetrics>;
     fn pool_take_events(&mut self, p: PoolHandle) -> Result<Vec<Event>>;
+    fn default_cursor(&mut self, c: Conn) -> Result<AnyCur>;
+    fn rownumber(&mut self, cur: Cur) -> Result<Option<u64>>;
+    fn scroll(&mut self, cur: Cur, value: i64, mode: ScrollMode) -> Call<()>;
+    fn setinputsizes(&mut self, cur: Cur, sizes: &[Option<u64>]) -> Result<()>;
+    fn setoutputsizes(&mut self, cur: Cur, size: u64, column: Option<u32>) -> Result<()>;
+    fn dict_rownumber(&mut self, cur: DictCur) -> Result<Option<u64>>;
+    fn dict_scroll(&mut self, cur: DictCur, value: i64, mode: ScrollMode) -> Call<()>;
+    fn dict_setinputsizes(&mut self, cur: DictCur, sizes: &[Option<u64>]) -> Result<()>;
+    fn dict_setoutputsizes(&mut self, cur: DictCur, size: u64, column: Option<u32>) -> Result<()>;
 }

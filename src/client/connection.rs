@@ -25,7 +25,7 @@ use crate::protocol::column_cache::ColumnCache;
 use crate::protocol::constants::{command::*, status::*};
 use crate::protocol::escape::{escape_string_into, EscapeMode};
 use crate::protocol::framing::Framing;
-use crate::protocol::interpolate::{interpolate, Params};
+use crate::protocol::interpolate::{interpolate, interpolate_with, Params};
 use crate::protocol::ok_packet::OkPacket;
 use crate::protocol::response::Response;
 use crate::protocol::value::Value;
@@ -121,6 +121,7 @@ pub(super) struct Cached {
     endpoint: Cell<Option<usize>>,
     failovers: Cell<u32>,
     server_version: RefCell<String>,
+    cursorclass: Cell<super::cursor_class::CursorClass>,
     /// A transaction guard was dropped unended: the next lock sends ROLLBACK first.
     pub(super) rollback_pending: Cell<bool>,
 }
@@ -142,6 +143,7 @@ impl Cached {
         self.compression.set(c.framing.algorithm().map(|a| a.name()));
         self.endpoint.set(c.endpoint);
         self.failovers.set(c.failovers);
+        self.cursorclass.set(c.options.cursorclass);
         // Changes only when a reconnect replaced the session.
         if *self.server_version.borrow() != c.server_version {
             self.server_version.borrow_mut().clone_from(&c.server_version);
@@ -350,6 +352,11 @@ impl Connection {
         self.cached.server_version.borrow().clone()
     }
 
+    /// The kind of cursor [`Connection::default_cursor`] makes (PyMySQL's `cursorclass`).
+    pub fn cursorclass(&self) -> super::cursor_class::CursorClass {
+        self.cached.cursorclass.get()
+    }
+
     /// The session's connection id (`CONNECTION_ID()`), as the handshake gave it.
     pub fn thread_id(&self) -> u32 {
         self.cached.thread_id.get()
@@ -500,7 +507,7 @@ impl Conn {
                 let (id, result) = c.start_query("SELECT @@max_allowed_packet").await?;
                 let mut n = None;
                 if let StatementResult::Rows(meta) = result {
-                    while let Some(row) = c.read_row(id, &meta.columns).await? {
+                    while let Some(row) = c.read_row_as(id, &meta.columns, false).await? {
                         n = match row.first() {
                             Some(Value::Int(v)) => usize::try_from(*v).ok(),
                             Some(Value::UInt(v)) => usize::try_from(*v).ok(),
@@ -548,6 +555,11 @@ impl Conn {
         match params {
             // Without parameters nothing is escaped, so any session charset is fine.
             None => Ok(interpolate(query, None, self.escape_mode())?),
+            Some(_) if self.options.converters.has_encoders() => {
+                let converters = &self.options.converters;
+                let literal = |out: &mut String, v: &Value, mode| converters.write_literal(out, v, mode);
+                Ok(interpolate_with(query, params, self.escape_mode_checked()?, literal)?)
+            }
             Some(_) => Ok(interpolate(query, params, self.escape_mode_checked()?)?),
         }
     }

@@ -1,8 +1,9 @@
 //! PyMySQL's connection and cursor conveniences: `begin`, `kill`, `show_warnings`, `mogrify`,
-//! `get_host_info`, `get_proto_info`, `get_server_info` and `character_set_name`.
+//! `get_host_info`, `get_proto_info`, `get_server_info`, `character_set_name`, and the PEP 249
+//! no-ops `setinputsizes` and `setoutputsizes`. (`rownumber` and `scroll` live with the cursor.)
 
 use super::connection::Connection;
-use super::cursor::Cursor;
+use super::cursor::{Cursor, DictCursor, ScrollMode};
 use crate::error::Error;
 use crate::protocol::interpolate::Params;
 use crate::protocol::value::Value;
@@ -30,6 +31,8 @@ impl Connection {
     /// The warnings of the last statement (`SHOW WARNINGS`).
     pub async fn show_warnings(&self) -> Result<Vec<Warning>, Error> {
         let mut cursor = self.cursor();
+        // Read as the server sent it, whatever decoders or conversions the caller set.
+        cursor.plain = true;
         cursor.execute("SHOW WARNINGS", None).await?;
         let rows = cursor.fetchall().await?;
         let text = |v: Option<&Value>| match v {
@@ -74,4 +77,35 @@ impl Cursor {
     pub async fn mogrify(&self, query: &str, params: Option<&Params>) -> Result<String, Error> {
         self.connection().lock().await.render_query(query, params)
     }
+
+    /// PEP 249 `setinputsizes`: does nothing. It exists for DB-API compatibility only; parameters
+    /// are sized by their values.
+    pub fn setinputsizes(&mut self, _sizes: &[Option<u64>]) {}
+
+    /// PEP 249 `setoutputsize` (PyMySQL's `setoutputsizes`): does nothing. It exists for DB-API
+    /// compatibility only; columns are read whole.
+    pub fn setoutputsizes(&mut self, _size: u64, _column: Option<usize>) {}
+}
+
+impl DictCursor {
+    /// [`Cursor::mogrify`].
+    pub async fn mogrify(&self, query: &str, params: Option<&Params>) -> Result<String, Error> {
+        self.cursor().mogrify(query, params).await
+    }
+
+    /// [`Cursor::rownumber`].
+    pub fn rownumber(&self) -> Option<u64> {
+        self.cursor().rownumber()
+    }
+
+    /// [`Cursor::scroll`].
+    pub async fn scroll(&mut self, value: i64, mode: ScrollMode) -> Result<(), Error> {
+        self.cursor_mut().scroll(value, mode).await
+    }
+
+    /// [`Cursor::setinputsizes`]: does nothing.
+    pub fn setinputsizes(&mut self, _sizes: &[Option<u64>]) {}
+
+    /// [`Cursor::setoutputsizes`]: does nothing.
+    pub fn setoutputsizes(&mut self, _size: u64, _column: Option<usize>) {}
 }

@@ -10,10 +10,11 @@ use super::events::Ran;
 use super::result_set::StatementResult;
 use crate::error::Error;
 use crate::protocol::column::Column;
-use crate::protocol::interpolate::{interpolate, interpolate_into, split_insert_values, Params};
+use crate::protocol::interpolate::{interpolate, interpolate_into, interpolate_into_with, split_insert_values, Params};
 use crate::protocol::placeholders::to_question_marks;
 use crate::protocol::value::{row_memory_size, Value};
 
+pub use super::cursor_class::{AnyCursor, CursorClass};
 pub use super::dict_cursor::{dict_keys, DictCursor, DictRow};
 
 /// "This command is not supported in the prepared statement protocol yet" (ER_UNSUPPORTED_PS).
@@ -66,6 +67,24 @@ pub struct Cursor {
     shared_charged: u64,
     /// This cursor's own statement timeout; `None` follows the connection's option.
     pub(super) statement_timeout: Option<Option<Duration>>,
+    /// PEP 249 `rownumber`: the index of the next row in the result set; `None` before execute.
+    rownumber: Option<u64>,
+    /// Buffered: the index in `rows` of the next row (they stay held for `scroll`).
+    pos: usize,
+    /// Buffered: the rows of the current result set, including any `fetchall` moved out.
+    result_rows: usize,
+    /// Reads rows as decoded, without the caller's conversions (the driver's own statements).
+    pub(super) plain: bool,
+}
+
+/// How [`Cursor::scroll`] counts (PEP 249's `mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScrollMode {
+    /// From the current position (the default).
+    #[default]
+    Relative,
+    /// From the first row.
+    Absolute,
 }
 
 impl Connection {
@@ -101,6 +120,10 @@ impl Cursor {
             shared: None,
             shared_charged: 0,
             statement_timeout: None,
+            rownumber: None,
+            pos: 0,
+            result_rows: 0,
+            plain: false,
         }
     }
 
@@ -241,9 +264,13 @@ impl Cursor {
         self.rowcount = -1;
         self.streamed = 0;
         self.lastrowid = None;
+        self.rownumber = None;
+        self.pos = 0;
+        self.result_rows = 0;
     }
 
     pub(super) async fn load(&mut self, c: &mut Conn, result: StatementResult) -> Result<u64, Error> {
+        self.rownumber = Some(0);
         match result {
             StatementResult::Ok(ok) => {
                 self.rowcount = i64::try_from(ok.affected_rows).unwrap_or(i64::MAX);
@@ -267,7 +294,7 @@ impl Cursor {
                 // mid-result, the memory cap) is dropped whole: no caller sees a truncated result
                 // as if it were complete.
                 loop {
-                    let row = match c.read_row(self.result_id, &meta.columns).await {
+                    let row = match c.read_row_as(self.result_id, &meta.columns, !self.plain).await {
                         Ok(Some(row)) => row,
                         Ok(None) => break,
                         Err(e) => return self.abandon_result(c, e).await.map(|()| 0),
@@ -278,6 +305,7 @@ impl Cursor {
                     self.rows.push_back(row);
                 }
                 self.rowcount = self.rows.len() as i64;
+                self.result_rows = self.rows.len();
                 Ok(self.rows.len() as u64)
             }
         }
@@ -323,6 +351,7 @@ impl Cursor {
         let mode = c.escape_mode_checked()?;
         // As cymysql: the prefix is %-formatted with no arguments (so %% becomes %), the suffix is not.
         let prefix = interpolate(prefix, Some(&Params::Positional(Vec::new())), mode)?;
+        let converters = c.options.converters.clone();
         let total = c
             .command(async |c: &mut Conn| {
                 let mut total = 0u64;
@@ -335,7 +364,12 @@ impl Cursor {
                     if in_batch > 0 {
                         sql.push(',');
                     }
-                    interpolate_into(&mut sql, values, params, mode)?;
+                    if converters.has_encoders() {
+                        let literal = |out: &mut String, v: &Value, mode| converters.write_literal(out, v, mode);
+                        interpolate_into_with(&mut sql, values, params, mode, literal)?;
+                    } else {
+                        interpolate_into(&mut sql, values, params, mode)?;
+                    }
                     // Bytes of the statement once the suffix is in, plus the command byte.
                     if in_batch > 0 && sql.len() + suffix.len() + 1 > limit {
                         let row = sql.split_off(row_start + 1);
@@ -429,7 +463,7 @@ impl Cursor {
             // Only what this call accumulates counts (and what an earlier one left queued).
             self.held = self.rows.iter().map(|r| row_memory_size(r) as u64 + self.row_overhead).sum();
             while self.rows.len() < n {
-                match c.read_row(self.result_id, &columns).await {
+                match c.read_row_as(self.result_id, &columns, !self.plain).await {
                     Ok(Some(row)) => {
                         if let Err(e) = self.charge(&row, limit) {
                             return self.abandon_result(c, e).await;
@@ -450,28 +484,146 @@ impl Cursor {
         .await
     }
 
-    /// The next row, or `None` when the result set is exhausted.
-    pub async fn fetchone(&mut self) -> Result<Option<Row>, Error> {
-        self.check_executed()?;
-        self.pull(1).await?;
-        Ok(self.rows.pop_front())
+    /// Moves `rownumber` (and a buffered cursor's position) past `n` rows handed out or skipped.
+    fn advance(&mut self, n: usize) {
+        if !self.unbuffered {
+            self.pos = self.pos.saturating_add(n);
+        }
+        self.rownumber = Some(self.rownumber.unwrap_or(0).saturating_add(n as u64));
     }
 
-    /// Up to `size` rows (`arraysize` when `None`).
+    /// The next row, or `None` when the result set is exhausted.
+    ///
+    /// A buffered cursor keeps its rows until the next statement so that [`Cursor::scroll`] can
+    /// come back to them (as PyMySQL's `_rows`): it hands out a copy.
+    pub async fn fetchone(&mut self) -> Result<Option<Row>, Error> {
+        self.check_executed()?;
+        let row = if self.unbuffered {
+            self.pull(1).await?;
+            self.rows.pop_front()
+        } else {
+            self.rows.get(self.pos).cloned()
+        };
+        if row.is_some() {
+            self.advance(1);
+        }
+        Ok(row)
+    }
+
+    /// Up to `size` rows (`arraysize` when `None`); a buffered cursor hands out copies, as
+    /// [`Cursor::fetchone`] does.
     pub async fn fetchmany(&mut self, size: Option<usize>) -> Result<Vec<Row>, Error> {
         self.check_executed()?;
         let n = size.unwrap_or(self.arraysize);
-        self.pull(n).await?;
-        let n = n.min(self.rows.len());
-        Ok(self.rows.drain(..n).collect())
+        let rows: Vec<Row> = if self.unbuffered {
+            self.pull(n).await?;
+            let n = n.min(self.rows.len());
+            self.rows.drain(..n).collect()
+        } else {
+            let end = self.pos.saturating_add(n).min(self.rows.len());
+            self.rows.range(self.pos.min(end)..end).cloned().collect()
+        };
+        self.advance(rows.len());
+        Ok(rows)
     }
 
     /// All remaining rows.
+    ///
+    /// They are moved out, not copied, even from a buffered cursor: a result near
+    /// `max_result_bytes` must not be held twice. `scroll` cannot come back to them afterwards
+    /// (it reports not-supported); rows before them stay reachable.
     pub async fn fetchall(&mut self) -> Result<Vec<Row>, Error> {
         self.check_executed()?;
         self.pull(usize::MAX).await?;
-        // The queue's buffer becomes the result: no second buffer of every row, no moves.
-        Ok(Vec::from(std::mem::take(&mut self.rows)))
+        let rows = if self.unbuffered || self.pos == 0 {
+            // The queue's buffer becomes the result: no second buffer of every row, no moves.
+            Vec::from(std::mem::take(&mut self.rows))
+        } else {
+            let from = self.pos.min(self.rows.len());
+            self.rows.drain(from..).collect()
+        };
+        self.advance(rows.len());
+        Ok(rows)
+    }
+
+    /// PEP 249 `rownumber`: the index in the result set of the row the next fetch returns;
+    /// `None` before the first `execute`.
+    pub fn rownumber(&self) -> Option<u64> {
+        self.rownumber
+    }
+
+    /// PEP 249 `scroll` with PyMySQL's semantics: moves to `value` rows from the current one
+    /// (`Relative`) or to row `value` (`Absolute`).
+    ///
+    /// A buffered cursor moves anywhere in the result set; a target outside it is
+    /// [`Error::OutOfRange`] (PyMySQL's `IndexError`), and the cursor stays where it was.
+    /// Rows `fetchall` moved out cannot be reached again: not-supported.
+    /// An unbuffered cursor (SSCursor) only moves forward, reading and discarding the rows it
+    /// skips (past the end it stops at the end, as PyMySQL's); backwards is not-supported.
+    pub async fn scroll(&mut self, value: i64, mode: ScrollMode) -> Result<(), Error> {
+        self.check_executed()?;
+        let current = self.rownumber.unwrap_or(0);
+        let current_i = i64::try_from(current).unwrap_or(i64::MAX);
+        if self.unbuffered {
+            let target = match mode {
+                ScrollMode::Relative => current_i.saturating_add(value),
+                ScrollMode::Absolute => value,
+            };
+            if target < current_i {
+                return Err(Error::NotSupported("backwards scrolling is not supported by an unbuffered cursor".into()));
+            }
+            return self.skip(target.abs_diff(current_i)).await;
+        }
+        let target = match mode {
+            ScrollMode::Relative => current_i.checked_add(value),
+            ScrollMode::Absolute => Some(value),
+        };
+        let rows = self.result_rows as u64;
+        let Some(index) = target.and_then(|t| usize::try_from(t).ok()).filter(|&t| t < self.result_rows) else {
+            return Err(Error::OutOfRange { target: target.unwrap_or(i64::MAX), rows });
+        };
+        if index >= self.rows.len() {
+            return Err(Error::NotSupported(format!(
+                "row {index} was handed out by fetchall, which moves rows rather than copying them; \
+                 execute the statement again to read it"
+            )));
+        }
+        self.pos = index;
+        self.rownumber = Some(index as u64);
+        Ok(())
+    }
+
+    /// Unbuffered: moves `n` rows forward, dropping rows already read, then reading and
+    /// discarding the rest from the server (each counted in `rownumber`, as PyMySQL counts them).
+    async fn skip(&mut self, n: u64) -> Result<(), Error> {
+        let queued = usize::try_from(n).unwrap_or(usize::MAX).min(self.rows.len());
+        self.rows.drain(..queued);
+        let mut left = n - queued as u64;
+        self.rownumber = Some(self.rownumber.unwrap_or(0).saturating_add(n));
+        let Some(columns) = self.columns.clone() else { return Ok(()) };
+        let conn = self.conn.clone();
+        let mut c = conn.lock().await;
+        if left == 0 || !c.is_current(self.result_id) {
+            return Ok(());
+        }
+        let id = self.result_id;
+        c.command(async |c: &mut Conn| {
+            while left > 0 {
+                match c.read_row_as(id, &columns, false).await {
+                    Ok(Some(_)) => {
+                        self.streamed += 1;
+                        left -= 1;
+                    }
+                    Ok(None) => {
+                        self.rowcount = i64::try_from(self.streamed).unwrap_or(i64::MAX);
+                        break;
+                    }
+                    Err(e) => return self.abandon_result(c, e).await,
+                }
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Moves to the next result of a multi-statement query; `false` when there is none.

@@ -3,9 +3,12 @@
 use std::fmt;
 use std::time::Duration;
 
+pub use super::converters::Converters;
+pub use super::cursor_class::CursorClass;
 pub use super::events::{EventOptions, StatementText};
 pub use super::host_list::{Endpoint, HaOptions, Strategy};
 use crate::error::Error;
+pub use crate::protocol::conversions::{Conversions, DecimalFormat, JsonFormat, TemporalFormat};
 
 /// The default of [`ConnectOptions::max_result_bytes`]: 256 MiB.
 ///
@@ -114,6 +117,13 @@ pub struct ConnectOptions {
     /// How many statements each connection keeps prepared for `execute_prepared` (and for
     /// `prepared_execution`), least recently used evicted first; 0 deallocates each after use.
     pub statement_cache_size: usize,
+    /// How DECIMAL, temporal and JSON values come back (default: exact text, records, JSON).
+    pub conversions: Conversions,
+    /// The caller's decoders and encoders (cymysql's `conv` and `encoders`); none by default.
+    pub converters: Converters,
+    /// The kind of cursor [`Connection::default_cursor`](super::connection::Connection::default_cursor)
+    /// makes (PyMySQL's `cursorclass`); a tuple cursor by default.
+    pub cursorclass: CursorClass,
 }
 
 impl Default for ConnectOptions {
@@ -149,6 +159,9 @@ impl Default for ConnectOptions {
             events: EventOptions::default(),
             prepared_execution: false,
             statement_cache_size: super::prepare::DEFAULT_STATEMENT_CACHE_SIZE,
+            conversions: Conversions::default(),
+            converters: Converters::default(),
+            cursorclass: CursorClass::default(),
         }
     }
 }
@@ -186,6 +199,9 @@ impl fmt::Debug for ConnectOptions {
             .field("events", &self.events)
             .field("prepared_execution", &self.prepared_execution)
             .field("statement_cache_size", &self.statement_cache_size)
+            .field("conversions", &self.conversions)
+            .field("converters", &self.converters)
+            .field("cursorclass", &self.cursorclass)
             .finish()
     }
 }

@@ -6,13 +6,16 @@ use std::rc::Rc;
 use bytes::Bytes;
 
 use super::connection::{Conn, Pending};
+use super::converters::DecodeFn;
 use crate::error::{Error, ProtocolError};
 use crate::protocol::binary_row::decode_binary_row;
 use crate::protocol::column::Column;
 use crate::protocol::constants::{capability::*, status::*};
+use crate::protocol::conversions::text_form;
 use crate::protocol::ok_packet::{EofPacket, OkPacket};
 use crate::protocol::response::Response;
-use crate::protocol::text_row::decode_text_row;
+use crate::protocol::text_row::{decode_text_row, decode_text_row_with};
+use crate::protocol::text_value::{decode_text_value, CellError};
 use crate::protocol::value::Value;
 
 /// A result set's columns and whether it is still being read from the wire.
@@ -173,13 +176,24 @@ impl Conn {
         Ok(None)
     }
 
-    /// Reads and decodes the next row of result `id`; `None` at its end.
+    /// Reads and decodes the next row of result `id`, in the caller's conversions; `None` at its end.
     pub(crate) async fn read_row(&mut self, id: u64, columns: &[Column]) -> Result<Option<Vec<Value>>, Error> {
+        self.read_row_as(id, columns, true).await
+    }
+
+    /// [`Conn::read_row`], with the caller's conversions only when `convert`: the driver's own
+    /// statements (max_allowed_packet, SHOW WARNINGS) read values as decoded.
+    pub(crate) async fn read_row_as(
+        &mut self,
+        id: u64,
+        columns: &[Column],
+        convert: bool,
+    ) -> Result<Option<Vec<Value>>, Error> {
         if self.pending != (Pending::Rows { id }) {
             return Ok(None);
         }
         let packet = self.read_row_packet().await?;
-        self.decode_row(packet, columns)
+        self.decode_row(packet, columns, convert)
     }
 
     /// The next row of result `id` if its bytes have already arrived, without reading the socket:
@@ -190,22 +204,63 @@ impl Conn {
         }
         let Some(packet) = self.buffered_packet()? else { return Ok(None) };
         let packet = self.row_or_end(id, packet)?;
-        self.decode_row(packet, columns).map(Some)
+        self.decode_row(packet, columns, true).map(Some)
     }
 
-    fn decode_row(&mut self, packet: Option<Bytes>, columns: &[Column]) -> Result<Option<Vec<Value>>, Error> {
-        match packet {
-            None => Ok(None),
-            Some(packet) => {
-                let row = if self.prepared.binary_rows {
-                    decode_binary_row(&packet, columns)
-                } else {
-                    decode_text_row(&packet, columns)
-                };
-                let row = row.map_err(Error::from);
-                self.track(row).map(Some)
+    fn decode_row(
+        &mut self,
+        packet: Option<Bytes>,
+        columns: &[Column],
+        convert: bool,
+    ) -> Result<Option<Vec<Value>>, Error> {
+        let Some(packet) = packet else { return Ok(None) };
+        let plain = !convert || (!self.options.converters.has_decoders() && self.options.conversions.is_default());
+        let row = if plain {
+            if self.prepared.binary_rows {
+                decode_binary_row(&packet, columns)
+            } else {
+                decode_text_row(&packet, columns)
+            }
+        } else {
+            self.decode_converted_row(&packet, columns)
+        };
+        let row = row.map_err(Error::from);
+        self.track(row).map(Some)
+    }
+
+    /// Decodes a row through the caller's decoders (cymysql's `conv`) and the connection's result
+    /// conversions. A decoder's error is a data error: the row was framed correctly.
+    fn decode_converted_row(&self, packet: &[u8], columns: &[Column]) -> Result<Vec<Value>, CellError> {
+        let converters = &self.options.converters;
+        let conversions = self.options.conversions;
+        let decoded = |c: &Column, raw: &[u8], decode: &DecodeFn| decode(c, raw).map_err(CellError::OutOfDomain);
+        let mut row = if self.prepared.binary_rows {
+            let mut row = decode_binary_row(packet, columns)?;
+            if converters.has_decoders() {
+                for (value, c) in row.iter_mut().zip(columns) {
+                    let Some(decode) = converters.decoder_for(c.column_type) else { continue };
+                    if let Some(text) = text_form(value, c) {
+                        let converted = decoded(c, &text, decode)?;
+                        *value = converted;
+                    }
+                }
+            }
+            row
+        } else {
+            decode_text_row_with(packet, columns, |c, raw| match (raw, converters.decoder_for(c.column_type)) {
+                (Some(raw), Some(decode)) => decoded(c, raw, decode),
+                _ => decode_text_value(c, raw),
+            })?
+        };
+        if !conversions.is_default() {
+            for (value, c) in row.iter_mut().zip(columns) {
+                // What a caller's decoder returned is theirs, not converted again.
+                if converters.decoder_for(c.column_type).is_none() {
+                    *value = conversions.apply(std::mem::replace(value, Value::Null), c);
+                }
             }
         }
+        Ok(row)
     }
 
     pub(crate) fn is_current(&self, id: u64) -> bool {

@@ -7,7 +7,9 @@
 
 use std::time::Duration;
 
-use crate::client::options::{ConnectOptions, Endpoint, HaOptions, SslOptions, Strategy};
+use crate::client::options::{
+    ConnectOptions, CursorClass, DecimalFormat, Endpoint, HaOptions, JsonFormat, SslOptions, Strategy, TemporalFormat,
+};
 use crate::error::Error;
 
 /// The MySQL classic protocol port, used when the URL names none.
@@ -34,6 +36,9 @@ const MAX_QUOTED_KEY_LEN: usize = 64;
 /// (PEM text, percent-encoded, `+` as `%2B`) and `max_result_bytes` (bytes, with an optional `K`,
 /// `M` or `G` suffix as in my.cnf, e.g. `64M`), `prepared_execution` (`true`/`false`) and
 /// `statement_cache_size` (a number).
+/// Result conversions: `decimal` (`text`, the default, or `double`), `temporal` (`record`, the
+/// default, or `iso-text`), `json` (`json`, the default, or `text`); `cursorclass` (`Cursor`,
+/// `DictCursor`, `SSCursor` or `SSDictCursor`) picks what `default_cursor` makes.
 /// A host list `h1:3306,h2:3307,h3` fills [`ConnectOptions::ha`], with `ha` (`sequential`,
 /// the default, `loadbalance` or `replication`), `retry_down_after` (seconds), `failover`, `read_only`
 /// (under `replication`, a connection to a replica), and for Galera clusters `galera` (take only Synced nodes) and `wsrep_sync_wait` (causal reads).
@@ -162,6 +167,32 @@ fn apply_query_param(opts: &mut ConnectOptions, key: &str, value: String) -> Res
             "zlib" | "zstd" => opts.compress = Some(value),
             _ => return Err(invalid("URL parameter 'compress' must be 'zlib' or 'zstd'")),
         },
+        "decimal" => {
+            opts.conversions.decimal = match value.as_str() {
+                "text" => DecimalFormat::Text,
+                "double" => DecimalFormat::Double,
+                _ => return Err(invalid("URL parameter 'decimal' must be 'text' or 'double'")),
+            };
+        }
+        "temporal" => {
+            opts.conversions.temporal = match value.as_str() {
+                "record" => TemporalFormat::Record,
+                "iso-text" | "iso_text" => TemporalFormat::IsoText,
+                _ => return Err(invalid("URL parameter 'temporal' must be 'record' or 'iso-text'")),
+            };
+        }
+        "json" => {
+            opts.conversions.json = match value.as_str() {
+                "json" => JsonFormat::Json,
+                "text" => JsonFormat::Text,
+                _ => return Err(invalid("URL parameter 'json' must be 'json' or 'text'")),
+            };
+        }
+        "cursorclass" => {
+            opts.cursorclass = CursorClass::from_name(&value).ok_or_else(|| {
+                invalid("URL parameter 'cursorclass' must be Cursor, DictCursor, SSCursor or SSDictCursor")
+            })?;
+        }
         "client_flag" => {
             opts.client_flag = value
                 .parse::<u32>()
@@ -394,6 +425,25 @@ mod tests {
         let opts = parse_url("MySQL:///").unwrap();
         assert_eq!(opts.host, "localhost");
         assert_eq!(opts.db, None);
+    }
+
+    #[test]
+    fn conversions_and_cursorclass() {
+        let o = parse_url("mysql://u@h/db?decimal=double&temporal=iso-text&json=text&cursorclass=DictCursor").unwrap();
+        assert_eq!(o.conversions.decimal, DecimalFormat::Double);
+        assert_eq!(o.conversions.temporal, TemporalFormat::IsoText);
+        assert_eq!(o.conversions.json, JsonFormat::Text);
+        assert_eq!(o.cursorclass, CursorClass::DictCursor);
+        let o = parse_url("mysql://u@h/db?decimal=text&temporal=record&json=json&cursorclass=sscursor").unwrap();
+        assert!(o.conversions.is_default());
+        assert_eq!(o.cursorclass, CursorClass::SSCursor);
+        let o = parse_url("mysql://u@h/db").unwrap();
+        assert!(o.conversions.is_default() && o.cursorclass == CursorClass::Cursor);
+        for bad in ["decimal=float", "temporal=iso8601", "json=object", "cursorclass=Dict2"] {
+            let e = parse_url(&format!("mysql://u@h/db?{bad}")).unwrap_err();
+            let key = bad.split('=').next().unwrap_or_default();
+            assert!(matches!(&e, Error::Programming(m) if m.contains(key)), "{bad}: {e:?}");
+        }
     }
 
     #[test]

@@ -4,9 +4,12 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::exports::cymysql::aio::types as wit;
-use crate::client::cursor::{Cursor, DictCursor, DictRow};
+use crate::client::cursor::{Cursor, DictCursor, DictRow, ScrollMode};
 use crate::client::events::{Event, EventLog, EventOptions, StatementText};
-use crate::client::options::{ConnectOptions, Endpoint, HaOptions, SslOptions, Strategy};
+use crate::client::options::{
+    ConnectOptions, Conversions, CursorClass, DecimalFormat, Endpoint, HaOptions, JsonFormat, SslOptions, Strategy,
+    TemporalFormat,
+};
 use crate::client::pool::PoolMetrics;
 use crate::client::pool::PoolOptions;
 use crate::error::{Error, ErrorKind};
@@ -322,6 +325,9 @@ pub fn options_in(o: wit::ConnectOptions) -> Result<ConnectOptions, Error> {
         events: EventOptions::default(),
         prepared_execution: o.prepared_execution,
         statement_cache_size: o.statement_cache_size as usize,
+        conversions: conversions_in(o.conversions),
+        converters: Default::default(),
+        cursorclass: cursorclass_in(o.cursorclass),
     })
 }
 
@@ -393,6 +399,66 @@ pub fn pool_metrics_out(m: PoolMetrics) -> wit::PoolMetrics {
                 down: h.down,
             })
             .collect(),
+    }
+}
+
+fn conversions_in(c: wit::Conversions) -> Conversions {
+    Conversions {
+        decimal: match c.decimal {
+            wit::DecimalFormat::Text => DecimalFormat::Text,
+            wit::DecimalFormat::Double => DecimalFormat::Double,
+        },
+        temporal: match c.temporal {
+            wit::TemporalFormat::Record => TemporalFormat::Record,
+            wit::TemporalFormat::IsoText => TemporalFormat::IsoText,
+        },
+        json: match c.json {
+            wit::JsonFormat::Json => JsonFormat::Json,
+            wit::JsonFormat::Text => JsonFormat::Text,
+        },
+    }
+}
+
+fn conversions_out(c: Conversions) -> wit::Conversions {
+    wit::Conversions {
+        decimal: match c.decimal {
+            DecimalFormat::Text => wit::DecimalFormat::Text,
+            DecimalFormat::Double => wit::DecimalFormat::Double,
+        },
+        temporal: match c.temporal {
+            TemporalFormat::Record => wit::TemporalFormat::Record,
+            TemporalFormat::IsoText => wit::TemporalFormat::IsoText,
+        },
+        json: match c.json {
+            JsonFormat::Json => wit::JsonFormat::Json,
+            JsonFormat::Text => wit::JsonFormat::Text,
+        },
+    }
+}
+
+fn cursorclass_in(c: wit::CursorClass) -> CursorClass {
+    match c {
+        wit::CursorClass::Cursor => CursorClass::Cursor,
+        wit::CursorClass::DictCursor => CursorClass::DictCursor,
+        wit::CursorClass::SsCursor => CursorClass::SSCursor,
+        wit::CursorClass::SsDictCursor => CursorClass::SSDictCursor,
+    }
+}
+
+fn cursorclass_out(c: CursorClass) -> wit::CursorClass {
+    match c {
+        CursorClass::Cursor => wit::CursorClass::Cursor,
+        CursorClass::DictCursor => wit::CursorClass::DictCursor,
+        CursorClass::SSCursor => wit::CursorClass::SsCursor,
+        CursorClass::SSDictCursor => wit::CursorClass::SsDictCursor,
+    }
+}
+
+/// A `scroll` mode.
+pub fn scroll_mode_in(m: wit::ScrollMode) -> ScrollMode {
+    match m {
+        wit::ScrollMode::Relative => ScrollMode::Relative,
+        wit::ScrollMode::Absolute => ScrollMode::Absolute,
     }
 }
 
@@ -470,5 +536,7 @@ pub fn options_out(o: &ConnectOptions) -> wit::ConnectOptions {
         event_log: None,
         prepared_execution: o.prepared_execution,
         statement_cache_size: u32::try_from(o.statement_cache_size).unwrap_or(u32::MAX),
+        conversions: conversions_out(o.conversions),
+        cursorclass: cursorclass_out(o.cursorclass),
     }
 }

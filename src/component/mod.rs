@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::client::connection::Connection as ClientConnection;
-use crate::client::cursor::{Cursor as ClientCursor, DictCursor as ClientDictCursor};
+use crate::client::cursor::{AnyCursor, Cursor as ClientCursor, DictCursor as ClientDictCursor};
 use crate::client::events::EventLog;
 use crate::client::pool::Pool as ClientPool;
 use crate::wasi::reactor::block_on;
@@ -16,7 +16,8 @@ use crate::wasi::WasiRuntime;
 
 use convert::{
     arraysize_out, description_out, dict_row_out, error_out, options_and_log_in, options_out, params_in,
-    params_list_in, row_out, rows_out, size_in, take_events, value_in, value_out, warning_out, AsCursor,
+    params_list_in, row_out, rows_out, scroll_mode_in, size_in, take_events, value_in, value_out, warning_out,
+    AsCursor,
 };
 
 wit_bindgen::generate!({
@@ -25,7 +26,9 @@ wit_bindgen::generate!({
 });
 
 use exports::cymysql::aio::connection as wit;
-use exports::cymysql::aio::types::{Column, ConnectOptions, Error as WitError, Params, Value as WitValue, Warning};
+use exports::cymysql::aio::types::{
+    Column, ConnectOptions, Error as WitError, Params, ScrollMode, Value as WitValue, Warning,
+};
 
 struct Component;
 
@@ -95,6 +98,15 @@ impl wit::GuestConnection for ConnectionResource {
 
     fn ss_dict_cursor(&self) -> wit::DictCursor {
         wit::DictCursor::new(DictCursorResource { cursor: RefCell::new(self.conn.ss_dict_cursor()) })
+    }
+
+    fn default_cursor(&self) -> wit::AnyCursor {
+        match self.conn.default_cursor() {
+            AnyCursor::Tuple(c) => wit::AnyCursor::Tuple(wit::Cursor::new(CursorResource { cursor: RefCell::new(c) })),
+            AnyCursor::Dict(c) => {
+                wit::AnyCursor::Dict(wit::DictCursor::new(DictCursorResource { cursor: RefCell::new(c) }))
+            }
+        }
     }
 
     fn prepare(&self, sql: String) -> Result<wit::Statement, WitError> {
@@ -279,6 +291,22 @@ macro_rules! cursor_methods {
             let limit = convert::cursor_statement_timeout(seconds).map_err(|e| error_out(&e))?;
             self.cursor.borrow_mut().plain_mut().set_statement_timeout(limit);
             Ok(())
+        }
+
+        fn rownumber(&self) -> Option<u64> {
+            self.cursor.borrow().plain().rownumber()
+        }
+
+        fn scroll(&self, value: i64, mode: ScrollMode) -> Result<(), WitError> {
+            run(self.cursor.borrow_mut().plain_mut().scroll(value, scroll_mode_in(mode)))
+        }
+
+        fn setinputsizes(&self, sizes: Vec<Option<u64>>) {
+            self.cursor.borrow_mut().plain_mut().setinputsizes(&sizes)
+        }
+
+        fn setoutputsizes(&self, size: u64, column: Option<u32>) {
+            self.cursor.borrow_mut().plain_mut().setoutputsizes(size, column.map(|c| c as usize))
         }
 
         fn close(&self) -> Result<(), WitError> {

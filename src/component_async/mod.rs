@@ -15,7 +15,7 @@ use futures::channel::oneshot;
 use futures::lock::Mutex;
 
 use crate::client::connection::Connection as ClientConnection;
-use crate::client::cursor::{Cursor as ClientCursor, DictCursor as ClientDictCursor};
+use crate::client::cursor::{AnyCursor, Cursor as ClientCursor, DictCursor as ClientDictCursor};
 use crate::client::events::EventLog;
 use crate::client::pool::Pool as ClientPool;
 use crate::protocol::column::Column as ClientColumn;
@@ -23,7 +23,8 @@ use crate::wasi::p3::WasiP3Runtime;
 
 use convert::{
     arraysize_out, column_out, description_out, dict_row_out, error_out, options_and_log_in, options_out, params_in,
-    params_list_in, row_out, rows_out, size_in, take_events, value_in, value_out, warning_out, AsCursor,
+    params_list_in, row_out, rows_out, scroll_mode_in, size_in, take_events, value_in, value_out, warning_out,
+    AsCursor,
 };
 
 wit_bindgen_p3::generate!({
@@ -33,7 +34,9 @@ wit_bindgen_p3::generate!({
 });
 
 use exports::cymysql::aio::connection_async as wit;
-use exports::cymysql::aio::types::{Column, ConnectOptions, Error as WitError, Params, Value as WitValue, Warning};
+use exports::cymysql::aio::types::{
+    Column, ConnectOptions, Error as WitError, Params, ScrollMode, Value as WitValue, Warning,
+};
 use wit_bindgen_p3::rt::async_support::{FutureReader, StreamReader};
 
 struct Component;
@@ -79,6 +82,7 @@ struct Snapshot {
     rowcount: i64,
     lastrowid: Option<u64>,
     arraysize: u32,
+    rownumber: Option<u64>,
 }
 
 fn snapshot_of(c: &ClientCursor) -> Snapshot {
@@ -87,6 +91,7 @@ fn snapshot_of(c: &ClientCursor) -> Snapshot {
         rowcount: c.rowcount(),
         lastrowid: c.lastrowid(),
         arraysize: arraysize_out(c),
+        rownumber: c.rownumber(),
     }
 }
 
@@ -227,6 +232,13 @@ impl wit::GuestConnection for ConnectionResource {
 
     fn ss_dict_cursor(&self) -> wit::DictCursor {
         wit::DictCursor::new(DictCursorResource::new(self.conn.ss_dict_cursor()))
+    }
+
+    fn default_cursor(&self) -> wit::AnyCursor {
+        match self.conn.default_cursor() {
+            AnyCursor::Tuple(c) => wit::AnyCursor::Tuple(wit::Cursor::new(CursorResource::new(c))),
+            AnyCursor::Dict(c) => wit::AnyCursor::Dict(wit::DictCursor::new(DictCursorResource::new(c))),
+        }
     }
 
     async fn query(&self, query: String, params: Option<Params>) -> Result<QueryResult, WitError> {
@@ -412,6 +424,23 @@ macro_rules! cursor_methods {
 
         fn set_statement_timeout(&self, seconds: Option<f64>) -> Result<(), WitError> {
             set_statement_timeout(&self.settings, seconds)
+        }
+
+        fn rownumber(&self) -> Option<u64> {
+            self.seen.borrow().rownumber
+        }
+
+        async fn scroll(&self, value: i64, mode: ScrollMode) -> Result<(), WitError> {
+            let mode = scroll_mode_in(mode);
+            self.with(async |c| c.plain_mut().scroll(value, mode).await).await
+        }
+
+        fn setinputsizes(&self, _sizes: Vec<Option<u64>>) {
+            // PEP 249 compatibility only: nothing to record (see Cursor::setinputsizes).
+        }
+
+        fn setoutputsizes(&self, _size: u64, _column: Option<u32>) {
+            // PEP 249 compatibility only (see Cursor::setoutputsizes).
         }
 
         async fn close(&self) -> Result<(), WitError> {

@@ -22,11 +22,25 @@ pub enum Params {
 /// With no parameters the query is returned unchanged, without any `%` processing, so that
 /// `LIKE 'a%'` needs no doubling; with parameters (even none), `%` must be doubled.
 pub fn interpolate(query: &str, params: Option<&Params>, mode: EscapeMode) -> Result<String, InputError> {
+    interpolate_with(query, params, mode, write_literal)
+}
+
+/// How a parameter becomes SQL text: [`write_literal`], or a caller's encoders in front of it.
+pub trait LiteralWriter: FnMut(&mut String, &Value, EscapeMode) -> Result<(), InputError> {}
+impl<F: FnMut(&mut String, &Value, EscapeMode) -> Result<(), InputError>> LiteralWriter for F {}
+
+/// [`interpolate`] with each parameter written by `literal`.
+pub fn interpolate_with(
+    query: &str,
+    params: Option<&Params>,
+    mode: EscapeMode,
+    literal: impl LiteralWriter,
+) -> Result<String, InputError> {
     let Some(params) = params else {
         return Ok(query.to_owned());
     };
     let mut out = String::with_capacity(query.len().saturating_add(estimated_literals_len(params)));
-    interpolate_into(&mut out, query, params, mode)?;
+    interpolate_into_with(&mut out, query, params, mode, literal)?;
     Ok(out)
 }
 
@@ -35,6 +49,17 @@ pub fn interpolate(query: &str, params: Option<&Params>, mode: EscapeMode) -> Re
 ///
 /// `executemany` renders every row of a multi-row INSERT straight into the statement with it.
 pub fn interpolate_into(out: &mut String, query: &str, params: &Params, mode: EscapeMode) -> Result<(), InputError> {
+    interpolate_into_with(out, query, params, mode, write_literal)
+}
+
+/// [`interpolate_into`] with each parameter written by `literal`.
+pub fn interpolate_into_with(
+    out: &mut String,
+    query: &str,
+    params: &Params,
+    mode: EscapeMode,
+    mut literal: impl LiteralWriter,
+) -> Result<(), InputError> {
     let mut next_positional = 0usize;
     let bytes = query.as_bytes();
     // `start` is where the text not yet copied begins; every `%` found is ASCII, so slicing at
@@ -56,7 +81,7 @@ pub fn interpolate_into(out: &mut String, query: &str, params: &Params, mode: Es
                 let value = values
                     .get(next_positional)
                     .ok_or_else(|| InputError::Format("not enough arguments for format string".into()))?;
-                write_literal(out, value, mode)?;
+                literal(out, value, mode)?;
                 next_positional += 1;
                 start = pct + 2;
             }
@@ -75,7 +100,7 @@ pub fn interpolate_into(out: &mut String, query: &str, params: &Params, mode: Es
                     .rev()
                     .find(|(key, _)| key == name)
                     .ok_or_else(|| InputError::Format(format!("KeyError: no parameter named {name:?}")))?;
-                write_literal(out, value, mode)?;
+                literal(out, value, mode)?;
                 start = close + 2;
             }
             Some(_) => return Err(unsupported_conversion(query, pct + 1)),

@@ -18,6 +18,7 @@ pub mod com_stmt_send_long_data;
 pub mod compress;
 pub mod connection_phase;
 pub mod constants;
+pub mod conversions;
 pub mod err_packet;
 pub mod error;
 pub mod escape;

@@ -11,12 +11,22 @@ use crate::protocol::error::ProtocolError;
 /// A value outside its column type's domain is reported only once the whole row has been read
 /// and found well-formed, so that the data error never hides a packet that breaks the protocol.
 pub fn decode_text_row(payload: &[u8], columns: &[Column]) -> Result<Vec<Value>, CellError> {
+    decode_text_row_with(payload, columns, decode_text_value)
+}
+
+/// [`decode_text_row`] with `decode` turning each cell (its raw bytes, `None` for NULL) into a
+/// value: the caller's decoders by column type, falling back to [`decode_text_value`].
+pub fn decode_text_row_with(
+    payload: &[u8],
+    columns: &[Column],
+    mut decode: impl FnMut(&Column, Option<&[u8]>) -> Result<Value, CellError>,
+) -> Result<Vec<Value>, CellError> {
     let mut r = Reader::new(payload);
     let mut row = Vec::with_capacity(columns.len());
     let mut refused = None;
     for column in columns {
         let raw = r.lenenc_bytes_or_null("row value")?;
-        match decode_text_value(column, raw) {
+        match decode(column, raw) {
             Ok(value) => row.push(value),
             Err(e @ CellError::OutOfDomain(_)) => {
                 refused.get_or_insert(e);

@@ -60,7 +60,55 @@ pub enum Value {
     Geometry(Vec<u8>),
 }
 
+/// Which variant a [`Value`] is, without its data: the key of a caller's encoder (cymysql's
+/// `encoders`, keyed by Python type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValueKind {
+    Null,
+    Int,
+    UInt,
+    Float,
+    Double,
+    Decimal,
+    Text,
+    Bytes,
+    Date,
+    DateTime,
+    Timestamp,
+    Time,
+    Year,
+    Json,
+    Bit,
+    Enum,
+    Set,
+    Geometry,
+}
+
 impl Value {
+    /// Which variant this is.
+    pub fn kind(&self) -> ValueKind {
+        match self {
+            Value::Null => ValueKind::Null,
+            Value::Int(_) => ValueKind::Int,
+            Value::UInt(_) => ValueKind::UInt,
+            Value::Float(_) => ValueKind::Float,
+            Value::Double(_) => ValueKind::Double,
+            Value::Decimal(_) => ValueKind::Decimal,
+            Value::Text(_) => ValueKind::Text,
+            Value::Bytes(_) => ValueKind::Bytes,
+            Value::Date(_) => ValueKind::Date,
+            Value::DateTime(_) => ValueKind::DateTime,
+            Value::Timestamp(_) => ValueKind::Timestamp,
+            Value::Time(_) => ValueKind::Time,
+            Value::Year(_) => ValueKind::Year,
+            Value::Json(_) => ValueKind::Json,
+            Value::Bit(_) => ValueKind::Bit,
+            Value::Enum(_) => ValueKind::Enum,
+            Value::Set(_) => ValueKind::Set,
+            Value::Geometry(_) => ValueKind::Geometry,
+        }
+    }
+
     /// The bytes this value occupies in memory: its own slot plus what it owns on the heap.
     /// This, not the wire length, is what a buffered result costs (a NULL is 1 byte on the wire).
     pub fn memory_size(&self) -> usize {
