@@ -205,6 +205,17 @@ impl Cursor {
         .await
     }
 
+    /// The statement's server-side state, if this open cursor may run it: the statement is open
+    /// and was prepared on this cursor's connection.
+    fn usable_statement<'s>(&self, statement: &'s Statement) -> Result<&'s Prepared, Error> {
+        self.check_open()?;
+        let prepared = statement.check_open()?;
+        if !Rc::ptr_eq(&statement.conn.inner, &self.connection().inner) {
+            return Err(Error::Programming("the statement was prepared on another connection".into()));
+        }
+        Ok(prepared)
+    }
+
     /// Executes prepared `statement` once per parameter set of `seq_of_params` on this cursor, in
     /// bulk where the server offers it (see [`Statement::executemany`]). Returns the total affected
     /// rows, which is also the cursor's `rowcount`; `lastrowid` is that of the last request.
@@ -213,11 +224,7 @@ impl Cursor {
         statement: &Statement,
         seq_of_params: &[Vec<Value>],
     ) -> Result<u64, Error> {
-        self.check_open()?;
-        let prepared = statement.check_open()?;
-        if !Rc::ptr_eq(&statement.conn.inner, &self.connection().inner) {
-            return Err(Error::Programming("the statement was prepared on another connection".into()));
-        }
+        let prepared = self.usable_statement(statement)?;
         let conn = self.connection().clone();
         let mut c = conn.lock().await;
         if c.can_bulk_execute(prepared, seq_of_params.len()) {
@@ -251,11 +258,7 @@ impl Cursor {
     /// runs a text query: buffered cursors read the whole result, unbuffered ones leave the rows
     /// to the fetch calls. Returns the affected rows, or the rows of a buffered result.
     pub async fn execute_statement(&mut self, statement: &Statement, params: &[Value]) -> Result<u64, Error> {
-        self.check_open()?;
-        let prepared = statement.check_open()?;
-        if !Rc::ptr_eq(&statement.conn.inner, &self.connection().inner) {
-            return Err(Error::Programming("the statement was prepared on another connection".into()));
-        }
+        let prepared = self.usable_statement(statement)?;
         let conn = self.connection().clone();
         let mut c = conn.lock().await;
         let max_packet =
