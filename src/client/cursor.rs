@@ -600,7 +600,9 @@ impl Cursor {
         self.rows.drain(..queued);
         let mut left = n - queued as u64;
         self.rownumber = Some(self.rownumber.unwrap_or(0).saturating_add(n));
-        let Some(columns) = self.columns.clone() else { return Ok(()) };
+        if self.columns.is_none() {
+            return Ok(());
+        }
         let conn = self.conn.clone();
         let mut c = conn.lock().await;
         if left == 0 || !c.is_current(self.result_id) {
@@ -609,12 +611,13 @@ impl Cursor {
         let id = self.result_id;
         c.command(async |c: &mut Conn| {
             while left > 0 {
-                match c.read_row_as(id, &columns, false).await {
-                    Ok(Some(_)) => {
+                // Only framed, never decoded: the rows are dropped unseen.
+                match c.skip_row(id).await {
+                    Ok(true) => {
                         self.streamed += 1;
                         left -= 1;
                     }
-                    Ok(None) => {
+                    Ok(false) => {
                         self.rowcount = i64::try_from(self.streamed).unwrap_or(i64::MAX);
                         break;
                     }

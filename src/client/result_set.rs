@@ -196,6 +196,15 @@ impl Conn {
         self.decode_row(packet, columns, convert)
     }
 
+    /// Reads past the next row of result `id` without decoding it (a row `scroll` skips);
+    /// `false` at the result's end.
+    pub(crate) async fn skip_row(&mut self, id: u64) -> Result<bool, Error> {
+        if self.pending != (Pending::Rows { id }) {
+            return Ok(false);
+        }
+        Ok(self.read_row_packet().await?.is_some())
+    }
+
     /// The next row of result `id` if its bytes have already arrived, without reading the socket:
     /// `None` when they have not, `Some(None)` at the result's end.
     pub(crate) fn buffered_row(&mut self, id: u64, columns: &[Column]) -> Result<Option<Option<Vec<Value>>>, Error> {
