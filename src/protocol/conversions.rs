@@ -6,13 +6,10 @@
 //! caller's decoders (cymysql's `conv`) receive for rows of the binary protocol.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 use super::column::Column;
+use super::escape::{write_date, write_datetime, write_time};
 use super::value::{Date, DateTime, Time, Value};
-
-/// The widest fraction of seconds MySQL stores (microseconds).
-const MAX_FRACTION_DIGITS: u8 = 6;
 
 /// How DECIMAL / NUMERIC values come back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -81,40 +78,23 @@ impl Conversions {
 
 /// `YYYY-MM-DD`.
 pub fn date_text(d: Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
+    let mut s = String::with_capacity(10);
+    write_date(&mut s, &d);
+    s
 }
 
-/// `YYYY-MM-DD<sep>HH:MM:SS[.ffffff]`, the fraction as wide as the column declares.
+/// `YYYY-MM-DD<separator>HH:MM:SS[.ffffff]`, the fraction as wide as the column declares.
 pub fn datetime_text(d: DateTime, separator: char, decimals: u8) -> String {
-    let mut s = date_text(d.date);
-    let _ = write!(s, "{separator}{:02}:{:02}:{:02}", d.hour, d.minute, d.second);
-    push_fraction(&mut s, d.microsecond, decimals);
+    let mut s = String::with_capacity(26);
+    write_datetime(&mut s, &d, separator, decimals);
     s
 }
 
-/// `[-]HH:MM:SS[.ffffff]`, hours as many digits as they need (at least two).
+/// `[-]HH:MM:SS[.ffffff]`, the fraction as wide as the column declares.
 pub fn time_text(t: Time, decimals: u8) -> String {
-    let mut s = String::with_capacity(16);
-    if t.negative {
-        s.push('-');
-    }
-    let _ = write!(s, "{:02}:{:02}:{:02}", t.hours, t.minutes, t.seconds);
-    push_fraction(&mut s, t.microseconds, decimals);
+    let mut s = String::with_capacity(17);
+    write_time(&mut s, &t, decimals);
     s
-}
-
-/// Appends `.ffffff` cut to the column's `decimals` (as the server's text does); a column whose
-/// scale is not fixed (an expression) shows all six digits when there is a fraction.
-fn push_fraction(s: &mut String, micros: u32, decimals: u8) {
-    let digits = match decimals {
-        0 => return,
-        1..=MAX_FRACTION_DIGITS => decimals,
-        _ if micros == 0 => return,
-        _ => MAX_FRACTION_DIGITS,
-    };
-    let six = format!("{:06}", micros.min(999_999));
-    s.push('.');
-    s.push_str(six.get(..usize::from(digits)).unwrap_or(&six));
 }
 
 /// The bytes the text protocol carries for `value` in `column`: MySQL's own text for numbers,

@@ -141,13 +141,13 @@ pub fn write_literal(out: &mut String, v: &Value, mode: EscapeMode) -> Result<()
         Value::DateTime(dt) | Value::Timestamp(dt) => {
             check_microseconds(dt.microsecond)?;
             out.push('\'');
-            write_datetime(out, dt);
+            write_datetime(out, dt, ' ', ANY_SCALE);
             out.push('\'');
         }
         Value::Time(t) => {
             check_microseconds(t.microseconds)?;
             out.push('\'');
-            write_time(out, t);
+            write_time(out, t, ANY_SCALE);
             out.push('\'');
         }
     }
@@ -236,30 +236,46 @@ fn check_microseconds(us: u32) -> Result<(), InputError> {
     Ok(())
 }
 
+/// A scale for [`write_datetime`] and [`write_time`] that is not a column's: all six digits of a
+/// fraction when there is one (what a literal needs to keep the value).
+pub(crate) const ANY_SCALE: u8 = u8::MAX;
+
+/// The most fraction digits MySQL keeps (microseconds).
+const MAX_FRACTION_DIGITS: u8 = 6;
+
 /// `YYYY-MM-DD`.
-fn write_date(out: &mut String, d: &Date) {
+pub(crate) fn write_date(out: &mut String, d: &Date) {
     let _ = write!(out, "{:04}-{:02}-{:02}", d.year, d.month, d.day);
 }
 
-/// `YYYY-MM-DD HH:MM:SS[.ffffff]`.
-fn write_datetime(out: &mut String, dt: &DateTime) {
+/// `YYYY-MM-DD<separator>HH:MM:SS[.ffffff]`, the fraction as [`write_fraction`] writes it.
+pub(crate) fn write_datetime(out: &mut String, dt: &DateTime, separator: char, scale: u8) {
     write_date(out, &dt.date);
-    let _ = write!(out, " {:02}:{:02}:{:02}", dt.hour, dt.minute, dt.second);
-    write_fraction(out, dt.microsecond);
+    let _ = write!(out, "{separator}{:02}:{:02}:{:02}", dt.hour, dt.minute, dt.second);
+    write_fraction(out, dt.microsecond, scale);
 }
 
-/// `[-]HH:MM:SS[.ffffff]`.
-fn write_time(out: &mut String, t: &Time) {
+/// `[-]HH:MM:SS[.ffffff]`, hours as many digits as they need (at least two).
+pub(crate) fn write_time(out: &mut String, t: &Time, scale: u8) {
     let sign = if t.negative { "-" } else { "" };
     let _ = write!(out, "{sign}{:02}:{:02}:{:02}", t.hours, t.minutes, t.seconds);
-    write_fraction(out, t.microseconds);
+    write_fraction(out, t.microseconds, scale);
 }
 
-/// `.ffffff` when there is a fraction of a second.
-fn write_fraction(out: &mut String, us: u32) {
-    if us != 0 {
-        let _ = write!(out, ".{us:06}");
-    }
+/// `.ffffff` cut to `scale` digits, as the server's text for a column of that scale; none for
+/// scale 0. A scale above 6 (an expression's, or [`ANY_SCALE`]) shows all six digits when there
+/// is a fraction.
+fn write_fraction(out: &mut String, us: u32, scale: u8) {
+    let digits = match scale {
+        0 => return,
+        1..=MAX_FRACTION_DIGITS => scale,
+        _ if us == 0 => return,
+        _ => MAX_FRACTION_DIGITS,
+    };
+    let six = us.min(999_999);
+    // The first `digits` of the six: drop the 6 - digits last ones.
+    let kept = six / 10u32.pow(u32::from(MAX_FRACTION_DIGITS - digits));
+    let _ = write!(out, ".{kept:0width$}", width = usize::from(digits));
 }
 
 #[cfg(test)]
