@@ -83,7 +83,7 @@ impl Conn {
                 let (id, result) = c.start_query(sql).await?;
                 let mut rows = Vec::new();
                 if let StatementResult::Rows(meta) = result {
-                    while let Some(row) = c.read_row(id, &meta.columns).await? {
+                    while let Some(row) = c.read_row_as(id, &meta.columns, false).await? {
                         rows.push((text(row.first()), text(row.get(1))));
                     }
                 }

@@ -182,7 +182,7 @@ impl Conn {
     }
 
     /// [`Conn::read_row`], with the caller's conversions only when `convert`: the driver's own
-    /// statements (max_allowed_packet, SHOW WARNINGS) read values as decoded.
+    /// statements (max_allowed_packet, SHOW WARNINGS, the Galera node check) read values as decoded.
     pub(crate) async fn read_row_as(
         &mut self,
         id: u64,
