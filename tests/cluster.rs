@@ -125,6 +125,7 @@ fn a_certification_conflict_is_a_retryable_1213_and_the_helper_commits_once() {
              INSERT INTO test.hot VALUES (1, 0)",
         )
         .unwrap();
+    cluster.wait_applied("SELECT v FROM test.hot WHERE id = 1").unwrap_or_else(|e| panic!("{e:#}"));
     let base = cluster.url("test");
     // The helper's transactions run on node 1; the conflicting writer is on node 2.
     let pool = block_on(Pool::create(
@@ -253,6 +254,11 @@ fn a_node_killed_under_load_loses_no_transfer_and_applies_none_twice() {
             values.join(",")
         ))
         .unwrap();
+    cluster
+        .wait_applied(&format!(
+            "SELECT (SELECT COUNT(*) FROM test.ledger), balance FROM test.accounts WHERE id = {ACCOUNTS}"
+        ))
+        .unwrap_or_else(|e| panic!("{e:#}"));
     let url = format!("{}?ha=loadbalance&galera=true&retry_down_after=1&connect_timeout=10", cluster.url("test"));
     let stop = Arc::new(AtomicBool::new(false));
     let committed = Arc::new(AtomicUsize::new(0));

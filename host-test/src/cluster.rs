@@ -16,6 +16,8 @@ use crate::server::{free_port, percent_encode, sql_string, ServerSpec, TestServe
 
 /// How long a node may take to reach Synced (a state transfer included).
 const SYNC_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long a write made through one node may take to be applied on the others.
+const APPLY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The Galera provider of Debian's `galera-4`.
 const PROVIDER: &str = "/usr/lib/galera/libgalera_smm.so";
 
@@ -96,6 +98,30 @@ impl GaleraCluster {
             hosts.join(","),
             percent_encode(db)
         )
+    }
+
+    /// Waits (bounded) until every node answers `probe` with at least one row, reading causally
+    /// (`wsrep_sync_wait = 1`). Galera certifies a write set on every node at commit but applies it
+    /// on the others a little later, so DDL and rows written through one node are only there for
+    /// another node's sessions once this returns.
+    pub fn wait_applied(&self, probe: &str) -> Result<()> {
+        for node in &self.nodes {
+            let deadline = Instant::now() + APPLY_TIMEOUT;
+            loop {
+                match node.admin_sql(&format!("SET SESSION wsrep_sync_wait = 1; {probe}")) {
+                    Ok(out) if !out.trim().is_empty() => break,
+                    outcome if Instant::now() >= deadline => {
+                        bail!(
+                            "node on port {} did not apply `{probe}` within {}s: {outcome:?}",
+                            node.port,
+                            APPLY_TIMEOUT.as_secs()
+                        )
+                    }
+                    _ => thread::sleep(Duration::from_millis(100)),
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Kills node `i` as in a crash; the others keep quorum (of three).
