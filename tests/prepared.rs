@@ -6,7 +6,7 @@ use crate::common;
 
 use common::*;
 use host_test::driver::bindings::exports::cymysql::aio::types::{Date, Datetime, Time};
-use host_test::driver::{Conn, ConnectOptions, ErrorKind, Params, Session, Stmt, Value};
+use host_test::driver::{Conn, ConnectOptions, ErrorKind, Params, ScrollMode, Session, Stmt, Value};
 
 fn prepare(s: &mut Session, c: Conn, sql: &str) -> Stmt {
     s.prepare(c, sql).expect("no trap").unwrap_or_else(|e| panic!("{sql}: {e:?}"))
@@ -548,4 +548,67 @@ fn statement_cache_size_option() {
     };
     assert_eq!(prepares_for(1), 6);
     assert_eq!(prepares_for(16), 2);
+}
+
+fn seq_rows(from: u64, to: u64) -> Vec<Vec<Value>> {
+    (from..=to).map(|n| vec![Value::Uint(n), Value::Text(format!("r{n}"))]).collect()
+}
+
+/// A read-only server cursor (COM_STMT_EXECUTE with CURSOR_TYPE_READ_ONLY, then COM_STMT_FETCH):
+/// the rows come a batch at a time, other statements run on the connection between batches, and
+/// the cursor ends exactly at the result's last row.
+#[test]
+fn server_cursor_fetches_in_batches_and_leaves_the_connection_free() {
+    let mut s = session();
+    let c = connect(&mut s);
+    let st = prepare(&mut s, c, "SELECT seq, CONCAT('r', seq) FROM seq_1_to_1000 WHERE seq > ? ORDER BY seq");
+    let fetches = status_n(&mut s, c, "Com_stmt_fetch");
+    let cur = s.stmt_open_cursor(st, &[Value::Int(0)], 300).unwrap().unwrap();
+    // No rows came with the execute: nothing was fetched yet.
+    assert_eq!(status_n(&mut s, c, "Com_stmt_fetch"), fetches);
+    assert_eq!(s.fetchmany(cur, Some(10)).unwrap().unwrap(), seq_rows(1, 10));
+    // The connection is free between batches, which an unbuffered result would not leave it.
+    assert_eq!(scalar(&mut s, c, "SELECT 41 + 1"), Value::Int(42));
+    let double = prepare(&mut s, c, "SELECT ? * 2");
+    assert_eq!(run(&mut s, double, &[Value::Int(21)]), vec![vec![Value::Int(42)]]);
+    assert_eq!(s.fetchone(cur).unwrap().unwrap(), Some(seq_rows(11, 11).remove(0)));
+    // Scrolling forward reads and drops whole batches.
+    s.scroll(cur, 500, ScrollMode::Relative).unwrap().unwrap();
+    assert_eq!(s.rownumber(cur).unwrap(), Some(511));
+    assert_eq!(s.fetchall(cur).unwrap().unwrap(), seq_rows(512, 1000));
+    assert_eq!(s.rowcount(cur).unwrap(), 1000);
+    assert_eq!(s.fetchone(cur).unwrap().unwrap(), None);
+    // 1000 rows by 300: three full batches and a last one of 100 that says the cursor is done.
+    assert_eq!(status_n(&mut s, c, "Com_stmt_fetch") - fetches, 4);
+    // An empty result ends at once.
+    let cur = s.stmt_open_cursor(st, &[Value::Int(1000)], 300).unwrap().unwrap();
+    assert_eq!(s.fetchall(cur).unwrap().unwrap(), Vec::<Vec<Value>>::new());
+    assert_eq!(s.rowcount(cur).unwrap(), 0);
+}
+
+/// The cursor's statement running again closes the cursor on the server: its next batch is the
+/// server's typed error and the connection goes on. A fetch size of 0 is the caller's error, and
+/// closing a cursor with rows left frees them on the server (COM_STMT_RESET).
+#[test]
+fn server_cursor_errors_are_typed_and_close_frees_it() {
+    let mut s = session();
+    let c = connect(&mut s);
+    let st = prepare(&mut s, c, "SELECT seq, CONCAT('r', seq) FROM seq_1_to_1000 WHERE seq > ? ORDER BY seq");
+    let e = s.stmt_open_cursor(st, &[Value::Int(0)], 0).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Programming, None);
+    let cur = s.stmt_open_cursor(st, &[Value::Int(990)], 4).unwrap().unwrap();
+    assert_eq!(s.fetchone(cur).unwrap().unwrap(), Some(seq_rows(991, 991).remove(0)));
+    assert_eq!(run(&mut s, st, &[Value::Int(999)]), seq_rows(1000, 1000));
+    // The batch already fetched is the cursor's own; the next one is gone with the server cursor.
+    assert_eq!(s.fetchmany(cur, Some(3)).unwrap().unwrap(), seq_rows(992, 994));
+    let e = s.fetchone(cur).unwrap().unwrap_err();
+    assert_eq!(e.code, Some(1421), "ER_STMT_HAS_NO_OPEN_CURSOR: {e:?}");
+    assert_eq!(scalar(&mut s, c, "SELECT 2"), Value::Int(2));
+    // Closed with rows left on the server: COM_STMT_RESET frees them.
+    let resets = status_n(&mut s, c, "Com_stmt_reset");
+    let cur = s.stmt_open_cursor(st, &[Value::Int(0)], 10).unwrap().unwrap();
+    assert_eq!(s.fetchmany(cur, Some(5)).unwrap().unwrap(), seq_rows(1, 5));
+    s.close_cursor(cur).unwrap().unwrap();
+    assert_eq!(status_n(&mut s, c, "Com_stmt_reset") - resets, 1);
+    assert_eq!(run(&mut s, st, &[Value::Int(998)]), seq_rows(999, 1000));
 }

@@ -752,6 +752,11 @@ impl SyncSession {
         Ok(block_on(api.statement().call_ss_execute(&mut self.store, s.0, params))?.map(Cur))
     }
 
+    pub fn stmt_open_cursor(&mut self, s: Stmt, params: &[Value], fetch_size: u32) -> Call<Cur> {
+        let api = self.driver.cymysql_aio_connection();
+        Ok(block_on(api.statement().call_open_cursor(&mut self.store, s.0, params, fetch_size))?.map(Cur))
+    }
+
     pub fn stmt_executemany(&mut self, s: Stmt, seq: &[Vec<Value>]) -> Call<u64> {
         let api = self.driver.cymysql_aio_connection();
         block_on(api.statement().call_executemany(&mut self.store, s.0, seq))

@@ -840,6 +840,10 @@ impl AsyncSession {
         Ok(on_cursor!(self, statement, call_ss_execute, s, params.to_vec())?.map(Cur))
     }
 
+    pub fn stmt_open_cursor(&mut self, s: Stmt, params: &[Value], fetch_size: u32) -> Call<Cur> {
+        Ok(on_cursor!(self, statement, call_open_cursor, s, params.to_vec(), fetch_size)?.map(Cur))
+    }
+
     pub fn stmt_executemany(&mut self, s: Stmt, seq: &[Vec<Value>]) -> Call<u64> {
         on_cursor!(self, statement, call_executemany, s, seq.to_vec())
     }

@@ -156,6 +156,7 @@ each_world! {
     fn stmt_description(&mut self, s: Stmt) -> Result<Vec<Column>>;
     fn stmt_execute(&mut self, s: Stmt, params: &[Value]) -> Call<Cur>;
     fn stmt_ss_execute(&mut self, s: Stmt, params: &[Value]) -> Call<Cur>;
+    fn stmt_open_cursor(&mut self, s: Stmt, params: &[Value], fetch_size: u32) -> Call<Cur>;
     fn stmt_executemany(&mut self, s: Stmt, seq: &[Vec<Value>]) -> Call<u64>;
     fn stmt_reset(&mut self, s: Stmt) -> Call<()>;
     fn stmt_close(&mut self, s: Stmt) -> Call<()>;

@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use super::connection::{Conn, Connection};
 use super::events::Ran;
+use super::prepare::Prepared;
 use super::result_set::StatementResult;
 use crate::error::Error;
 use crate::protocol::column::Column;
+use crate::protocol::constants::status::{SERVER_STATUS_CURSOR_EXISTS, SERVER_STATUS_LAST_ROW_SENT};
 use crate::protocol::interpolate::{interpolate, interpolate_into, interpolate_into_with, split_insert_values, Params};
 use crate::protocol::placeholders::to_question_marks;
 use crate::protocol::value::{row_memory_size, Value};
@@ -19,6 +21,9 @@ pub use super::dict_cursor::{dict_keys, DictCursor, DictRow};
 
 /// "This command is not supported in the prepared statement protocol yet" (ER_UNSUPPORTED_PS).
 pub(crate) const ER_UNSUPPORTED_PS: u16 = 1295;
+
+/// Rows a scroll over a server-side cursor reads (and drops) at a time.
+const SKIP_BATCH: usize = 1000;
 
 /// A row of a tuple cursor.
 pub type Row = Vec<Value>;
@@ -45,7 +50,7 @@ pub struct Cursor {
     /// The connection's lease when the cursor was made; a pooled connection returned since then
     /// belongs to someone else, and this cursor must not touch it.
     lease: u64,
-    unbuffered: bool,
+    pub(super) unbuffered: bool,
     closed: bool,
     pub(super) executed: bool,
     pub(super) result_id: u64,
@@ -75,6 +80,22 @@ pub struct Cursor {
     result_rows: usize,
     /// Reads rows as decoded, without the caller's conversions (the driver's own statements).
     pub(super) plain: bool,
+    /// The server-side cursor (COM_STMT_FETCH) the current result's rows come from, if any.
+    pub(super) server_cursor: Option<ServerCursor>,
+}
+
+/// A statement's read-only cursor on the server: its rows come a batch at a time by
+/// COM_STMT_FETCH, and the connection is free for other commands between batches.
+#[derive(Debug)]
+pub(super) struct ServerCursor {
+    pub statement: Prepared,
+    /// Rows asked for by each COM_STMT_FETCH.
+    pub fetch_size: u32,
+    /// Whether the server holds more rows: its last word had SERVER_STATUS_CURSOR_EXISTS and not
+    /// SERVER_STATUS_LAST_ROW_SENT.
+    pub open: bool,
+    /// Rows read of the current batch; `None` while reading what the execute itself sent.
+    pub batch_rows: Option<u64>,
 }
 
 /// How [`Cursor::scroll`] counts (PEP 249's `mode`).
@@ -124,6 +145,7 @@ impl Cursor {
             pos: 0,
             result_rows: 0,
             plain: false,
+            server_cursor: None,
         }
     }
 
@@ -267,6 +289,7 @@ impl Cursor {
         self.rownumber = None;
         self.pos = 0;
         self.result_rows = 0;
+        self.server_cursor = None;
     }
 
     pub(super) async fn load(&mut self, c: &mut Conn, result: StatementResult) -> Result<u64, Error> {
@@ -455,33 +478,70 @@ impl Cursor {
         };
         let conn = self.conn.clone();
         let mut c = conn.lock().await;
-        if !c.is_current(self.result_id) {
+        let fetching = self.server_cursor.as_ref().is_some_and(|s| s.open);
+        if !c.is_current(self.result_id) && !fetching {
             return Ok(());
         }
-        c.command(async |c: &mut Conn| {
-            let limit = c.options.max_result_bytes;
-            // Only what this call accumulates counts (and what an earlier one left queued).
-            self.held = self.rows.iter().map(|r| row_memory_size(r) as u64 + self.row_overhead).sum();
-            while self.rows.len() < n {
-                match c.read_row_as(self.result_id, &columns, !self.plain).await {
-                    Ok(Some(row)) => {
-                        if let Err(e) = self.charge(&row, limit) {
-                            return self.abandon_result(c, e).await;
-                        }
-                        self.rows.push_back(row);
-                        self.streamed += 1;
+        c.command(async |c: &mut Conn| self.fill(c, &columns, n, true).await).await
+    }
+
+    /// Reads rows into the queue until it holds `n` (inside a `command`): those of the result on
+    /// the wire, then, with `fetch`, those a server-side cursor still holds, by COM_STMT_FETCH.
+    /// A fetched batch is read whole, however few rows were asked for: left on the wire, the next
+    /// command would discard it, and the connection is to be free between batches.
+    pub(super) async fn fill(&mut self, c: &mut Conn, columns: &[Column], n: usize, fetch: bool) -> Result<(), Error> {
+        let limit = c.options.max_result_bytes;
+        // Only what this call accumulates counts (and what an earlier one left queued).
+        self.held = self.rows.iter().map(|r| row_memory_size(r) as u64 + self.row_overhead).sum();
+        loop {
+            let in_batch =
+                self.server_cursor.as_ref().is_some_and(|s| s.batch_rows.is_some()) && c.is_current(self.result_id);
+            if self.rows.len() >= n && !in_batch {
+                break;
+            }
+            if !c.is_current(self.result_id) {
+                match &mut self.server_cursor {
+                    Some(sc) if sc.open && fetch => {
+                        // Closed until this batch's end says otherwise: an error leaves it closed.
+                        sc.open = false;
+                        sc.batch_rows = Some(0);
+                        self.result_id = c.fetch_cursor_rows(&sc.statement, sc.fetch_size).await?;
                     }
-                    Ok(None) => {
-                        // Every row has now come off the wire, so the count is known.
-                        self.rowcount = i64::try_from(self.streamed).unwrap_or(i64::MAX);
-                        break;
-                    }
-                    Err(e) => return self.abandon_result(c, e).await,
+                    _ => break,
                 }
             }
-            Ok(())
-        })
-        .await
+            match c.read_row_as(self.result_id, columns, !self.plain).await {
+                Ok(Some(row)) => {
+                    if let Err(e) = self.charge(&row, limit) {
+                        return self.abandon_result(c, e).await;
+                    }
+                    self.rows.push_back(row);
+                    self.streamed += 1;
+                    if let Some(rows) = self.server_cursor.as_mut().and_then(|s| s.batch_rows.as_mut()) {
+                        *rows += 1;
+                    }
+                }
+                Ok(None) => {
+                    if let Some(sc) = &mut self.server_cursor {
+                        let status = c.status;
+                        // A batch of no rows ends the cursor whatever its status claims, so a
+                        // server cannot keep the client asking forever.
+                        sc.open = status & SERVER_STATUS_CURSOR_EXISTS != 0
+                            && status & SERVER_STATUS_LAST_ROW_SENT == 0
+                            && sc.batch_rows != Some(0)
+                            && !c.is_current(self.result_id);
+                        if sc.open {
+                            continue;
+                        }
+                    }
+                    // Every row has now come off the wire, so the count is known.
+                    self.rowcount = i64::try_from(self.streamed).unwrap_or(i64::MAX);
+                    break;
+                }
+                Err(e) => return self.abandon_result(c, e).await,
+            }
+        }
+        Ok(())
     }
 
     /// Moves `rownumber` (and a buffered cursor's position) past `n` rows handed out or skipped.
@@ -603,6 +663,20 @@ impl Cursor {
         if self.columns.is_none() {
             return Ok(());
         }
+        if self.server_cursor.is_some() {
+            // Rows behind a server cursor come in batches: read them as fetches do, and drop them.
+            while left > 0 {
+                let batch = usize::try_from(left).unwrap_or(usize::MAX).min(SKIP_BATCH);
+                self.pull(batch).await?;
+                if self.rows.is_empty() {
+                    break;
+                }
+                let n = batch.min(self.rows.len());
+                self.rows.drain(..n);
+                left -= n as u64;
+            }
+            return Ok(());
+        }
         let conn = self.conn.clone();
         let mut c = conn.lock().await;
         if left == 0 || !c.is_current(self.result_id) {
@@ -702,6 +776,12 @@ impl Cursor {
         // A session that cannot take a command has nothing of ours left to read.
         if c.is_current(self.result_id) && c.check_ready().is_ok() {
             c.command(async |c: &mut Conn| c.drain_pending().await).await?;
+        }
+        if let Some(sc) = self.server_cursor.take().filter(|s| s.open) {
+            // The server would hold the cursor's rows until the statement runs again or closes.
+            if c.check_ready().is_ok() && sc.statement.epoch == c.prepared.epoch {
+                c.command(async |c: &mut Conn| c.reset_statement(&sc.statement).await).await?;
+            }
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! The session's side of prepared statements: COM_STMT_PREPARE and its definitions,
 //! COM_STMT_EXECUTE (with COM_STMT_SEND_LONG_DATA for parameters too large for one packet),
-//! COM_STMT_RESET, and COM_STMT_CLOSE for statements dropped without `close`.
+//! COM_STMT_FETCH for statements executed with a read-only cursor, COM_STMT_RESET, and
+//! COM_STMT_CLOSE for statements dropped without `close`.
 //!
 //! A server-side statement lives as long as the server session that prepared it: a reconnect or
 //! COM_RESET_CONNECTION deallocates every one. Each session therefore has an epoch, new on every
@@ -19,12 +20,14 @@ use crate::protocol::binary_value::{is_long_data_capable, param_bytes};
 use crate::protocol::column::Column;
 use crate::protocol::com_stmt_bulk_execute::{BulkExecute, Pushed};
 use crate::protocol::com_stmt_close::com_stmt_close;
-use crate::protocol::com_stmt_execute::com_stmt_execute;
+use crate::protocol::com_stmt_execute::{com_stmt_execute, CURSOR_TYPE_NO_CURSOR};
+use crate::protocol::com_stmt_fetch::com_stmt_fetch;
 use crate::protocol::com_stmt_prepare::{com_stmt_prepare, PrepareResponse};
 use crate::protocol::com_stmt_reset::com_stmt_reset;
 use crate::protocol::com_stmt_send_long_data::{com_stmt_send_long_data, LONG_DATA_HEADER_LEN};
 use crate::protocol::constants::capability::CLIENT_DEPRECATE_EOF;
 use crate::protocol::constants::mariadb_capability::MARIADB_CLIENT_STMT_BULK_OPERATIONS;
+use crate::protocol::constants::status::SERVER_STATUS_CURSOR_EXISTS;
 use crate::protocol::ok_packet::EofPacket;
 use crate::protocol::response::Response;
 use crate::protocol::value::Value;
@@ -175,11 +178,15 @@ impl Conn {
     /// COM_STMT_EXECUTE of `statement`, then its result header and columns (inside a `command`).
     /// Rows that follow are decoded in the binary protocol. With `max_packet` (the server's
     /// max_allowed_packet), parameters that would make the request larger are sent as long data.
+    ///
+    /// With `cursor_type` CURSOR_TYPE_READ_ONLY the server may keep the rows behind a cursor
+    /// for COM_STMT_FETCH: it then ends the result at once with SERVER_STATUS_CURSOR_EXISTS.
     pub(crate) async fn start_execute(
         &mut self,
         statement: &Prepared,
         params: &[Value],
         max_packet: Option<usize>,
+        cursor_type: u8,
     ) -> Result<(u64, StatementResult), Error> {
         self.check_statement(statement, params.len())?;
         let has_text =
@@ -190,7 +197,7 @@ impl Conn {
         }
         let encoding = self.charset.encoding;
         let mut long_data = Vec::new();
-        let mut packet = com_stmt_execute(statement.id, 0, params, &long_data, encoding)?;
+        let mut packet = com_stmt_execute(statement.id, cursor_type, params, &long_data, encoding)?;
         if let Some(limit) = max_packet {
             // The largest string parameters go as long data until the request fits.
             let mut candidates: Vec<usize> =
@@ -201,7 +208,7 @@ impl Conn {
                     break;
                 }
                 long_data.push(i);
-                packet = com_stmt_execute(statement.id, 0, params, &long_data, encoding)?;
+                packet = com_stmt_execute(statement.id, cursor_type, params, &long_data, encoding)?;
             }
             let chunk = limit.saturating_sub(LONG_DATA_HEADER_LEN).max(1);
             for &i in &long_data {
@@ -219,6 +226,11 @@ impl Conn {
         self.next_result_id += 1;
         self.prepared.binary_rows = true;
         let result = self.read_statement_result(id).await;
+        let opened = self.status & SERVER_STATUS_CURSOR_EXISTS != 0;
+        if matches!(result, Ok(StatementResult::Rows(_))) && opened && self.capabilities & CLIENT_DEPRECATE_EOF == 0 {
+            // The EOF after the definitions was the result's end: no rows follow it.
+            self.end_rows();
+        }
         if let Err(e) = &result {
             if !long_data.is_empty() && !e.is_fatal() {
                 // MariaDB keeps a failed statement's long data (and its error) until
@@ -280,7 +292,7 @@ impl Conn {
                 Pushed::Full if request.is_empty() => {
                     // Alone too large for a request: COM_STMT_EXECUTE sends its values as long data.
                     next += 1;
-                    let (_, result) = self.start_execute(statement, row, Some(limit)).await?;
+                    let (_, result) = self.start_execute(statement, row, Some(limit), CURSOR_TYPE_NO_CURSOR).await?;
                     if let StatementResult::Ok(ok) = result {
                         total = total.saturating_add(ok.affected_rows);
                         insert_id = ok.last_insert_id;
@@ -320,6 +332,19 @@ impl Conn {
                 Ok((0, 0))
             }
         }
+    }
+
+    /// COM_STMT_FETCH: asks for the next `rows` rows of `statement`'s open cursor (inside a
+    /// `command`). They follow as the binary rows of a new result, whose end tells (in
+    /// SERVER_STATUS_CURSOR_EXISTS and SERVER_STATUS_LAST_ROW_SENT) whether the cursor has more.
+    pub(crate) async fn fetch_cursor_rows(&mut self, statement: &Prepared, rows: u32) -> Result<u64, Error> {
+        self.check_statement(statement, statement.params.len())?;
+        self.send_command_packet(&com_stmt_fetch(statement.id, rows)).await?;
+        let id = self.next_result_id;
+        self.next_result_id += 1;
+        self.prepared.binary_rows = true;
+        self.begin_rows(id);
+        Ok(id)
     }
 
     /// COM_STMT_RESET: drops the statement's long data and open cursor (inside a `command`).

@@ -116,7 +116,8 @@ impl Conn {
                 if self.capabilities & CLIENT_DEPRECATE_EOF == 0 {
                     let packet = self.read_packet().await?;
                     let eof = EofPacket::parse(&packet).map_err(Error::from);
-                    self.track(eof)?;
+                    // Its status says whether a cursor holds the rows (COM_STMT_EXECUTE).
+                    self.status = self.track(eof)?.status_flags;
                 }
                 self.pending = Pending::Rows { id };
                 if too_large {
@@ -130,6 +131,16 @@ impl Conn {
                 Err(other.unexpected("result header").into())
             }
         }
+    }
+
+    /// Rows of result `id` follow on the wire (COM_STMT_FETCH's reply has no header).
+    pub(super) fn begin_rows(&mut self, id: u64) {
+        self.pending = Pending::Rows { id };
+    }
+
+    /// The current result has no rows on the wire after all (a cursor holds them).
+    pub(super) fn end_rows(&mut self) {
+        self.pending = Pending::Nothing;
     }
 
     /// Reads one row packet of the current result set; `None` at its end (status recorded).

@@ -8,10 +8,12 @@
 use std::rc::Rc;
 
 use super::connection::{Conn, Connection};
-use super::cursor::Cursor;
+use super::cursor::{Cursor, ServerCursor};
 use super::prepare::{CloseQueue, Prepared};
 use crate::error::Error;
 use crate::protocol::column::Column;
+use crate::protocol::com_stmt_execute::{CURSOR_TYPE_NO_CURSOR, CURSOR_TYPE_READ_ONLY};
+use crate::protocol::constants::status::SERVER_STATUS_CURSOR_EXISTS;
 use crate::protocol::interpolate::Params;
 use crate::protocol::placeholders::to_question_marks;
 use crate::protocol::value::Value;
@@ -98,6 +100,22 @@ impl Statement {
     pub async fn ss_execute(&self, params: &[Value]) -> Result<Cursor, Error> {
         let mut cursor = self.conn.ss_cursor();
         cursor.execute_statement(self, params).await?;
+        Ok(cursor)
+    }
+
+    /// Executes the statement with a read-only cursor on the server (CURSOR_TYPE_READ_ONLY) and
+    /// returns an unbuffered cursor over it: the server keeps the result, and each fetch that
+    /// needs rows asks for the next `fetch_size` of them (COM_STMT_FETCH). Between batches the
+    /// connection is free for other statements, which an `ss_execute` result would block.
+    ///
+    /// The server materializes the result when the statement runs (in a temporary table), so
+    /// this suits a large result read slowly, interleaved with other work on the connection.
+    /// The cursor lasts until it is read to the end, closed (COM_STMT_RESET), or the statement
+    /// runs again or is closed; a fetch after that is the server's error. A statement the
+    /// server runs without a cursor (a CALL) sends its rows at once, read as `ss_execute`'s.
+    pub async fn open_cursor(&self, params: &[Value], fetch_size: u32) -> Result<Cursor, Error> {
+        let mut cursor = self.conn.ss_cursor();
+        cursor.execute_statement_with_cursor(self, params, fetch_size).await?;
         Ok(cursor)
     }
 
@@ -189,7 +207,7 @@ impl Cursor {
                 let prepared = c.cached_statement(&sql).await?;
                 c.start_statement_clock(self.statement_timeout.unwrap_or(c.options.statement_timeout));
                 let r = async {
-                    let (id, result) = c.start_execute(&prepared, &values, max_packet).await?;
+                    let (id, result) = c.start_execute(&prepared, &values, max_packet, CURSOR_TYPE_NO_CURSOR).await?;
                     self.result_id = id;
                     self.load(c, result).await
                 }
@@ -258,6 +276,33 @@ impl Cursor {
     /// runs a text query: buffered cursors read the whole result, unbuffered ones leave the rows
     /// to the fetch calls. Returns the affected rows, or the rows of a buffered result.
     pub async fn execute_statement(&mut self, statement: &Statement, params: &[Value]) -> Result<u64, Error> {
+        self.run_statement(statement, params, None).await
+    }
+
+    /// Executes prepared `statement` with a read-only server-side cursor (see
+    /// [`Statement::open_cursor`]) on this unbuffered cursor: its rows are fetched `fetch_size`
+    /// at a time as the fetch calls need them.
+    pub async fn execute_statement_with_cursor(
+        &mut self,
+        statement: &Statement,
+        params: &[Value],
+        fetch_size: u32,
+    ) -> Result<u64, Error> {
+        if !self.unbuffered {
+            return Err(Error::Programming("a server-side cursor needs an unbuffered cursor (ss_cursor)".into()));
+        }
+        if fetch_size == 0 {
+            return Err(Error::Programming("fetch_size must be at least 1".into()));
+        }
+        self.run_statement(statement, params, Some(fetch_size)).await
+    }
+
+    async fn run_statement(
+        &mut self,
+        statement: &Statement,
+        params: &[Value],
+        fetch_size: Option<u32>,
+    ) -> Result<u64, Error> {
         let prepared = self.usable_statement(statement)?;
         let conn = self.connection().clone();
         let mut c = conn.lock().await;
@@ -269,9 +314,20 @@ impl Cursor {
             let started = c.observe_start();
             c.start_statement_clock(self.statement_timeout.unwrap_or(c.options.statement_timeout));
             let r = async {
-                let (id, result) = c.start_execute(prepared, params, max_packet).await?;
+                let cursor_type = if fetch_size.is_some() { CURSOR_TYPE_READ_ONLY } else { CURSOR_TYPE_NO_CURSOR };
+                let (id, result) = c.start_execute(prepared, params, max_packet, cursor_type).await?;
                 self.result_id = id;
-                self.load(c, result).await
+                let n = self.load(c, result).await?;
+                if let (Some(fetch_size), Some(columns)) = (fetch_size, self.columns.clone()) {
+                    let opened = !c.is_current(id) && c.status & SERVER_STATUS_CURSOR_EXISTS != 0;
+                    self.server_cursor =
+                        Some(ServerCursor { statement: prepared.clone(), fetch_size, open: opened, batch_rows: None });
+                    // What follows the definitions now: the end that says a cursor holds the rows,
+                    // or the first row when the server sent them at once. Read here, it cannot be
+                    // drained away by another statement before the first fetch.
+                    self.fill(c, &columns, 1, false).await?;
+                }
+                Ok(n)
             }
             .await;
             let r = c.stop_statement_clock(r);

@@ -44,6 +44,11 @@ impl wit::GuestStatement for StatementResource {
         run(self.statement.borrow().ss_execute(&params)).map(cursor_out)
     }
 
+    fn open_cursor(&self, params: Vec<WitValue>, fetch_size: u32) -> Result<wit::Cursor, WitError> {
+        let params = values_in(params);
+        run(self.statement.borrow().open_cursor(&params, fetch_size)).map(cursor_out)
+    }
+
     fn executemany(&self, seq_of_params: Vec<Vec<WitValue>>) -> Result<u64, WitError> {
         let seq: Vec<_> = seq_of_params.into_iter().map(values_in).collect();
         run(self.statement.borrow().executemany(&seq))

@@ -50,6 +50,11 @@ impl wit::GuestStatement for StatementResource {
         out(self.statement.lock().await.ss_execute(&params).await).map(cursor_out)
     }
 
+    async fn open_cursor(&self, params: Vec<WitValue>, fetch_size: u32) -> Result<wit::Cursor, WitError> {
+        let params = values_in(params);
+        out(self.statement.lock().await.open_cursor(&params, fetch_size).await).map(cursor_out)
+    }
+
     async fn executemany(&self, seq_of_params: Vec<Vec<WitValue>>) -> Result<u64, WitError> {
         let seq: Vec<_> = seq_of_params.into_iter().map(values_in).collect();
         out(self.statement.lock().await.executemany(&seq).await)

@@ -3,7 +3,7 @@
 //! rows and an EOF (or OK) whose status has SERVER_STATUS_CURSOR_EXISTS, plus
 //! SERVER_STATUS_LAST_ROW_SENT once the cursor is exhausted.
 //!
-//! The client does not open server cursors yet; this is the request they will use.
+//! `Statement::open_cursor` opens such cursors; the cursor's fetch calls send this request.
 
 /// The command byte of COM_STMT_FETCH.
 pub const COM_STMT_FETCH: u8 = 0x1c;

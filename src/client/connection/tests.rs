@@ -292,3 +292,64 @@ fn query_bytes_follow_com_query_framing() {
     assert_eq!(n, 1);
     assert_eq!(&written.borrow()[..], &packet(0, b"\x03DELETE FROM t")[..]);
 }
+
+/// Payloads of the packets in `bytes` (uncompressed framing).
+fn payloads(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while rest.len() >= 4 {
+        let len = usize::from(rest[0]) | usize::from(rest[1]) << 8 | usize::from(rest[2]) << 16;
+        out.push(&rest[4..4 + len]);
+        rest = &rest[4 + len..];
+    }
+    out
+}
+
+/// A server that answers COM_STMT_FETCH with an empty batch while its status still says the cursor
+/// is open: the client ends the cursor there instead of asking forever.
+#[test]
+fn a_server_cursor_ends_at_an_empty_batch_whatever_its_status_says() {
+    use crate::protocol::binary_row::tests::captured::COLUMNS;
+    use crate::protocol::value::Value;
+    let (conn, input, written) = scripted_connection();
+    // `n INT` of the captured `test.edge` definitions.
+    let column = COLUMNS[22];
+    // An OK ending rows (0xFE under CLIENT_DEPRECATE_EOF): SERVER_STATUS_CURSOR_EXISTS | AUTOCOMMIT.
+    const OPEN: &[u8] = b"\xfe\x00\x00\x42\x00\x00\x00";
+    {
+        let mut i = input.borrow_mut();
+        // COM_STMT_PREPARE_OK: statement 1, one column, no parameters.
+        i.extend(packet(1, b"\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00"));
+        i.extend(packet(2, column));
+        // COM_STMT_EXECUTE with a cursor: the definitions, then at once the end that says it opened.
+        i.extend(packet(1, b"\x01"));
+        i.extend(packet(2, column));
+        i.extend(packet(3, OPEN));
+        // The first COM_STMT_FETCH: one row, the cursor still open.
+        i.extend(packet(1, b"\x00\x00\x05\x00\x00\x00"));
+        i.extend(packet(2, OPEN));
+        // The second: no rows, and the same claim.
+        i.extend(packet(1, OPEN));
+    }
+    written.borrow_mut().clear();
+    let fut = async {
+        let st = conn.prepare("SELECT n FROM t").await?;
+        let mut cur = st.open_cursor(&[], 1).await?;
+        let rows = cur.fetchall().await?;
+        Ok::<_, Error>((rows, cur.rowcount()))
+    };
+    let mut fut = std::pin::pin!(fut);
+    let waker = futures::task::noop_waker();
+    // Every reply is there already: a third fetch would wait for one that never comes.
+    let Poll::Ready(done) = fut.as_mut().poll(&mut Context::from_waker(&waker)) else {
+        panic!("the client asked for another batch after an empty one");
+    };
+    assert_eq!(done.unwrap(), (vec![vec![Value::Int(5)]], 1));
+    let written = written.borrow();
+    let commands: Vec<u8> = payloads(&written).iter().map(|p| p[0]).collect();
+    // COM_STMT_PREPARE, COM_STMT_EXECUTE (flags: CURSOR_TYPE_READ_ONLY), two COM_STMT_FETCH of one row.
+    assert_eq!(commands, [0x16, 0x17, 0x1c, 0x1c]);
+    assert_eq!(payloads(&written)[1][5], 0x01);
+    assert_eq!(payloads(&written)[2], [0x1c, 1, 0, 0, 0, 1, 0, 0, 0]);
+    assert!(conn.is_usable());
+}
