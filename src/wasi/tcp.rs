@@ -21,14 +21,20 @@ use super::reactor::{deregister, ready, register};
 use crate::error::Error;
 
 /// The smallest read asked of the host. wasmtime zero-fills a buffer of the size asked for on
-/// every read, so asking for 64 KiB to receive a 1 KiB reply costs more than the reply itself.
-const MIN_READ: usize = 8 * 1024;
+/// every read, so asking for 64 KiB to receive a 1 KiB reply costs more than the reply itself;
+/// a reply larger than the last one costs one more read, after which the size has doubled.
+const MIN_READ: usize = 1024;
 
 /// A connected TCP socket. Fields drop in order: pollables and streams are children of the socket.
 pub struct WasiTcp {
     /// Bytes to ask for in the next read: grows while reads come back full (a large result
     /// streaming in), falls back to the size of what arrived when one does not.
     read_size: usize,
+    /// The last read took everything the host had (it came back short or empty): the next one
+    /// waits for the pollable first. A request's reply is never there the moment the request has
+    /// gone, and a read that finds nothing (or a `ready` call) costs as much as the `poll` that
+    /// has to follow it anyway.
+    drained: bool,
     /// What the last `check-write` allowed and no write has used yet: a write after a completed
     /// flush needs no second `check-write` call.
     write_budget: usize,
@@ -133,6 +139,7 @@ async fn connect_one(ip: IpAddress, port: u16) -> Result<WasiTcp, ErrorCode> {
     let (input, output) = streams;
     Ok(WasiTcp {
         read_size: MIN_READ,
+        drained: true,
         write_budget: 0,
         input_ready: Rc::new(input.subscribe()),
         output_ready: Rc::new(output.subscribe()),
@@ -152,6 +159,12 @@ fn stream_error(e: StreamError) -> io::Error {
 impl AsyncRead for WasiTcp {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        if this.drained {
+            // The reactor's next `poll` includes this pollable and wakes the task once it is ready.
+            this.drained = false;
+            register(&this.input_ready, cx.waker());
+            return Poll::Pending;
+        }
         let asked = this.read_size.min(buf.len());
         match this.input.read(asked as u64) {
             Ok(bytes) if bytes.is_empty() => {
@@ -161,6 +174,7 @@ impl AsyncRead for WasiTcp {
             Ok(bytes) => {
                 let n = bytes.len().min(buf.len());
                 buf[..n].copy_from_slice(&bytes[..n]);
+                this.drained = n < asked;
                 this.read_size = if n >= asked { asked.saturating_mul(2) } else { n.next_power_of_two().max(MIN_READ) };
                 Poll::Ready(Ok(n))
             }
