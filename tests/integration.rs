@@ -20,6 +20,7 @@ mod host_tools;
 mod lifecycle;
 mod memory;
 mod native;
+mod node_package;
 mod observability;
 mod p3_guest;
 mod params;
