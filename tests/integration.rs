@@ -26,6 +26,7 @@ mod p3_guest;
 mod params;
 mod pool;
 mod prepared;
+mod python_app;
 mod results;
 mod rust_app;
 mod slim;

@@ -35,6 +35,11 @@ pub fn rust_app_path() -> PathBuf {
     std::env::var_os("CYMYSQL_RUST_APP").map_or_else(|| built("cymysql-rust-app.wasm"), PathBuf::from)
 }
 
+/// Where `scripts/build-python` puts examples/python-app, before it is composed with the driver.
+pub fn python_app_path() -> PathBuf {
+    std::env::var_os("CYMYSQL_PYTHON_APP").map_or_else(|| built("cymysql-python-app.wasm"), PathBuf::from)
+}
+
 /// Where a command may open TCP connections. Name lookup is always allowed; binding is allowed
 /// only to the unspecified address, which a connect binds implicitly. Nothing may listen.
 #[derive(Debug, Clone, PartialEq, Eq)]
