@@ -40,7 +40,15 @@ fn the_package_works_under_node_against_the_server() {
 fn npm_pack_ships_the_transpiled_driver_and_the_types() {
     let (ok, stdout, stderr) = run("npm", &["pack", "--dry-run", "--json", "--loglevel=error"], &[]);
     assert!(ok, "{stderr}");
-    for file in ["index.js", "index.d.ts", "worker.js", "values.js", "error.js", "driver/cymysql_driver.js", "driver/cymysql_driver.core.wasm"] {
+    for file in [
+        "index.js",
+        "index.d.ts",
+        "worker.js",
+        "values.js",
+        "error.js",
+        "driver/cymysql_driver.js",
+        "driver/cymysql_driver.core.wasm",
+    ] {
         assert!(stdout.contains(&format!("\"path\": \"{file}\"")), "{file} is not in the package: {stdout}");
     }
     assert!(!stdout.contains("node_modules/") && !stdout.contains("test.mjs"), "{stdout}");

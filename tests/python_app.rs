@@ -5,9 +5,8 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use crate::common;
 use host_test::command::{python_app_path, CommandHost, Network, Output, Stdio};
-use host_test::compose::plug;
-use host_test::driver::component_path;
 use host_test::server::shared as server;
 
 const EXPECTED: &str = "customer=Zoë total=12.50\n\
@@ -17,18 +16,11 @@ const EXPECTED: &str = "customer=Zoë total=12.50\n\
                         Zoë: 2 orders, 42.50 in all\n\
                         gather: [(42,)] []\n";
 
-fn read(path: &PathBuf) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{} (build it with scripts/build-python): {e}", path.display()))
-}
-
 /// The app composed with the driver, written once beside the app.
 fn composed() -> &'static CommandHost {
     static HOST: OnceLock<CommandHost> = OnceLock::new();
     HOST.get_or_init(|| {
-        let bytes = plug(&read(&python_app_path()), &[&read(&component_path())]).expect("compose");
-        let out = python_app_path().with_file_name("python_app_composed.wasm");
-        std::fs::write(&out, bytes).expect("write the composed app");
-        CommandHost::load(&out).expect("load the composed app")
+        common::compose_with_driver(&python_app_path(), "python_app_composed.wasm", "scripts/build-python")
     })
 }
 

@@ -2,12 +2,11 @@
 //! composed with the 0.2 driver component (wac's library, as `wac plug` does) and run as a command
 //! against the real MariaDB, through the library and through `host-test compose` and `run`.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
+use crate::common;
 use host_test::command::{rust_app_path, CommandHost, Network, Output, Stdio};
-use host_test::compose::plug;
 use host_test::driver::component_path;
 use host_test::server::shared as server;
 
@@ -16,18 +15,11 @@ const EXPECTED: &str = "customer=Zoë total=12.50\n\
                         customer=Zoë total=30.00\n\
                         Zoë: 2 orders, 42.50 in all\n";
 
-fn read(path: &PathBuf) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{} (build it with scripts/build-component): {e}", path.display()))
-}
-
 /// The app composed with the driver, written once beside the app.
 fn composed() -> &'static CommandHost {
     static HOST: OnceLock<CommandHost> = OnceLock::new();
     HOST.get_or_init(|| {
-        let bytes = plug(&read(&rust_app_path()), &[&read(&component_path())]).expect("compose");
-        let out = rust_app_path().with_file_name("rust_app_composed.wasm");
-        std::fs::write(&out, bytes).expect("write the composed app");
-        CommandHost::load(&out).expect("load the composed app")
+        common::compose_with_driver(&rust_app_path(), "rust_app_composed.wasm", "scripts/build-component")
     })
 }
 

@@ -96,26 +96,9 @@ export class Cursor {
   async callproc(name, args = []) {
     return this.#ch.call(this.#h, 'callproc', name, args.map(toWit));
   }
-  fetchone() {
-    return this.#ch.call(this.#h, 'fetchone');
-  }
-  fetchmany(size) {
-    return this.#ch.call(this.#h, 'fetchmany', size ?? null);
-  }
-  fetchall() {
-    return this.#ch.call(this.#h, 'fetchall');
-  }
-  nextset() {
-    return this.#ch.call(this.#h, 'nextset');
-  }
-  description() {
-    return this.#ch.call(this.#h, 'description');
-  }
-  rowcount() {
-    return this.#ch.call(this.#h, 'rowcount');
-  }
-  lastrowid() {
-    return this.#ch.call(this.#h, 'lastrowid');
+  /** @internal a call the worker answers as it is (see `passThrough`). */
+  call(method, ...args) {
+    return this.#ch.call(this.#h, method, ...args);
   }
   async close() {
     await this.#ch.call(this.#h, 'close');
@@ -165,41 +148,9 @@ export class Connection {
     }
   }
 
-  commit() {
-    return this.#ch.call(this.#h, 'commit');
-  }
-  rollback() {
-    return this.#ch.call(this.#h, 'rollback');
-  }
-  begin() {
-    return this.#ch.call(this.#h, 'begin');
-  }
-  autocommit(on) {
-    return this.#ch.call(this.#h, 'autocommit', on);
-  }
-  ping(reconnect = false) {
-    return this.#ch.call(this.#h, 'ping', reconnect);
-  }
-  selectDb(db) {
-    return this.#ch.call(this.#h, 'selectDb', db);
-  }
-  escapeString(s) {
-    return this.#ch.call(this.#h, 'escapeString', s);
-  }
-  serverVersion() {
-    return this.#ch.call(this.#h, 'serverVersion');
-  }
-  threadId() {
-    return this.#ch.call(this.#h, 'threadId');
-  }
-  insertId() {
-    return this.#ch.call(this.#h, 'insertId');
-  }
-  affectedRows() {
-    return this.#ch.call(this.#h, 'affectedRows');
-  }
-  inTransaction() {
-    return this.#ch.call(this.#h, 'inTransaction');
+  /** @internal a call the worker answers as it is (see `passThrough`). */
+  call(method, ...args) {
+    return this.#ch.call(this.#h, method, ...args);
   }
 
   /** COM_QUIT; a connection of its own (not a pool's) also stops its worker thread. */
@@ -228,11 +179,9 @@ export class Pool {
   async release(conn) {
     await this.#ch.call(this.#h, 'release', conn.handle);
   }
-  size() {
-    return this.#ch.call(this.#h, 'size');
-  }
-  freesize() {
-    return this.#ch.call(this.#h, 'freesize');
+  /** @internal a call the worker answers as it is (see `passThrough`). */
+  call(method, ...args) {
+    return this.#ch.call(this.#h, method, ...args);
   }
   /** Closes the idle connections and every one released from now on, then stops the worker. */
   async close() {
@@ -245,24 +194,49 @@ export class Pool {
   }
 }
 
-/** Opens a session: a `mysql://user:password@host:port/db?...` URL, or connect-options fields. */
-export async function connect(urlOrOptions) {
+/** Methods that post their arguments to the worker and return its answer, by class. */
+function passThrough(cls, methods) {
+  for (const method of methods) {
+    cls.prototype[method] = function (...args) {
+      return this.call(method, ...args);
+    };
+  }
+}
+
+passThrough(Cursor, ['fetchone', 'fetchmany', 'fetchall', 'nextset', 'description', 'rowcount', 'lastrowid']);
+passThrough(Connection, [
+  'commit',
+  'rollback',
+  'begin',
+  'autocommit',
+  'ping',
+  'selectDb',
+  'escapeString',
+  'serverVersion',
+  'threadId',
+  'insertId',
+  'affectedRows',
+  'inTransaction',
+]);
+passThrough(Pool, ['size', 'freesize']);
+
+/** A worker thread of its own, and what `op` makes on it; the worker stops if that fails. */
+async function open(op, args, make) {
   const channel = new Channel();
   try {
-    return new Connection(channel, await channel.request({ op: 'connect', args: [urlOrOptions] }), true);
+    return make(channel, await channel.request({ op, args }));
   } catch (e) {
     await channel.terminate();
     throw e;
   }
 }
 
+/** Opens a session: a `mysql://user:password@host:port/db?...` URL, or connect-options fields. */
+export function connect(urlOrOptions) {
+  return open('connect', [urlOrOptions], (channel, handle) => new Connection(channel, handle, true));
+}
+
 /** A pool: `settings` are pool-options fields (minsize, maxsize, acquireTimeout, ...). */
-export async function createPool(urlOrOptions, settings = {}) {
-  const channel = new Channel();
-  try {
-    return new Pool(channel, await channel.request({ op: 'createPool', args: [urlOrOptions, settings] }));
-  } catch (e) {
-    await channel.terminate();
-    throw e;
-  }
+export function createPool(urlOrOptions, settings = {}) {
+  return open('createPool', [urlOrOptions, settings], (channel, handle) => new Pool(channel, handle));
 }

@@ -298,8 +298,12 @@ impl TestServer {
                 return Err(error);
             }
             // The socket is checked too: it lives in our directory, so unlike the port it
-            // cannot belong to a process that grabbed the port before our server did.
-            if socket.exists() && TcpStream::connect_timeout(&addr, POLL_INTERVAL).is_ok() {
+            // cannot belong to a process that grabbed the port before our server did. It is
+            // connected to, not just seen: mariadbd binds it a moment before it listens on it, and
+            // a client in between is refused (seen with two test modules starting at once).
+            if std::os::unix::net::UnixStream::connect(&socket).is_ok()
+                && TcpStream::connect_timeout(&addr, POLL_INTERVAL).is_ok()
+            {
                 return Ok(());
             }
             if Instant::now() >= deadline {

@@ -226,9 +226,10 @@ impl Conn {
         self.next_result_id += 1;
         self.prepared.binary_rows = true;
         let result = self.read_statement_result(id).await;
-        let opened = self.status & SERVER_STATUS_CURSOR_EXISTS != 0;
+        let opened = cursor_type != CURSOR_TYPE_NO_CURSOR && self.status & SERVER_STATUS_CURSOR_EXISTS != 0;
         if matches!(result, Ok(StatementResult::Rows(_))) && opened && self.capabilities & CLIENT_DEPRECATE_EOF == 0 {
-            // The EOF after the definitions was the result's end: no rows follow it.
+            // The EOF after the definitions was the result's end: no rows follow it. Only when a
+            // cursor was asked for: a server claiming one otherwise still has rows to send.
             self.end_rows();
         }
         if let Err(e) = &result {
