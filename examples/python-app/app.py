@@ -35,9 +35,9 @@ def main():
                 [(who, total, placed) for who, total in orders],
             )
         conn.commit()
-        with conn.cursor(db.DictCursor) as cur:
+        with conn.cursor(db.DictCursor, unbuffered=True) as cur:
             cur.execute("SELECT customer, total, placed FROM python_app_orders ORDER BY id")
-            for row in cur.fetchall():
+            for row in cur:
                 assert isinstance(row["total"], decimal.Decimal) and row["placed"] == placed, row
                 print(f"customer={row['customer']} total={row['total']}")
         # A syntax error is a ProgrammingError carrying the server's code and SQLSTATE.

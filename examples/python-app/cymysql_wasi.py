@@ -260,7 +260,10 @@ class Cursor:
         _call(self._cursor.close)
 
     def __iter__(self):
-        return iter(self.fetchone, None)
+        # A batch per call into the component, not a call per row: each call costs far more than
+        # a row does.
+        while rows := self.fetchmany(100):
+            yield from rows
 
     def __enter__(self):
         return self
