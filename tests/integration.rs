@@ -14,6 +14,7 @@ mod cluster;
 mod compress;
 mod connect;
 mod conveniences;
+mod edge_function;
 mod faults;
 mod ha;
 mod host_tools;

@@ -13,7 +13,7 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Result, Store};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::sockets::SocketAddrUse;
-use wasmtime_wasi::{I32Exit, ResourceTable, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{I32Exit, ResourceTable, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::driver::block_on;
 use crate::driver_async::load_p3;
@@ -33,6 +33,11 @@ pub fn p3_guest_path() -> PathBuf {
 /// Where `scripts/build-component` puts examples/rust-app, before it is composed with the driver.
 pub fn rust_app_path() -> PathBuf {
     std::env::var_os("CYMYSQL_RUST_APP").map_or_else(|| built("cymysql-rust-app.wasm"), PathBuf::from)
+}
+
+/// Where `scripts/build-component` puts examples/edge-function, before it is composed with the driver.
+pub fn edge_function_path() -> PathBuf {
+    std::env::var_os("CYMYSQL_EDGE_FUNCTION").map_or_else(|| built("cymysql_edge_function.wasm"), PathBuf::from)
 }
 
 /// Where `scripts/build-python` puts examples/python-app, before it is composed with the driver.
@@ -75,6 +80,23 @@ impl Network {
                 Allowed::Ip(ip) => ip == addr.ip(),
                 Allowed::Address(a) => a == addr,
             })
+    }
+
+    /// Lets a WASI context open TCP connections where this policy allows (name lookup is allowed).
+    pub fn apply(&self, wasi: &mut WasiCtxBuilder) {
+        wasi.allow_tcp(true);
+        wasi.allow_ip_name_lookup(true);
+        let network = Arc::new(self.clone());
+        wasi.socket_addr_check(move |addr: SocketAddr, use_: SocketAddrUse| {
+            let network = network.clone();
+            Box::pin(async move {
+                match use_ {
+                    SocketAddrUse::TcpBind => addr.ip().is_unspecified(),
+                    SocketAddrUse::TcpConnect => network.permits(addr),
+                    _ => false,
+                }
+            })
+        });
     }
 }
 
@@ -179,19 +201,7 @@ impl CommandHost {
             Stdio::Capture => wasi.stdout(stdout.clone()).stderr(stderr.clone()),
             Stdio::Inherit => wasi.inherit_stdout().inherit_stderr(),
         };
-        wasi.allow_tcp(true);
-        wasi.allow_ip_name_lookup(true);
-        let network = Arc::new(network.clone());
-        wasi.socket_addr_check(move |addr: SocketAddr, use_: SocketAddrUse| {
-            let network = network.clone();
-            Box::pin(async move {
-                match use_ {
-                    SocketAddrUse::TcpBind => addr.ip().is_unspecified(),
-                    SocketAddrUse::TcpConnect => network.permits(addr),
-                    _ => false,
-                }
-            })
-        });
+        network.apply(&mut wasi);
         let mut store = Store::new(&self.engine, CommandState { ctx: wasi.build(), table: ResourceTable::new() });
         let ran = block_on(async {
             match self.run {

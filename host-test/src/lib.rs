@@ -7,5 +7,6 @@ pub mod driver;
 pub mod driver_async;
 pub mod proxy;
 pub mod render;
+pub mod serve;
 pub mod server;
 pub mod session;

@@ -4,6 +4,7 @@
 //!     host-test demo
 //!     host-test compose APP.wasm --plug DRIVER.wasm [--plug ...] -o OUT.wasm
 //!     host-test run [--allow IP[:PORT]]... [--allow-any] [--env NAME=VALUE]... COMMAND.wasm [ARG ...]
+//!     host-test serve [--listen IP:PORT] [--allow IP[:PORT]]... [--allow-any] [--env NAME=VALUE]... PROXY.wasm
 //!
 //! `query` behaves as the `mariadb` command-line client does where the two overlap: autocommit on,
 //! errors printed as `ERROR 1064 (42000): ...`, server text escaped before it reaches the terminal.
@@ -24,11 +25,15 @@ usage:
   host-test demo
   host-test compose APP.wasm --plug DRIVER.wasm [--plug ...] -o OUT.wasm
   host-test run [--allow IP[:PORT]]... [--allow-any] [--env NAME=VALUE]... COMMAND.wasm [ARG ...]
+  host-test serve [--listen IP:PORT] [--allow IP[:PORT]]... [--allow-any] [--env NAME=VALUE]... PROXY.wasm
 
 compose plugs the exports of each --plug component into the app's imports, as `wac plug` does.
 run runs a wasi:cli command component (WASI 0.2 or 0.3) as `wasmtime run -S inherit-network`
 does, but lets it open TCP connections only to loopback and to the --allow addresses (--allow-any:
 anywhere); its environment is only the --env variables. Its exit status is the command's.
+serve serves a wasi:http/proxy component over HTTP/1.1 as `wasmtime serve -S inherit-network`
+does, with the same network policy and environment, a fresh instance per request, on --listen
+(default 127.0.0.1:8080; port 0 picks one). Its first line of output is `serving http://ADDR/`.
 
 query runs each SQL argument through the component, in order, with autocommit on (each statement
 is committed when it succeeds), as the mariadb client does. After a statement the server rejects,
@@ -104,6 +109,10 @@ fn main() -> ExitCode {
             Err(why) => usage_error(&why),
         },
         Some("run") => match tools::run(&args[1..]) {
+            Ok(code) => code,
+            Err(why) => usage_error(&why),
+        },
+        Some("serve") => match tools::serve(&args[1..]) {
             Ok(code) => code,
             Err(why) => usage_error(&why),
         },

@@ -1,5 +1,5 @@
-//! `host-test compose` and `host-test run`: compose an app with the driver and run the result,
-//! with no wac or wasmtime CLI installed.
+//! `host-test compose`, `host-test run` and `host-test serve`: compose an app with the driver and
+//! run or serve the result, with no wac or wasmtime CLI installed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use host_test::command::{CommandHost, Network, Stdio};
 use host_test::compose::plug;
 use host_test::render;
+use host_test::serve::{HttpServer, ServeOptions};
 
 /// `compose APP --plug DRIVER [--plug ...] -o OUT`: Err is a usage error; a failure to compose
 /// is reported here and exits 1.
@@ -48,14 +49,21 @@ pub fn compose(args: &[String]) -> Result<ExitCode, String> {
     })
 }
 
-/// `run [options] COMMAND [ARG ...]`: the command's own exit status, or 1 with the reason when
-/// it could not be loaded or trapped.
-pub fn run(args: &[String]) -> Result<ExitCode, String> {
-    let mut network = Network::default();
-    let mut env = Vec::new();
+/// The options `run` and `serve` share, up to the component: where it may connect and its
+/// environment. `listen` takes `--listen ADDR` as well (serve).
+struct Sandbox<'a> {
+    network: Network,
+    env: Vec<(String, String)>,
+    listen: Option<String>,
+    component: &'a str,
+    rest: Vec<&'a str>,
+}
+
+fn sandbox_options(args: &[String], takes_listen: bool) -> Result<Sandbox<'_>, String> {
+    let (mut network, mut env, mut listen) = (Network::default(), Vec::new(), None);
     let mut it = args.iter();
-    let command = loop {
-        let a = it.next().ok_or("run needs a command component")?;
+    let component = loop {
+        let a = it.next().ok_or("no component given")?;
         match a.as_str() {
             "--allow" => network.allow.push(it.next().ok_or("--allow needs an address")?.parse()?),
             "--allow-any" => network.any = true,
@@ -64,14 +72,22 @@ pub fn run(args: &[String]) -> Result<ExitCode, String> {
                 let (k, v) = kv.split_once('=').ok_or("--env needs NAME=VALUE")?;
                 env.push((k.to_string(), v.to_string()));
             }
-            "--" => break it.next().ok_or("run needs a command component")?,
+            "--listen" if takes_listen => listen = Some(it.next().ok_or("--listen needs IP:PORT")?.clone()),
+            "--" => break it.next().ok_or("no component given")?,
             other if other.starts_with('-') => return Err(format!("unknown option '{}'", render::terminal(other))),
             _ => break a,
         }
     };
-    let rest: Vec<&str> = it.map(String::as_str).collect();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let ran = CommandHost::load(&PathBuf::from(command)).and_then(|h| h.run(&rest, &env, &network, Stdio::Inherit));
+    Ok(Sandbox { network, env, listen, component, rest: it.map(String::as_str).collect() })
+}
+
+/// `run [options] COMMAND [ARG ...]`: the command's own exit status, or 1 with the reason when
+/// it could not be loaded or trapped.
+pub fn run(args: &[String]) -> Result<ExitCode, String> {
+    let o = sandbox_options(args, false)?;
+    let env: Vec<(&str, &str)> = o.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let ran =
+        CommandHost::load(&PathBuf::from(o.component)).and_then(|h| h.run(&o.rest, &env, &o.network, Stdio::Inherit));
     Ok(match ran {
         Ok(out) => ExitCode::from(u8::try_from(out.status).unwrap_or(1)),
         Err(e) => {
@@ -79,4 +95,30 @@ pub fn run(args: &[String]) -> Result<ExitCode, String> {
             ExitCode::FAILURE
         }
     })
+}
+
+/// `serve [--listen IP:PORT] [options] COMPONENT`: serves until killed; 1 with the reason when
+/// the component could not be loaded or the address not bound.
+pub fn serve(args: &[String]) -> Result<ExitCode, String> {
+    let o = sandbox_options(args, true)?;
+    if !o.rest.is_empty() {
+        return Err("serve takes one component and no arguments".into());
+    }
+    let listen = o.listen.as_deref().unwrap_or("127.0.0.1:8080");
+    let options = ServeOptions { env: o.env, network: o.network, stdio: Stdio::Inherit };
+    let started = std::net::TcpListener::bind(listen)
+        .map_err(|e| wasmtime::format_err!("cannot listen on {listen}: {e}"))
+        .and_then(|l| HttpServer::start(&PathBuf::from(o.component), l, options));
+    match started {
+        Ok(server) => {
+            // The first line says where, so a script (or a test) can start it on port 0.
+            println!("serving http://{}/", server.addr());
+            server.wait();
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("ERROR: {}", render::terminal(&format!("{e:#}")));
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }

@@ -131,6 +131,11 @@ pub fn wait_gone(thread_id: u32) -> bool {
 /// The command `app` composed with the 0.2 driver (wac's library, as `wac plug` does), written
 /// beside it as `out` and loaded; `scripts/build-*` named in `built_by` makes the app.
 pub fn compose_with_driver(app: &std::path::Path, out: &str, built_by: &str) -> host_test::command::CommandHost {
+    host_test::command::CommandHost::load(&composed_with_driver(app, out, built_by)).expect("load the composed app")
+}
+
+/// `app` composed with the 0.2 driver, written beside it as `out`: the file's path.
+pub fn composed_with_driver(app: &std::path::Path, out: &str, built_by: &str) -> std::path::PathBuf {
     let read = |path: &std::path::Path| {
         std::fs::read(path).unwrap_or_else(|e| panic!("{} (build it with {built_by}): {e}", path.display()))
     };
@@ -138,5 +143,5 @@ pub fn compose_with_driver(app: &std::path::Path, out: &str, built_by: &str) -> 
     let bytes = host_test::compose::plug(&read(app), &[&read(&driver)]).expect("compose");
     let out = app.with_file_name(out);
     std::fs::write(&out, bytes).expect("write the composed app");
-    host_test::command::CommandHost::load(&out).expect("load the composed app")
+    out
 }
