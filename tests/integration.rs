@@ -28,6 +28,7 @@ mod params;
 mod pool;
 mod prepared;
 mod python_app;
+mod python_app_async;
 mod results;
 mod rust_app;
 mod slim;
