@@ -648,3 +648,93 @@ fn description_is_none_without_a_result_set() {
     s.execute(cur, &format!("UPDATE {t} SET name = 'b'"), None).unwrap().unwrap();
     assert_eq!(s.description(cur).unwrap(), None);
 }
+
+/// `fetch-columns`: a result column by column, each in the form its type gives (integers, unsigned,
+/// doubles, text as the text protocol writes it, bytes), NULLs in a bitmap; written out here by
+/// hand, not derived from the driver's own row values.
+#[test]
+fn fetch_columns_gives_each_column_as_one_list() {
+    use host_test::driver::{ColumnData, VarLen};
+    let mut s = session();
+    let c = connect(&mut s);
+    let t = fresh_table(
+        &mut s,
+        c,
+        "fetch_columns",
+        "id INT, u BIGINT UNSIGNED, d DOUBLE, amount DECIMAL(6,2), name VARCHAR(20), bin VARBINARY(8), \
+         ts DATETIME(3), tm TIME, st SET('a','b'), y YEAR, b BIT(4)",
+    );
+    exec(
+        &mut s,
+        c,
+        &format!(
+            "INSERT INTO {t} VALUES \
+             (1, 18446744073709551615, -1.5, 12.50, 'Zoë', x'00ff', '2024-02-29 23:59:59.12', '-838:59:59', 'a,b', 2155, b'1010'), \
+             (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), \
+             (3, 0, 0, -0.01, '', '', '2000-01-01 00:00:00', '00:00:01', '', 1901, b'0000')"
+        ),
+    );
+    let cur = s.cursor(c).unwrap();
+    s.execute(cur, &format!("SELECT * FROM {t} ORDER BY id"), None).unwrap().unwrap();
+    let batch = s.fetch_columns(cur, None).unwrap().unwrap();
+    assert_eq!(batch.rows, 3);
+    let var = |ends: &[u32], data: &[u8]| VarLen { ends: ends.to_vec(), data: data.to_vec() };
+    let expected = [
+        ColumnData::Int(vec![1, 2, 3]),
+        ColumnData::Uint(vec![u64::MAX, 0, 0]),
+        ColumnData::Double(vec![-1.5, 0.0, 0.0]),
+        ColumnData::Text(var(&[5, 5, 10], b"12.50-0.01")),
+        ColumnData::Text(var(&[4, 4, 4], "Zoë".as_bytes())),
+        ColumnData::Bytes(var(&[2, 2, 2], b"\x00\xff")),
+        ColumnData::Text(var(&[23, 23, 46], b"2024-02-29 23:59:59.1202000-01-01 00:00:00.000")),
+        ColumnData::Text(var(&[10, 10, 18], b"-838:59:5900:00:01")),
+        ColumnData::Text(var(&[3, 3, 3], b"a,b")),
+        ColumnData::Int(vec![2155, 0, 1901]),
+        ColumnData::Uint(vec![0b1010, 0, 0]),
+    ];
+    assert_eq!(batch.columns.len(), expected.len());
+    for (i, (got, want)) in batch.columns.iter().zip(&expected).enumerate() {
+        assert_eq!(&got.data, want, "column {i}");
+        // Row 2 (bit 1) is NULL everywhere but in id.
+        assert_eq!(got.nulls, if i == 0 { [0] } else { [0b010] }, "column {i}");
+    }
+    // Everything was taken: the next batch is empty, as fetchall would be.
+    let empty = s.fetch_columns(cur, None).unwrap().unwrap();
+    assert_eq!((empty.rows, empty.columns.len()), (0, expected.len()));
+}
+
+/// On an unbuffered cursor `fetch-columns` takes `size` rows at a time from the server, as
+/// fetchmany does, and an error leaves the connection usable.
+#[test]
+fn fetch_columns_in_batches_from_an_unbuffered_cursor() {
+    use host_test::driver::ColumnData;
+    let mut s = session();
+    let c = connect(&mut s);
+    let cur = s.ss_cursor(c).unwrap();
+    s.execute(cur, "SELECT seq, CONCAT('n', seq) FROM seq_1_to_2500", None).unwrap().unwrap();
+    let mut seen = Vec::new();
+    let mut text_bytes = 0;
+    loop {
+        let b = s.fetch_columns(cur, Some(1000)).unwrap().unwrap();
+        if b.rows == 0 {
+            break;
+        }
+        match (&b.columns[0].data, &b.columns[1].data) {
+            (ColumnData::Uint(ids), ColumnData::Text(names)) => {
+                assert_eq!((ids.len(), names.ends.len()), (b.rows as usize, b.rows as usize));
+                let first = names.ends.first().copied().unwrap_or(0) as usize;
+                assert_eq!(&names.data[..first], format!("n{}", ids[0]).as_bytes());
+                text_bytes += names.data.len();
+                seen.extend_from_slice(ids);
+            }
+            other => panic!("unexpected forms {other:?}"),
+        }
+    }
+    assert_eq!(seen, (1..=2500).collect::<Vec<u64>>());
+    // "n1".."n9" is 2 bytes each, then 3, 4 and 5 bytes: the text is all there.
+    assert_eq!(text_bytes, 9 * 2 + 90 * 3 + 900 * 4 + 1501 * 5);
+    let never_executed = s.cursor(c).unwrap();
+    let e = s.fetch_columns(never_executed, None).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Programming, None);
+    assert_eq!(scalar(&mut s, c, "SELECT 41 + 1"), Value::Int(42));
+}

@@ -24,9 +24,9 @@ pub mod bindings {
 }
 
 pub use bindings::exports::cymysql::aio::types::{
-    Column, ConnectEvent, ConnectOptions, Conversions, CursorClass, DecimalFormat, Error as DbError, ErrorKind, Event,
-    EventLogOptions, HostMetrics, JsonFormat, Params, PoolMetrics, ScrollMode, SslOptions, StatementEvent,
-    StatementText, TemporalFormat, Value, Warning,
+    Column, ColumnBatch, ColumnData, ColumnValues, ConnectEvent, ConnectOptions, Conversions, CursorClass,
+    DecimalFormat, Error as DbError, ErrorKind, Event, EventLogOptions, HostMetrics, JsonFormat, Params, PoolMetrics,
+    ScrollMode, SslOptions, StatementEvent, StatementText, TemporalFormat, Value, VarLen, Warning,
 };
 
 /// The default of [`Sandbox::memory_limit`]: 1 GiB, four times the component's default
@@ -483,6 +483,11 @@ impl SyncSession {
     pub fn fetchall(&mut self, cur: Cur) -> Call<Vec<Vec<Value>>> {
         let api = self.driver.cymysql_aio_connection();
         block_on(api.cursor().call_fetchall(&mut self.store, cur.0))
+    }
+
+    pub fn fetch_columns(&mut self, cur: Cur, size: Option<u32>) -> Call<ColumnBatch> {
+        let api = self.driver.cymysql_aio_connection();
+        block_on(api.cursor().call_fetch_columns(&mut self.store, cur.0, size))
     }
 
     pub fn nextset(&mut self, cur: Cur) -> Call<bool> {

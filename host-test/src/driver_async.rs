@@ -15,8 +15,8 @@ use wasmtime::component::{
 use wasmtime::{AsContextMut, Config, Engine, Result, Store, StoreContextMut};
 
 use crate::driver::{
-    block_on, compile, AnyCur, Call, Column, ConnectOptions, DbError, DictRow, Event, HostState, Params, PoolCounters,
-    PoolMetrics, PoolOptions, Sandbox, ScrollMode, Statement, StatementResult, Value, Warning,
+    block_on, compile, AnyCur, Call, Column, ColumnBatch, ConnectOptions, DbError, DictRow, Event, HostState, Params,
+    PoolCounters, PoolMetrics, PoolOptions, Sandbox, ScrollMode, Statement, StatementResult, Value, Warning,
 };
 
 /// Host bindings generated from `wit/` for the async world; `types` is shared with the 0.2 bindings.
@@ -340,6 +340,10 @@ impl AsyncSession {
 
     pub fn fetchall(&mut self, cur: Cur) -> Call<Vec<Vec<Value>>> {
         on_cursor!(self, cursor, call_fetchall, cur)
+    }
+
+    pub fn fetch_columns(&mut self, cur: Cur, size: Option<u32>) -> Call<ColumnBatch> {
+        on_cursor!(self, cursor, call_fetch_columns, cur, size)
     }
 
     pub fn nextset(&mut self, cur: Cur) -> Call<bool> {

@@ -4,8 +4,9 @@
 use wasmtime::Result;
 
 use crate::driver::{
-    AnyCur, Call, Column, Conn, ConnectOptions, Cur, DbError, DictCur, DictRow, Event, Params, PoolCounters,
-    PoolHandle, PoolMetrics, PoolOptions, ScrollMode, Statement, StatementResult, Stmt, SyncSession, Value, Warning,
+    AnyCur, Call, Column, ColumnBatch, Conn, ConnectOptions, Cur, DbError, DictCur, DictRow, Event, Params,
+    PoolCounters, PoolHandle, PoolMetrics, PoolOptions, ScrollMode, Statement, StatementResult, Stmt, SyncSession,
+    Value, Warning,
 };
 use crate::driver_async::AsyncSession;
 
@@ -117,6 +118,7 @@ each_world! {
     fn fetchone(&mut self, cur: Cur) -> Call<Option<Vec<Value>>>;
     fn fetchmany(&mut self, cur: Cur, size: Option<u32>) -> Call<Vec<Vec<Value>>>;
     fn fetchall(&mut self, cur: Cur) -> Call<Vec<Vec<Value>>>;
+    fn fetch_columns(&mut self, cur: Cur, size: Option<u32>) -> Call<ColumnBatch>;
     fn nextset(&mut self, cur: Cur) -> Call<bool>;
     fn callproc(&mut self, cur: Cur, procname: &str, args: &[Value]) -> Call<Vec<Value>>;
     fn description(&mut self, cur: Cur) -> Result<Option<Vec<Column>>>;

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Duration;
 
+use super::column_batch::ColumnBatch;
 use super::connection::{Conn, Connection};
 use super::events::Ran;
 use super::prepare::Prepared;
@@ -604,6 +605,17 @@ impl Cursor {
         };
         self.advance(rows.len());
         Ok(rows)
+    }
+
+    /// The next `size` rows (all that remain when `None`), column by column, for bulk reads across
+    /// a component boundary. The rows are taken as [`Cursor::fetchmany`] and
+    /// [`Cursor::fetchall`] take them.
+    pub async fn fetch_columns(&mut self, size: Option<usize>) -> Result<ColumnBatch, Error> {
+        let rows = match size {
+            Some(n) => self.fetchmany(Some(n)).await?,
+            None => self.fetchall().await?,
+        };
+        ColumnBatch::from_rows(self.columns.as_deref().unwrap_or_default(), &rows)
     }
 
     /// PEP 249 `rownumber`: the index in the result set of the row the next fetch returns;

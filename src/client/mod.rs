@@ -1,6 +1,7 @@
 //! The async API on `futures`: connections and cursors over any byte-stream transport.
 
 mod callproc;
+pub mod column_batch;
 mod command;
 pub mod connection;
 mod connection_phase;

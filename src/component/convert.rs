@@ -4,6 +4,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::exports::cymysql::aio::types as wit;
+use crate::client::column_batch::{ColumnBatch, ColumnData, VarLen};
 use crate::client::cursor::{Cursor, DictCursor, DictRow, ScrollMode};
 use crate::client::events::{Event, EventLog, EventOptions, StatementText};
 use crate::client::options::{
@@ -127,6 +128,26 @@ pub fn row_out(row: Vec<Value>) -> Vec<wit::Value> {
 
 pub fn dict_row_out(row: DictRow) -> Vec<(String, wit::Value)> {
     row.keys.iter().cloned().zip(row.values.into_iter().map(value_out)).collect()
+}
+
+/// A column batch: its vectors move into the WIT records as they are, nothing is copied.
+pub fn column_batch_out(b: ColumnBatch) -> wit::ColumnBatch {
+    let var_len = |v: VarLen| wit::VarLen { ends: v.ends, data: v.data };
+    let columns = b
+        .columns
+        .into_iter()
+        .map(|c| wit::ColumnValues {
+            nulls: c.nulls,
+            data: match c.data {
+                ColumnData::Int(v) => wit::ColumnData::Int(v),
+                ColumnData::UInt(v) => wit::ColumnData::Uint(v),
+                ColumnData::Double(v) => wit::ColumnData::Double(v),
+                ColumnData::Text(v) => wit::ColumnData::Text(var_len(v)),
+                ColumnData::Bytes(v) => wit::ColumnData::Bytes(var_len(v)),
+            },
+        })
+        .collect();
+    wit::ColumnBatch { rows: b.rows, columns }
 }
 
 /// A list of rows, each converted by `row` (`row_out` or `dict_row_out`).

@@ -15,9 +15,9 @@ use crate::wasi::reactor::block_on;
 use crate::wasi::WasiRuntime;
 
 use convert::{
-    arraysize_out, description_out, dict_row_out, error_out, options_and_log_in, options_out, params_in,
-    params_list_in, row_out, rows_out, scroll_mode_in, size_in, take_events, value_in, value_out, warning_out,
-    AsCursor,
+    arraysize_out, column_batch_out, description_out, dict_row_out, error_out, options_and_log_in, options_out,
+    params_in, params_list_in, row_out, rows_out, scroll_mode_in, size_in, take_events, value_in, value_out,
+    warning_out, AsCursor,
 };
 
 wit_bindgen::generate!({
@@ -27,7 +27,7 @@ wit_bindgen::generate!({
 
 use exports::cymysql::aio::connection as wit;
 use exports::cymysql::aio::types::{
-    Column, ConnectOptions, Error as WitError, Params, ScrollMode, Value as WitValue, Warning,
+    Column, ColumnBatch, ConnectOptions, Error as WitError, Params, ScrollMode, Value as WitValue, Warning,
 };
 
 struct Component;
@@ -317,6 +317,10 @@ macro_rules! cursor_methods {
 
 impl wit::GuestCursor for CursorResource {
     cursor_methods!(Vec<WitValue>, row_out);
+
+    fn fetch_columns(&self, size: Option<u32>) -> Result<ColumnBatch, WitError> {
+        run(self.cursor.borrow_mut().fetch_columns(size.map(|n| n as usize))).map(column_batch_out)
+    }
 }
 
 impl wit::GuestDictCursor for DictCursorResource {

@@ -22,9 +22,9 @@ use crate::protocol::column::Column as ClientColumn;
 use crate::wasi::p3::WasiP3Runtime;
 
 use convert::{
-    arraysize_out, column_out, description_out, dict_row_out, error_out, options_and_log_in, options_out, params_in,
-    params_list_in, row_out, rows_out, scroll_mode_in, size_in, take_events, value_in, value_out, warning_out,
-    AsCursor,
+    arraysize_out, column_batch_out, column_out, description_out, dict_row_out, error_out, options_and_log_in,
+    options_out, params_in, params_list_in, row_out, rows_out, scroll_mode_in, size_in, take_events, value_in,
+    value_out, warning_out, AsCursor,
 };
 
 wit_bindgen_p3::generate!({
@@ -35,7 +35,7 @@ wit_bindgen_p3::generate!({
 
 use exports::cymysql::aio::connection_async as wit;
 use exports::cymysql::aio::types::{
-    Column, ConnectOptions, Error as WitError, Params, ScrollMode, Value as WitValue, Warning,
+    Column, ColumnBatch, ConnectOptions, Error as WitError, Params, ScrollMode, Value as WitValue, Warning,
 };
 use wit_bindgen_p3::rt::async_support::{FutureReader, StreamReader};
 
@@ -451,6 +451,11 @@ macro_rules! cursor_methods {
 
 impl wit::GuestCursor for CursorResource {
     cursor_methods!(Row, row_out);
+
+    async fn fetch_columns(&self, size: Option<u32>) -> Result<ColumnBatch, WitError> {
+        let size = size.map(|n| n as usize);
+        Ok(column_batch_out(self.with(async |c| c.fetch_columns(size).await).await?))
+    }
 }
 
 impl wit::GuestDictCursor for DictCursorResource {

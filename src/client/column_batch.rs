@@ -1,0 +1,317 @@
+//! Rows turned into columns for bulk reads: one buffer a column instead of a value a cell.
+//!
+//! Across the component boundary a `list<list<value>>` costs a variant and, for strings, a list
+//! per cell, each lowered by the guest and lifted by the host one at a time. A column batch is a
+//! handful of flat lists a column (`list<s64>`, `list<u8>` with the cell ends), which the
+//! canonical ABI copies as blocks.
+
+use std::borrow::Cow;
+
+use crate::error::Error;
+use crate::protocol::column::Column;
+use crate::protocol::constants::{column_flag, column_type::*};
+use crate::protocol::conversions::text_form;
+use crate::protocol::value::Value;
+
+/// Rows of a result, column by column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnBatch {
+    /// How many rows the batch holds; every column has this many cells.
+    pub rows: u32,
+    /// One a column, in column order.
+    pub columns: Vec<ColumnValues>,
+}
+
+/// One column's cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnValues {
+    /// A bit a row, least significant bit first: set where the cell is NULL.
+    pub nulls: Vec<u8>,
+    pub data: ColumnData,
+}
+
+/// A column's cells in the narrowest form that holds every one of them. The form follows the
+/// column's type (see [`ColumnBatch::from_rows`]); NULL cells hold 0 or no bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnData {
+    /// Signed integers and YEAR.
+    Int(Vec<i64>),
+    /// UNSIGNED integers and BIT.
+    UInt(Vec<u64>),
+    /// FLOAT (widened exactly) and DOUBLE.
+    Double(Vec<f64>),
+    /// Everything else, as the text protocol writes it, in UTF-8: DECIMAL, strings, dates and
+    /// times, JSON, ENUM, SET (members joined by commas).
+    Text(VarLen),
+    /// Binary strings and GEOMETRY; also a text column holding a value that is not valid in its
+    /// character set, which then keeps its bytes as they came.
+    Bytes(VarLen),
+}
+
+/// Cells of varying length in one buffer: cell `i` is `data[ends[i - 1]..ends[i]]` (from 0 for the
+/// first).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VarLen {
+    pub ends: Vec<u32>,
+    pub data: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Int,
+    UInt,
+    Double,
+    Text,
+    Bytes,
+}
+
+impl Kind {
+    fn of_value(v: &Value) -> Option<Kind> {
+        Some(match v {
+            Value::Null => return None,
+            Value::Int(_) | Value::Year(_) => Kind::Int,
+            Value::UInt(_) | Value::Bit(_) => Kind::UInt,
+            Value::Float(_) | Value::Double(_) => Kind::Double,
+            Value::Bytes(_) | Value::Geometry(_) => Kind::Bytes,
+            _ => Kind::Text,
+        })
+    }
+
+    /// What a column of this definition decodes to when no cell says otherwise (all NULL).
+    fn of_column(c: &Column) -> Kind {
+        let unsigned = c.flags & column_flag::UNSIGNED_FLAG != 0;
+        match c.column_type {
+            MYSQL_TYPE_TINY | MYSQL_TYPE_SHORT | MYSQL_TYPE_LONG | MYSQL_TYPE_INT24 | MYSQL_TYPE_LONGLONG
+                if unsigned =>
+            {
+                Kind::UInt
+            }
+            MYSQL_TYPE_TINY | MYSQL_TYPE_SHORT | MYSQL_TYPE_LONG | MYSQL_TYPE_INT24 | MYSQL_TYPE_LONGLONG
+            | MYSQL_TYPE_YEAR => Kind::Int,
+            MYSQL_TYPE_BIT => Kind::UInt,
+            MYSQL_TYPE_FLOAT | MYSQL_TYPE_DOUBLE => Kind::Double,
+            MYSQL_TYPE_GEOMETRY => Kind::Bytes,
+            MYSQL_TYPE_TINY_BLOB
+            | MYSQL_TYPE_MEDIUM_BLOB
+            | MYSQL_TYPE_LONG_BLOB
+            | MYSQL_TYPE_BLOB
+            | MYSQL_TYPE_VAR_STRING
+            | MYSQL_TYPE_STRING
+            | MYSQL_TYPE_VARCHAR
+                if c.charset == 63 =>
+            {
+                Kind::Bytes
+            }
+            _ => Kind::Text,
+        }
+    }
+}
+
+impl ColumnBatch {
+    /// `rows` of a result with `columns`, column by column. A column's form is the one its cells'
+    /// values share (a connection's converters can change a type's value); cells of different
+    /// forms in one column all become text, or bytes if one of them is bytes. An error only when
+    /// a column's bytes pass 4 GiB, which a `list<u8>` cannot index.
+    pub fn from_rows<'r>(columns: &[Column], rows: &'r [Vec<Value>]) -> Result<ColumnBatch, Error> {
+        let too_many = || Error::NotSupported("a column batch past 4 GiB: fetch fewer rows at a time".into());
+        let n = u32::try_from(rows.len()).map_err(|_| too_many())?;
+        let mut out = Vec::with_capacity(columns.len());
+        for (i, column) in columns.iter().enumerate() {
+            let cell = |row: &'r Vec<Value>| -> &'r Value { row.get(i).unwrap_or(&Value::Null) };
+            let mut kind = None;
+            for v in rows.iter().map(cell) {
+                kind = match (kind, Kind::of_value(v)) {
+                    (k, None) => k,
+                    (None, k) => k,
+                    (Some(a), Some(b)) if a == b => Some(a),
+                    (Some(Kind::Bytes), _) | (_, Some(Kind::Bytes)) => Some(Kind::Bytes),
+                    _ => Some(Kind::Text),
+                };
+            }
+            let kind = kind.unwrap_or_else(|| Kind::of_column(column));
+            let mut nulls = vec![0u8; rows.len().div_ceil(8)];
+            for (r, v) in rows.iter().map(cell).enumerate() {
+                if matches!(v, Value::Null) {
+                    nulls[r / 8] |= 1 << (r % 8);
+                }
+            }
+            let data = match kind {
+                Kind::Int => ColumnData::Int(
+                    rows.iter()
+                        .map(|r| match cell(r) {
+                            Value::Int(i) => *i,
+                            Value::Year(y) => i64::from(*y),
+                            _ => 0,
+                        })
+                        .collect(),
+                ),
+                Kind::UInt => ColumnData::UInt(
+                    rows.iter()
+                        .map(|r| match cell(r) {
+                            Value::UInt(u) | Value::Bit(u) => *u,
+                            _ => 0,
+                        })
+                        .collect(),
+                ),
+                Kind::Double => ColumnData::Double(
+                    rows.iter()
+                        .map(|r| match cell(r) {
+                            Value::Float(f) => f64::from(*f),
+                            Value::Double(d) => *d,
+                            _ => 0.0,
+                        })
+                        .collect(),
+                ),
+                Kind::Text | Kind::Bytes => {
+                    let mut cells = VarLen { ends: Vec::with_capacity(rows.len()), data: Vec::new() };
+                    for v in rows.iter().map(cell) {
+                        cells.data.extend_from_slice(&text_form(v, column).unwrap_or(Cow::Borrowed(&[])));
+                        cells.ends.push(u32::try_from(cells.data.len()).map_err(|_| too_many())?);
+                    }
+                    if kind == Kind::Text {
+                        ColumnData::Text(cells)
+                    } else {
+                        ColumnData::Bytes(cells)
+                    }
+                }
+            };
+            out.push(ColumnValues { nulls, data });
+        }
+        Ok(ColumnBatch { rows: n, columns: out })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::value::{Date, DateTime, Time};
+
+    fn column(column_type: u8, flags: u16, charset: u16, decimals: u8) -> Column {
+        Column {
+            schema: String::new(),
+            table: String::new(),
+            org_table: String::new(),
+            name: "c".into(),
+            org_name: "c".into(),
+            charset,
+            length: 0,
+            column_type,
+            flags,
+            decimals,
+        }
+    }
+
+    fn text(ends: &[u32], data: &str) -> ColumnData {
+        ColumnData::Text(VarLen { ends: ends.to_vec(), data: data.as_bytes().to_vec() })
+    }
+
+    #[test]
+    fn each_type_takes_its_column_form() {
+        let columns = [
+            column(MYSQL_TYPE_LONGLONG, 0, 63, 0),
+            column(MYSQL_TYPE_LONGLONG, column_flag::UNSIGNED_FLAG, 63, 0),
+            column(MYSQL_TYPE_FLOAT, 0, 63, 31),
+            column(MYSQL_TYPE_NEWDECIMAL, 0, 63, 2),
+            column(MYSQL_TYPE_VAR_STRING, 0, 45, 0),
+            column(MYSQL_TYPE_BLOB, column_flag::BLOB_FLAG, 63, 0),
+            column(MYSQL_TYPE_DATETIME, 0, 63, 6),
+            column(MYSQL_TYPE_TIME, 0, 63, 3),
+            column(MYSQL_TYPE_SET, 0, 45, 0),
+            column(MYSQL_TYPE_YEAR, 0, 63, 0),
+        ];
+        let rows = vec![
+            vec![
+                Value::Int(i64::MIN),
+                Value::UInt(u64::MAX),
+                Value::Float(1.5),
+                Value::Decimal("-0.01".into()),
+                Value::Text("Zoë".into()),
+                Value::Bytes(vec![0, 255]),
+                Value::DateTime(DateTime {
+                    date: Date { year: 2024, month: 2, day: 29 },
+                    hour: 23,
+                    minute: 59,
+                    second: 59,
+                    microsecond: 7,
+                }),
+                Value::Time(Time { negative: true, hours: 838, minutes: 59, seconds: 59, microseconds: 500_000 }),
+                Value::Set(vec!["a".into(), "b".into()]),
+                Value::Year(2155),
+            ],
+            vec![Value::Null; 10],
+            vec![
+                Value::Int(7),
+                Value::UInt(0),
+                Value::Double(-2.25),
+                Value::Decimal("12.50".into()),
+                Value::Text(String::new()),
+                Value::Bytes(vec![]),
+                Value::Date(Date { year: 0, month: 0, day: 0 }),
+                Value::Time(Time { negative: false, hours: 0, minutes: 0, seconds: 1, microseconds: 0 }),
+                Value::Set(vec![]),
+                Value::Year(0),
+            ],
+        ];
+        let b = ColumnBatch::from_rows(&columns, &rows).unwrap();
+        assert_eq!(b.rows, 3);
+        let data: Vec<&ColumnData> = b.columns.iter().map(|c| &c.data).collect();
+        assert_eq!(data[0], &ColumnData::Int(vec![i64::MIN, 0, 7]));
+        assert_eq!(data[1], &ColumnData::UInt(vec![u64::MAX, 0, 0]));
+        assert_eq!(data[2], &ColumnData::Double(vec![1.5, 0.0, -2.25]));
+        assert_eq!(data[3], &text(&[5, 5, 10], "-0.0112.50"));
+        assert_eq!(data[4], &text(&[4, 4, 4], "Zoë"));
+        assert_eq!(data[5], &ColumnData::Bytes(VarLen { ends: vec![2, 2, 2], data: vec![0, 255] }));
+        assert_eq!(data[6], &text(&[26, 26, 36], "2024-02-29 23:59:59.0000070000-00-00"));
+        assert_eq!(data[7], &text(&[14, 14, 26], "-838:59:59.50000:00:01.000"));
+        assert_eq!(data[8], &text(&[3, 3, 3], "a,b"));
+        assert_eq!(data[9], &ColumnData::Int(vec![2155, 0, 0]));
+        // Row 1 is NULL in every column, and nothing else is.
+        assert!(b.columns.iter().all(|c| c.nulls == [0b010]));
+    }
+
+    #[test]
+    fn an_all_null_column_takes_its_form_from_the_definition() {
+        let columns = [
+            column(MYSQL_TYPE_LONG, column_flag::UNSIGNED_FLAG, 63, 0),
+            column(MYSQL_TYPE_DOUBLE, 0, 63, 31),
+            column(MYSQL_TYPE_STRING, 0, 63, 0),
+            column(MYSQL_TYPE_STRING, 0, 45, 0),
+        ];
+        let rows: Vec<Vec<Value>> = (0..9).map(|_| vec![Value::Null; 4]).collect();
+        let b = ColumnBatch::from_rows(&columns, &rows).unwrap();
+        let empty = VarLen { ends: vec![0; 9], data: vec![] };
+        assert_eq!(
+            b.columns.iter().map(|c| c.data.clone()).collect::<Vec<_>>(),
+            [
+                ColumnData::UInt(vec![0; 9]),
+                ColumnData::Double(vec![0.0; 9]),
+                ColumnData::Bytes(empty.clone()),
+                ColumnData::Text(empty)
+            ]
+        );
+        assert!(b.columns.iter().all(|c| c.nulls == [0xff, 0x01]));
+    }
+
+    #[test]
+    fn mixed_forms_in_one_column_become_text_or_bytes() {
+        let columns = [column(MYSQL_TYPE_VAR_STRING, 0, 45, 0), column(MYSQL_TYPE_VAR_STRING, 0, 45, 0)];
+        // Text that was not valid in its charset arrives as bytes; a converter may return numbers.
+        let rows = vec![
+            vec![Value::Text("ok".into()), Value::Int(-5)],
+            vec![Value::Bytes(vec![0xff]), Value::Text("x".into())],
+        ];
+        let b = ColumnBatch::from_rows(&columns, &rows).unwrap();
+        assert_eq!(b.columns[0].data, ColumnData::Bytes(VarLen { ends: vec![2, 3], data: b"ok\xff".to_vec() }));
+        assert_eq!(b.columns[1].data, text(&[2, 3], "-5x"));
+    }
+
+    #[test]
+    fn short_rows_read_as_null_and_no_rows_is_an_empty_batch() {
+        let columns = [column(MYSQL_TYPE_LONG, 0, 63, 0), column(MYSQL_TYPE_LONG, 0, 63, 0)];
+        let b = ColumnBatch::from_rows(&columns, &[vec![Value::Int(1)]]).unwrap();
+        assert_eq!(b.columns[1].nulls, [1]);
+        let empty = ColumnBatch::from_rows(&columns, &[]).unwrap();
+        assert_eq!(empty.rows, 0);
+        assert!(empty.columns.iter().all(|c| c.nulls.is_empty() && c.data == ColumnData::Int(vec![])));
+    }
+}
