@@ -118,6 +118,15 @@ impl Component {
         Ok(n)
     }
 
+    /// W1 through `fetch-columns`: the same rows, one list a column.
+    fn w1_columns(&mut self) -> Result<usize> {
+        let cur = self.s.cursor(self.conn)?;
+        ok(self.s.execute(cur, "SELECT * FROM bench", None)?)?;
+        let n = ok(self.s.fetch_columns(cur, None)?)?.rows as usize;
+        self.s.drop_cursor(cur)?;
+        Ok(n)
+    }
+
     fn w1_fetchmany(&mut self, sql: &str) -> Result<usize> {
         let cur = self.s.ss_cursor(self.conn)?;
         ok(self.s.execute(cur, sql, None)?)?;
@@ -487,6 +496,9 @@ fn main() -> Result<()> {
                 let s = Instant::now();
                 assert_eq!(comp.w1_fetchall()?, ROWS as usize);
                 push("w1c", ROWS as f64 / secs(s.elapsed()));
+                let s = Instant::now();
+                assert_eq!(comp.w1_columns()?, ROWS as usize);
+                push("w1k", ROWS as f64 / secs(s.elapsed()));
             }
             if async_on {
                 let s = Instant::now();
@@ -698,6 +710,14 @@ fn main() -> Result<()> {
             unit: "rows/s",
             higher_is_better: true,
             component: m("w1c"),
+            native: m("w1n"),
+            reference: m("w1r"),
+        },
+        Line {
+            name: "W1 SELECT * 200k rows, fetch-columns (one list a column)",
+            unit: "rows/s",
+            higher_is_better: true,
+            component: m("w1k"),
             native: m("w1n"),
             reference: m("w1r"),
         },

@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::protocol::column::Column;
 use crate::protocol::constants::{column_flag, column_type::*};
 use crate::protocol::conversions::text_form;
+use crate::protocol::escape::{write_date, write_datetime, write_time};
 use crate::protocol::value::Value;
 
 /// Rows of a result, column by column.
@@ -164,8 +165,19 @@ impl ColumnBatch {
                 ),
                 Kind::Text | Kind::Bytes => {
                     let mut cells = VarLen { ends: Vec::with_capacity(rows.len()), data: Vec::new() };
+                    // Dates and times are written through one buffer a column, not a String a cell.
+                    let mut scratch = String::new();
                     for v in rows.iter().map(cell) {
-                        cells.data.extend_from_slice(&text_form(v, column).unwrap_or(Cow::Borrowed(&[])));
+                        scratch.clear();
+                        match v {
+                            Value::Date(d) => write_date(&mut scratch, d),
+                            Value::DateTime(d) | Value::Timestamp(d) => {
+                                write_datetime(&mut scratch, d, ' ', column.decimals)
+                            }
+                            Value::Time(t) => write_time(&mut scratch, t, column.decimals),
+                            _ => cells.data.extend_from_slice(&text_form(v, column).unwrap_or(Cow::Borrowed(&[]))),
+                        }
+                        cells.data.extend_from_slice(scratch.as_bytes());
                         cells.ends.push(u32::try_from(cells.data.len()).map_err(|_| too_many())?);
                     }
                     if kind == Kind::Text {

@@ -245,21 +245,36 @@ const MAX_FRACTION_DIGITS: u8 = 6;
 
 /// `YYYY-MM-DD`.
 pub(crate) fn write_date(out: &mut String, d: &Date) {
-    let _ = write!(out, "{:04}-{:02}-{:02}", d.year, d.month, d.day);
+    push_digits(out, u32::from(d.year), 4);
+    out.push('-');
+    push_digits(out, u32::from(d.month), 2);
+    out.push('-');
+    push_digits(out, u32::from(d.day), 2);
 }
 
 /// `YYYY-MM-DD<separator>HH:MM:SS[.ffffff]`, the fraction as [`write_fraction`] writes it.
 pub(crate) fn write_datetime(out: &mut String, dt: &DateTime, separator: char, scale: u8) {
     write_date(out, &dt.date);
-    let _ = write!(out, "{separator}{:02}:{:02}:{:02}", dt.hour, dt.minute, dt.second);
+    out.push(separator);
+    write_clock(out, dt.hour.into(), dt.minute, dt.second);
     write_fraction(out, dt.microsecond, scale);
 }
 
 /// `[-]HH:MM:SS[.ffffff]`, hours as many digits as they need (at least two).
 pub(crate) fn write_time(out: &mut String, t: &Time, scale: u8) {
-    let sign = if t.negative { "-" } else { "" };
-    let _ = write!(out, "{sign}{:02}:{:02}:{:02}", t.hours, t.minutes, t.seconds);
+    if t.negative {
+        out.push('-');
+    }
+    write_clock(out, t.hours, t.minutes, t.seconds);
     write_fraction(out, t.microseconds, scale);
+}
+
+fn write_clock(out: &mut String, hours: u32, minutes: u8, seconds: u8) {
+    push_digits(out, hours, 2);
+    out.push(':');
+    push_digits(out, u32::from(minutes), 2);
+    out.push(':');
+    push_digits(out, u32::from(seconds), 2);
 }
 
 /// `.ffffff` cut to `scale` digits, as the server's text for a column of that scale; none for
@@ -275,7 +290,26 @@ fn write_fraction(out: &mut String, us: u32, scale: u8) {
     let six = us.min(999_999);
     // The first `digits` of the six: drop the 6 - digits last ones.
     let kept = six / 10u32.pow(u32::from(MAX_FRACTION_DIGITS - digits));
-    let _ = write!(out, ".{kept:0width$}", width = usize::from(digits));
+    out.push('.');
+    push_digits(out, kept, usize::from(digits));
+}
+
+/// `n` in decimal, zero-padded to at least `width` digits. Temporal text is written for every
+/// cell of a column (`fetch-columns`, `temporal=iso-text`), and `core::fmt` costs thousands of
+/// instructions a value in the component.
+fn push_digits(out: &mut String, mut n: u32, width: usize) {
+    let mut buf = [b'0'; 10];
+    let mut start = buf.len();
+    for slot in buf.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        start -= 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let start = start.min(buf.len().saturating_sub(width));
+    out.push_str(std::str::from_utf8(buf.get(start..).unwrap_or_default()).unwrap_or_default());
 }
 
 #[cfg(test)]
@@ -294,6 +328,16 @@ mod tests {
     fn literal(v: &Value, mode: EscapeMode) -> Result<String, InputError> {
         let mut out = String::new();
         write_literal(&mut out, v, mode).map(|()| out)
+    }
+
+    #[test]
+    fn digits_are_zero_padded_to_at_least_their_width() {
+        let mut s = String::new();
+        for (n, width) in [(0, 4), (7, 2), (838, 2), (65_535, 4), (u32::MAX, 2), (5, 6), (0, 0)] {
+            push_digits(&mut s, n, width);
+            s.push('|');
+        }
+        assert_eq!(s, "0000|07|838|65535|4294967295|000005|0|");
     }
 
     fn lit(v: Value) -> String {
