@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::*;
-use host_test::driver::{Conn, Cur, ErrorKind, Params, Session, Value};
+use host_test::driver::{Conn, ConnectOptions, Cur, ErrorKind, Params, Session, Value};
 
 const CLIENT_MULTI_STATEMENTS: u32 = 1 << 16;
 
@@ -677,6 +677,12 @@ fn fetch_columns_gives_each_column_as_one_list() {
     let cur = s.cursor(c).unwrap();
     s.execute(cur, &format!("SELECT * FROM {t} ORDER BY id"), None).unwrap().unwrap();
     let batch = s.fetch_columns(cur, None).unwrap().unwrap();
+    // An unbuffered cursor builds the batch straight from the row packets, not from values: the
+    // same columns either way.
+    let ss = s.ss_cursor(c).unwrap();
+    s.execute(ss, &format!("SELECT * FROM {t} ORDER BY id"), None).unwrap().unwrap();
+    assert_eq!(s.fetch_columns(ss, None).unwrap().unwrap(), batch);
+    assert_eq!(s.rowcount(ss).unwrap(), 3);
     assert_eq!(batch.rows, 3);
     let var = |ends: &[u32], data: &[u8]| VarLen { ends: ends.to_vec(), data: data.to_vec() };
     let expected = [
@@ -737,4 +743,21 @@ fn fetch_columns_in_batches_from_an_unbuffered_cursor() {
     let e = s.fetch_columns(never_executed, None).unwrap().unwrap_err();
     assert_kind(&e, ErrorKind::Programming, None);
     assert_eq!(scalar(&mut s, c, "SELECT 41 + 1"), Value::Int(42));
+}
+
+/// A column batch counts against `max_result_bytes` as rows do: past it, the result is dropped
+/// with CR_OUT_OF_MEMORY and the connection goes on; a batch within it comes whole.
+#[test]
+fn fetch_columns_is_bounded_by_max_result_bytes() {
+    let mut s = session();
+    let o = ConnectOptions { max_result_bytes: 64 * 1024, ..options(&mut s) };
+    let c = s.connect(&o).unwrap().unwrap();
+    let cur = s.ss_cursor(c).unwrap();
+    s.execute(cur, "SELECT seq, REPEAT('x', 100) FROM seq_1_to_5000", None).unwrap().unwrap();
+    let e = s.fetch_columns(cur, None).unwrap().unwrap_err();
+    assert_kind(&e, ErrorKind::Operational, Some(2008));
+    assert_eq!(scalar(&mut s, c, "SELECT 41 + 1"), Value::Int(42));
+    s.execute(cur, "SELECT seq, REPEAT('x', 100) FROM seq_1_to_5000", None).unwrap().unwrap();
+    let b = s.fetch_columns(cur, Some(100)).unwrap().unwrap();
+    assert_eq!(b.rows, 100);
 }

@@ -127,6 +127,23 @@ impl Component {
         Ok(n)
     }
 
+    /// W1 as a bulk reader would take it: an unbuffered cursor and `fetch-columns` in batches of
+    /// 10,000 rows, built straight from the row packets.
+    fn w1_columns_unbuffered(&mut self) -> Result<usize> {
+        let cur = self.s.ss_cursor(self.conn)?;
+        ok(self.s.execute(cur, "SELECT * FROM bench", None)?)?;
+        let mut n = 0;
+        loop {
+            let rows = ok(self.s.fetch_columns(cur, Some(10_000))?)?.rows as usize;
+            if rows == 0 {
+                break;
+            }
+            n += rows;
+        }
+        self.s.drop_cursor(cur)?;
+        Ok(n)
+    }
+
     fn w1_fetchmany(&mut self, sql: &str) -> Result<usize> {
         let cur = self.s.ss_cursor(self.conn)?;
         ok(self.s.execute(cur, sql, None)?)?;
@@ -499,6 +516,9 @@ fn main() -> Result<()> {
                 let s = Instant::now();
                 assert_eq!(comp.w1_columns()?, ROWS as usize);
                 push("w1k", ROWS as f64 / secs(s.elapsed()));
+                let s = Instant::now();
+                assert_eq!(comp.w1_columns_unbuffered()?, ROWS as usize);
+                push("w1ku", ROWS as f64 / secs(s.elapsed()));
             }
             if async_on {
                 let s = Instant::now();
@@ -718,6 +738,14 @@ fn main() -> Result<()> {
             unit: "rows/s",
             higher_is_better: true,
             component: m("w1k"),
+            native: m("w1n"),
+            reference: m("w1r"),
+        },
+        Line {
+            name: "W1 SELECT * 200k rows, ss-cursor + fetch-columns(10000), straight from the packets",
+            unit: "rows/s",
+            higher_is_better: true,
+            component: m("w1ku"),
             native: m("w1n"),
             reference: m("w1r"),
         },

@@ -8,10 +8,14 @@
 use std::borrow::Cow;
 
 use crate::error::Error;
+use crate::protocol::buf::Reader;
+use crate::protocol::charset::encoding_of_collation;
 use crate::protocol::column::Column;
 use crate::protocol::constants::{column_flag, column_type::*};
 use crate::protocol::conversions::text_form;
+use crate::protocol::error::ProtocolError;
 use crate::protocol::escape::{write_date, write_datetime, write_time};
+use crate::protocol::text_value::{decode_text_value, CellError};
 use crate::protocol::value::Value;
 
 /// Rows of a result, column by column.
@@ -55,6 +59,32 @@ pub enum ColumnData {
 pub struct VarLen {
     pub ends: Vec<u32>,
     pub data: Vec<u8>,
+}
+
+impl VarLen {
+    fn push(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.data.extend_from_slice(bytes);
+        let end = u32::try_from(self.data.len()).map_err(|_| too_large())?;
+        self.ends.push(end);
+        Ok(())
+    }
+
+    /// A cell as the text protocol writes `v`; dates and times go through `scratch`, one buffer a
+    /// column rather than a String a cell.
+    fn push_text_form(&mut self, v: &Value, column: &Column, scratch: &mut String) -> Result<(), Error> {
+        scratch.clear();
+        match v {
+            Value::Date(d) => write_date(scratch, d),
+            Value::DateTime(d) | Value::Timestamp(d) => write_datetime(scratch, d, ' ', column.decimals),
+            Value::Time(t) => write_time(scratch, t, column.decimals),
+            _ => return self.push(&text_form(v, column).unwrap_or(Cow::Borrowed(&[]))),
+        }
+        self.push(scratch.as_bytes())
+    }
+}
+
+fn too_large() -> Error {
+    Error::NotSupported("a column batch past 4 GiB: fetch fewer rows at a time".into())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,8 +144,7 @@ impl ColumnBatch {
     /// forms in one column all become text, or bytes if one of them is bytes. An error only when
     /// a column's bytes pass 4 GiB, which a `list<u8>` cannot index.
     pub fn from_rows<'r>(columns: &[Column], rows: &'r [Vec<Value>]) -> Result<ColumnBatch, Error> {
-        let too_many = || Error::NotSupported("a column batch past 4 GiB: fetch fewer rows at a time".into());
-        let n = u32::try_from(rows.len()).map_err(|_| too_many())?;
+        let n = u32::try_from(rows.len()).map_err(|_| too_large())?;
         let mut out = Vec::with_capacity(columns.len());
         for (i, column) in columns.iter().enumerate() {
             let cell = |row: &'r Vec<Value>| -> &'r Value { row.get(i).unwrap_or(&Value::Null) };
@@ -165,20 +194,9 @@ impl ColumnBatch {
                 ),
                 Kind::Text | Kind::Bytes => {
                     let mut cells = VarLen { ends: Vec::with_capacity(rows.len()), data: Vec::new() };
-                    // Dates and times are written through one buffer a column, not a String a cell.
                     let mut scratch = String::new();
                     for v in rows.iter().map(cell) {
-                        scratch.clear();
-                        match v {
-                            Value::Date(d) => write_date(&mut scratch, d),
-                            Value::DateTime(d) | Value::Timestamp(d) => {
-                                write_datetime(&mut scratch, d, ' ', column.decimals)
-                            }
-                            Value::Time(t) => write_time(&mut scratch, t, column.decimals),
-                            _ => cells.data.extend_from_slice(&text_form(v, column).unwrap_or(Cow::Borrowed(&[]))),
-                        }
-                        cells.data.extend_from_slice(scratch.as_bytes());
-                        cells.ends.push(u32::try_from(cells.data.len()).map_err(|_| too_many())?);
+                        cells.push_text_form(v, column, &mut scratch)?;
                     }
                     if kind == Kind::Text {
                         ColumnData::Text(cells)
@@ -190,6 +208,145 @@ impl ColumnBatch {
             out.push(ColumnValues { nulls, data });
         }
         Ok(ColumnBatch { rows: n, columns: out })
+    }
+}
+
+/// A batch built straight from text-protocol row packets (ProtocolText::ResultsetRow), for a
+/// result read with no converters: strings go from the packet into their column's buffer, and only
+/// the other cells are decoded, to values that need no allocation but DECIMAL's. The batch is the
+/// one [`ColumnBatch::from_rows`] makes of the same rows decoded.
+pub struct TextColumns<'c> {
+    columns: &'c [Column],
+    out: Vec<ColumnValues>,
+    rows: u32,
+    scratch: String,
+}
+
+impl<'c> TextColumns<'c> {
+    pub fn new(columns: &'c [Column]) -> TextColumns<'c> {
+        let out = columns
+            .iter()
+            .map(|c| ColumnValues {
+                nulls: Vec::new(),
+                data: match Kind::of_column(c) {
+                    Kind::Int => ColumnData::Int(Vec::new()),
+                    Kind::UInt => ColumnData::UInt(Vec::new()),
+                    Kind::Double => ColumnData::Double(Vec::new()),
+                    Kind::Text => ColumnData::Text(VarLen::default()),
+                    Kind::Bytes => ColumnData::Bytes(VarLen::default()),
+                },
+            })
+            .collect();
+        TextColumns { columns, out, rows: 0, scratch: String::new() }
+    }
+
+    /// Rows added so far.
+    pub fn rows(&self) -> u32 {
+        self.rows
+    }
+
+    /// Adds one row packet. As for [`decode_text_row`](crate::protocol::text_row::decode_text_row),
+    /// a value outside its type's domain is reported only once the whole row is known to be
+    /// well-formed; after any error the batch is to be dropped.
+    pub fn push_row(&mut self, payload: &[u8]) -> Result<(), Error> {
+        let mut r = Reader::new(payload);
+        let row = self.rows as usize;
+        let mut refused = None;
+        for (column, out) in self.columns.iter().zip(self.out.iter_mut()) {
+            let raw = r.lenenc_bytes_or_null("row value").map_err(CellError::from)?;
+            if row % 8 == 0 {
+                out.nulls.push(0);
+            }
+            let value = match raw {
+                Some(raw) if is_plain_string(column) => {
+                    push_string(&mut out.data, column, raw)?;
+                    continue;
+                }
+                raw => match decode_text_value(column, raw) {
+                    Ok(v) => v,
+                    Err(e @ CellError::OutOfDomain(_)) => {
+                        refused.get_or_insert(e);
+                        Value::Null
+                    }
+                    Err(e) => return Err(e.into()),
+                },
+            };
+            if matches!(value, Value::Null) {
+                if let Some(bits) = out.nulls.last_mut() {
+                    *bits |= 1 << (row % 8);
+                }
+            }
+            push_value(&mut out.data, &value, column, &mut self.scratch)?;
+        }
+        if !r.is_empty() {
+            return Err(CellError::from(ProtocolError::InvalidValue("row with more values than columns")).into());
+        }
+        if let Some(e) = refused {
+            return Err(e.into());
+        }
+        self.rows = self.rows.checked_add(1).ok_or_else(too_large)?;
+        Ok(())
+    }
+
+    pub fn finish(self) -> ColumnBatch {
+        ColumnBatch { rows: self.rows, columns: self.out }
+    }
+}
+
+/// CHAR, VARCHAR, TEXT and BLOB columns (not ENUM or SET): their text is the cell's bytes.
+fn is_plain_string(c: &Column) -> bool {
+    matches!(
+        c.column_type,
+        MYSQL_TYPE_VARCHAR
+            | MYSQL_TYPE_VAR_STRING
+            | MYSQL_TYPE_STRING
+            | MYSQL_TYPE_TINY_BLOB
+            | MYSQL_TYPE_MEDIUM_BLOB
+            | MYSQL_TYPE_LONG_BLOB
+            | MYSQL_TYPE_BLOB
+    ) && c.flags & (column_flag::ENUM_FLAG | column_flag::SET_FLAG) == 0
+}
+
+/// A string cell as `decode_string` reads it: bytes for the binary charset or text not valid in
+/// the column's, else its text in UTF-8 (the same bytes for a UTF-8 connection).
+fn push_string(data: &mut ColumnData, column: &Column, raw: &[u8]) -> Result<(), Error> {
+    let text = if column.charset == 63 { None } else { encoding_of_collation(column.charset).decode(raw) };
+    match (data, text) {
+        (ColumnData::Text(cells) | ColumnData::Bytes(cells), Some(text)) => cells.push(text.as_bytes()),
+        (data @ ColumnData::Text(_), None) => {
+            into_bytes(data);
+            push_string(data, column, raw)
+        }
+        (ColumnData::Bytes(cells), None) => cells.push(raw),
+        _ => Err(Error::Interface("a string column that is not text or bytes".into())),
+    }
+}
+
+/// A decoded cell into its column; a text column that meets bytes becomes a bytes column.
+fn push_value(data: &mut ColumnData, v: &Value, column: &Column, scratch: &mut String) -> Result<(), Error> {
+    match (data, v) {
+        (ColumnData::Int(c), Value::Int(i)) => c.push(*i),
+        (ColumnData::Int(c), Value::Year(y)) => c.push(i64::from(*y)),
+        (ColumnData::UInt(c), Value::UInt(u) | Value::Bit(u)) => c.push(*u),
+        (ColumnData::Double(c), Value::Double(d)) => c.push(*d),
+        (ColumnData::Double(c), Value::Float(f)) => c.push(f64::from(*f)),
+        (ColumnData::Int(c), Value::Null) => c.push(0),
+        (ColumnData::UInt(c), Value::Null) => c.push(0),
+        (ColumnData::Double(c), Value::Null) => c.push(0.0),
+        (data @ ColumnData::Text(_), Value::Bytes(_) | Value::Geometry(_)) => {
+            into_bytes(data);
+            return push_value(data, v, column, scratch);
+        }
+        (ColumnData::Text(cells) | ColumnData::Bytes(cells), v) => cells.push_text_form(v, column, scratch)?,
+        // Column forms follow decode_text_value's types, so a number always meets its own form.
+        _ => return Err(Error::Interface("a decoded value unlike its column type".into())),
+    }
+    Ok(())
+}
+
+fn into_bytes(data: &mut ColumnData) {
+    if let ColumnData::Text(cells) = data {
+        *data = ColumnData::Bytes(std::mem::take(cells));
     }
 }
 
@@ -215,6 +372,123 @@ mod tests {
 
     fn text(ends: &[u32], data: &str) -> ColumnData {
         ColumnData::Text(VarLen { ends: ends.to_vec(), data: data.as_bytes().to_vec() })
+    }
+
+    fn row_packet(cells: &[Option<&[u8]>]) -> Vec<u8> {
+        let mut p = Vec::new();
+        for cell in cells {
+            match cell {
+                None => p.push(0xfb),
+                Some(b) => {
+                    p.push(u8::try_from(b.len()).unwrap());
+                    p.extend_from_slice(b);
+                }
+            }
+        }
+        p
+    }
+
+    /// Straight from the packets and through decoded values, every column type gives the same
+    /// batch: the two paths are one behaviour.
+    #[test]
+    fn text_rows_give_the_batch_their_decoded_values_give() {
+        let columns = [
+            column(MYSQL_TYPE_TINY, 0, 63, 0),
+            column(MYSQL_TYPE_LONGLONG, column_flag::UNSIGNED_FLAG, 63, 0),
+            column(MYSQL_TYPE_FLOAT, 0, 63, 31),
+            column(MYSQL_TYPE_DOUBLE, 0, 63, 31),
+            column(MYSQL_TYPE_NEWDECIMAL, 0, 63, 2),
+            column(MYSQL_TYPE_VAR_STRING, 0, 45, 0),
+            column(MYSQL_TYPE_VAR_STRING, 0, 8, 0),
+            column(MYSQL_TYPE_BLOB, column_flag::BLOB_FLAG, 63, 0),
+            column(MYSQL_TYPE_DATE, 0, 63, 0),
+            column(MYSQL_TYPE_DATETIME, 0, 63, 6),
+            column(MYSQL_TYPE_TIME, 0, 63, 2),
+            column(MYSQL_TYPE_YEAR, column_flag::UNSIGNED_FLAG, 63, 0),
+            column(MYSQL_TYPE_BIT, column_flag::UNSIGNED_FLAG, 63, 0),
+            column(MYSQL_TYPE_STRING, column_flag::SET_FLAG, 45, 0),
+            column(MYSQL_TYPE_STRING, column_flag::ENUM_FLAG, 45, 0),
+            column(MYSQL_TYPE_JSON, 0, 63, 0),
+            column(MYSQL_TYPE_GEOMETRY, 0, 63, 0),
+            column(MYSQL_TYPE_NULL, 0, 63, 0),
+            column(200, 0, 45, 0),
+            column(MYSQL_TYPE_VAR_STRING, 0, 45, 0),
+        ];
+        let rows: [[Option<&[u8]>; 20]; 3] = [
+            [
+                Some(b"-128"),
+                Some(b"18446744073709551615"),
+                Some(b"1.5"),
+                Some(b"-2.25e300"),
+                Some(b"-0.01"),
+                Some("Zoë".as_bytes()),
+                Some(b"caf\xe9"),
+                Some(b"\x00\xff"),
+                Some(b"0000-00-00"),
+                Some(b"2024-02-29 23:59:59.000007"),
+                Some(b"-838:59:59.50"),
+                Some(b"2155"),
+                Some(b"\x0a"),
+                Some(b"a,b"),
+                Some(b"x"),
+                Some(br#"{"k": [1]}"#),
+                Some(b"\0\0\0\0\x01"),
+                None,
+                Some(b"?"),
+                Some(b"ok"),
+            ],
+            [None; 20],
+            [
+                Some(b"7"),
+                Some(b"0"),
+                Some(b"-0"),
+                Some(b"0"),
+                Some(b"12.50"),
+                Some(b""),
+                Some(b"plain"),
+                Some(b""),
+                Some(b"2000-01-01"),
+                Some(b"2000-01-01 00:00:00.000000"),
+                Some(b"00:00:01.00"),
+                Some(b"1901"),
+                Some(b"\x00"),
+                Some(b""),
+                Some(b"y"),
+                Some(b"null"),
+                Some(b""),
+                None,
+                Some(b"\xff"),
+                // Not UTF-8 in a utf8mb4 column: the column becomes bytes, as decoded values make it.
+                Some(b"\xc3"),
+            ],
+        ];
+        let packets: Vec<Vec<u8>> = rows.iter().map(|r| row_packet(r)).collect();
+        let mut straight = TextColumns::new(&columns);
+        for p in &packets {
+            straight.push_row(p).unwrap();
+        }
+        let decoded: Vec<Vec<Value>> =
+            packets.iter().map(|p| crate::protocol::text_row::decode_text_row(p, &columns).unwrap()).collect();
+        let through_values = ColumnBatch::from_rows(&columns, &decoded).unwrap();
+        let straight = straight.finish();
+        assert_eq!(straight, through_values);
+        assert_eq!(straight.columns[6].data, text(&[5, 5, 10], "caféplain"));
+        assert!(matches!(straight.columns[19].data, ColumnData::Bytes(_)));
+    }
+
+    #[test]
+    fn a_text_row_that_breaks_the_protocol_or_a_domain_is_an_error() {
+        let columns = [column(MYSQL_TYPE_TINY, 0, 63, 0), column(MYSQL_TYPE_VAR_STRING, 0, 45, 0)];
+        for bad in [
+            row_packet(&[Some(b"300"), Some(b"x")]),
+            row_packet(&[Some(b"1")]),
+            row_packet(&[Some(b"1"), Some(b"x"), Some(b"extra")]),
+            vec![0x01, b'1', 0x05, b'x'],
+            row_packet(&[Some(b"one"), Some(b"x")]),
+        ] {
+            let mut b = TextColumns::new(&columns);
+            assert!(b.push_row(&bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

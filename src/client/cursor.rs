@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::column_batch::ColumnBatch;
+use super::column_batch::{ColumnBatch, TextColumns};
 use super::connection::{Conn, Connection};
 use super::events::Ran;
 use super::prepare::Prepared;
@@ -166,7 +166,11 @@ impl Cursor {
 
     /// Counts a row the cursor is about to hold; an error once the rows held exceed `limit`.
     fn charge(&mut self, row: &Row, limit: u64) -> Result<(), Error> {
-        let size = (row_memory_size(row) as u64).saturating_add(self.row_overhead);
+        self.charge_size((row_memory_size(row) as u64).saturating_add(self.row_overhead), limit)
+    }
+
+    /// [`Cursor::charge`] for `size` bytes held in some other form (a column batch).
+    fn charge_size(&mut self, size: u64, limit: u64) -> Result<(), Error> {
         self.held = self.held.saturating_add(size);
         let shared = self.shared.as_ref().map_or(0, |b| {
             b.0.set(b.0.get().saturating_add(size));
@@ -611,11 +615,60 @@ impl Cursor {
     /// a component boundary. The rows are taken as [`Cursor::fetchmany`] and
     /// [`Cursor::fetchall`] take them.
     pub async fn fetch_columns(&mut self, size: Option<usize>) -> Result<ColumnBatch, Error> {
+        if let Some(batch) = self.fetch_text_columns(size.unwrap_or(usize::MAX)).await? {
+            return Ok(batch);
+        }
         let rows = match size {
             Some(n) => self.fetchmany(Some(n)).await?,
             None => self.fetchall().await?,
         };
         ColumnBatch::from_rows(self.columns.as_deref().unwrap_or_default(), &rows)
+    }
+
+    /// [`Cursor::fetch_columns`] straight from the wire, with no `Value` a cell: an unbuffered
+    /// text-protocol result read with no converters, nothing queued and no server cursor. `None`
+    /// when the rows must be decoded as values instead.
+    async fn fetch_text_columns(&mut self, n: usize) -> Result<Option<ColumnBatch>, Error> {
+        if !self.unbuffered || !self.rows.is_empty() || self.server_cursor.is_some() {
+            return Ok(None);
+        }
+        self.check_executed()?;
+        let Some(columns) = self.columns.clone() else { return Ok(None) };
+        let conn = self.conn.clone();
+        let mut c = conn.lock().await;
+        if !c.is_current(self.result_id) || !c.rows_are_plain_text() {
+            return Ok(None);
+        }
+        let batch = c
+            .command(async |c: &mut Conn| {
+                let limit = c.options.max_result_bytes;
+                self.held = 0;
+                let mut batch = TextColumns::new(&columns);
+                while (batch.rows() as usize) < n {
+                    let pushed = match c.read_raw_row(self.result_id).await {
+                        Ok(Some(packet)) => {
+                            // The packet's length stands for the cell bytes the batch now holds.
+                            let size = (packet.len() as u64).saturating_add(self.row_overhead);
+                            self.charge_size(size, limit).and_then(|()| batch.push_row(&packet))
+                        }
+                        Ok(None) => {
+                            self.rowcount = i64::try_from(self.streamed + batch.rows() as u64).unwrap_or(i64::MAX);
+                            break;
+                        }
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = pushed {
+                        return self.abandon_result(c, e).await.map(|()| None);
+                    }
+                }
+                Ok(Some(batch.finish()))
+            })
+            .await?;
+        if let Some(b) = &batch {
+            self.streamed += u64::from(b.rows);
+            self.advance(b.rows as usize);
+        }
+        Ok(batch)
     }
 
     /// PEP 249 `rownumber`: the index in the result set of the row the next fetch returns;

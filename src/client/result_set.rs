@@ -207,6 +207,20 @@ impl Conn {
         self.decode_row(packet, columns, convert)
     }
 
+    /// The next row packet of result `id`, undecoded; `None` at its end.
+    pub(crate) async fn read_raw_row(&mut self, id: u64) -> Result<Option<Bytes>, Error> {
+        if self.pending != (Pending::Rows { id }) {
+            return Ok(None);
+        }
+        self.read_row_packet().await
+    }
+
+    /// Whether rows read now are text-protocol rows decoded with no converter or conversion, which
+    /// `fetch-columns` can take straight from the packets.
+    pub(crate) fn rows_are_plain_text(&self) -> bool {
+        !self.prepared.binary_rows && !self.options.converters.has_decoders() && self.options.conversions.is_default()
+    }
+
     /// Reads past the next row of result `id` without decoding it (a row `scroll` skips);
     /// `false` at the result's end.
     pub(crate) async fn skip_row(&mut self, id: u64) -> Result<bool, Error> {
