@@ -15,7 +15,7 @@ use crate::protocol::constants::{column_flag, column_type::*};
 use crate::protocol::conversions::text_form;
 use crate::protocol::error::ProtocolError;
 use crate::protocol::escape::{write_date, write_datetime, write_time};
-use crate::protocol::text_value::{decode_text_value, CellError};
+use crate::protocol::text_value::{decode_text_value, is_plain_string, CellError};
 use crate::protocol::value::Value;
 
 /// Rows of a result, column by column.
@@ -254,7 +254,7 @@ impl<'c> TextColumns<'c> {
         let mut refused = None;
         for (column, out) in self.columns.iter().zip(self.out.iter_mut()) {
             let raw = r.lenenc_bytes_or_null("row value").map_err(CellError::from)?;
-            if row % 8 == 0 {
+            if row.is_multiple_of(8) {
                 out.nulls.push(0);
             }
             let value = match raw {
@@ -291,20 +291,6 @@ impl<'c> TextColumns<'c> {
     pub fn finish(self) -> ColumnBatch {
         ColumnBatch { rows: self.rows, columns: self.out }
     }
-}
-
-/// CHAR, VARCHAR, TEXT and BLOB columns (not ENUM or SET): their text is the cell's bytes.
-fn is_plain_string(c: &Column) -> bool {
-    matches!(
-        c.column_type,
-        MYSQL_TYPE_VARCHAR
-            | MYSQL_TYPE_VAR_STRING
-            | MYSQL_TYPE_STRING
-            | MYSQL_TYPE_TINY_BLOB
-            | MYSQL_TYPE_MEDIUM_BLOB
-            | MYSQL_TYPE_LONG_BLOB
-            | MYSQL_TYPE_BLOB
-    ) && c.flags & (column_flag::ENUM_FLAG | column_flag::SET_FLAG) == 0
 }
 
 /// A string cell as `decode_string` reads it: bytes for the binary charset or text not valid in
@@ -356,18 +342,7 @@ mod tests {
     use crate::protocol::value::{Date, DateTime, Time};
 
     fn column(column_type: u8, flags: u16, charset: u16, decimals: u8) -> Column {
-        Column {
-            schema: String::new(),
-            table: String::new(),
-            org_table: String::new(),
-            name: "c".into(),
-            org_name: "c".into(),
-            charset,
-            length: 0,
-            column_type,
-            flags,
-            decimals,
-        }
+        Column { flags, charset, decimals, ..Column::of_type(column_type) }
     }
 
     fn text(ends: &[u32], data: &str) -> ColumnData {

@@ -24,6 +24,23 @@ pub struct Column {
 }
 
 impl Column {
+    /// A column of `column_type` named `c`, binary, with no flags: what unit tests start from.
+    #[cfg(test)]
+    pub(crate) fn of_type(column_type: u8) -> Column {
+        Column {
+            schema: String::new(),
+            table: String::new(),
+            org_table: String::new(),
+            name: "c".into(),
+            org_name: "c".into(),
+            charset: 63,
+            length: 0,
+            column_type,
+            flags: 0,
+            decimals: 0,
+        }
+    }
+
     /// Parses a ColumnDefinition41 payload.
     pub fn parse(payload: &[u8]) -> Result<Column, ProtocolError> {
         let mut r = Reader::new(payload);

@@ -127,18 +127,7 @@ mod tests {
     use crate::protocol::constants::column_type::*;
 
     fn column(column_type: u8, decimals: u8, length: u32) -> Column {
-        Column {
-            schema: String::new(),
-            table: String::new(),
-            org_table: String::new(),
-            name: "c".into(),
-            org_name: "c".into(),
-            charset: 63,
-            length,
-            column_type,
-            flags: 0,
-            decimals,
-        }
+        Column { decimals, length, ..Column::of_type(column_type) }
     }
 
     fn dt(micro: u32) -> DateTime {

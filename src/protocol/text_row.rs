@@ -49,18 +49,7 @@ mod tests {
     use crate::protocol::constants::column_type::*;
 
     fn column(column_type: u8, charset: u16) -> Column {
-        Column {
-            schema: String::new(),
-            table: String::new(),
-            org_table: String::new(),
-            name: "c".into(),
-            org_name: "c".into(),
-            charset,
-            length: 0,
-            column_type,
-            flags: 0,
-            decimals: 0,
-        }
+        Column { charset, ..Column::of_type(column_type) }
     }
 
     #[test]

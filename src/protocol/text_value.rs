@@ -104,13 +104,7 @@ pub fn decode_text_value(column: &Column, raw: Option<&[u8]>) -> Result<Value, C
         // Text-protocol result sets describe ENUM and SET columns as strings with a flag.
         MYSQL_TYPE_STRING | MYSQL_TYPE_VAR_STRING if column.flags & ENUM_FLAG != 0 => Ok(decode_enum(column, raw)),
         MYSQL_TYPE_STRING | MYSQL_TYPE_VAR_STRING if column.flags & SET_FLAG != 0 => Ok(decode_set(column, raw)),
-        MYSQL_TYPE_VARCHAR
-        | MYSQL_TYPE_VAR_STRING
-        | MYSQL_TYPE_STRING
-        | MYSQL_TYPE_TINY_BLOB
-        | MYSQL_TYPE_MEDIUM_BLOB
-        | MYSQL_TYPE_LONG_BLOB
-        | MYSQL_TYPE_BLOB => Ok(decode_string(column, raw)),
+        _ if is_plain_string(column) => Ok(decode_string(column, raw)),
         // A type this client does not know: keep the bytes rather than guess.
         _ => Ok(Value::Bytes(raw.to_vec())),
     }
@@ -134,6 +128,21 @@ fn quoted(bytes: &[u8]) -> String {
         s.push_str("...");
     }
     s
+}
+
+/// CHAR, VARCHAR, TEXT and BLOB columns, not ENUM or SET: what [`decode_string`] reads, and
+/// what `fetch-columns` copies straight from a row packet.
+pub(crate) fn is_plain_string(column: &Column) -> bool {
+    matches!(
+        column.column_type,
+        MYSQL_TYPE_VARCHAR
+            | MYSQL_TYPE_VAR_STRING
+            | MYSQL_TYPE_STRING
+            | MYSQL_TYPE_TINY_BLOB
+            | MYSQL_TYPE_MEDIUM_BLOB
+            | MYSQL_TYPE_LONG_BLOB
+            | MYSQL_TYPE_BLOB
+    ) && column.flags & (ENUM_FLAG | SET_FLAG) == 0
 }
 
 /// CHAR, VARCHAR, TEXT and their binary twins: bytes for the binary collation, else text if the
