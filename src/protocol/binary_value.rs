@@ -7,12 +7,9 @@
 use super::buf::{put_lenenc_bytes, Reader};
 use super::charset::Encoding;
 use super::column::Column;
-use super::constants::column_flag::{ENUM_FLAG, SET_FLAG};
 use super::constants::column_type::*;
 use super::error::{InputError, ProtocolError};
-use super::text_value::{
-    decimal_text, decode_bit, decode_enum, decode_set, decode_string, integer_domain, out_of_domain, CellError,
-};
+use super::text_value::{decimal_text, decode_string_like, integer_domain, out_of_domain, CellError};
 use super::value::{Date, DateTime, Time, Value};
 
 /// The flag in the high byte of a parameter type that marks an unsigned integer.
@@ -69,29 +66,6 @@ pub fn decode_binary_value(column: &Column, r: &mut Reader<'_>) -> Result<Value,
             let raw = r.lenenc_bytes("string in a binary row")?;
             decode_string_like(column, raw)
         }
-    }
-}
-
-/// A cell sent as a length-encoded string: the text protocol's rules for its type.
-fn decode_string_like(column: &Column, raw: &[u8]) -> Result<Value, CellError> {
-    match column.column_type {
-        MYSQL_TYPE_BIT => decode_bit(column, raw),
-        MYSQL_TYPE_JSON => std::str::from_utf8(raw)
-            .map(|s| Value::Json(s.to_owned()))
-            .map_err(|_| CellError::Malformed(ProtocolError::InvalidValue("JSON in a binary row (not UTF-8)"))),
-        MYSQL_TYPE_ENUM => Ok(decode_enum(column, raw)),
-        MYSQL_TYPE_SET => Ok(decode_set(column, raw)),
-        MYSQL_TYPE_GEOMETRY => Ok(Value::Geometry(raw.to_vec())),
-        MYSQL_TYPE_STRING | MYSQL_TYPE_VAR_STRING if column.flags & ENUM_FLAG != 0 => Ok(decode_enum(column, raw)),
-        MYSQL_TYPE_STRING | MYSQL_TYPE_VAR_STRING if column.flags & SET_FLAG != 0 => Ok(decode_set(column, raw)),
-        MYSQL_TYPE_VARCHAR
-        | MYSQL_TYPE_VAR_STRING
-        | MYSQL_TYPE_STRING
-        | MYSQL_TYPE_TINY_BLOB
-        | MYSQL_TYPE_MEDIUM_BLOB
-        | MYSQL_TYPE_LONG_BLOB
-        | MYSQL_TYPE_BLOB => Ok(decode_string(column, raw)),
-        _ => Ok(Value::Bytes(raw.to_vec())),
     }
 }
 
@@ -297,18 +271,7 @@ mod tests {
     use crate::protocol::constants::column_flag::UNSIGNED_FLAG;
 
     fn col(column_type: u8, flags: u16, length: u32) -> Column {
-        Column {
-            schema: String::new(),
-            table: String::new(),
-            org_table: String::new(),
-            name: "c".into(),
-            org_name: "c".into(),
-            charset: 63,
-            length,
-            column_type,
-            flags,
-            decimals: 0,
-        }
+        Column { flags, length, ..Column::of_type(column_type) }
     }
 
     fn decode(column: &Column, bytes: &[u8]) -> Result<Value, CellError> {

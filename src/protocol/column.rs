@@ -24,8 +24,8 @@ pub struct Column {
 }
 
 impl Column {
-    /// A column of `column_type` named `c`, binary, with no flags: what unit tests start from.
-    #[cfg(test)]
+    /// A column of `column_type` named `c`, binary, with no flags: what unit tests and fuzz
+    /// targets start from.
     pub(crate) fn of_type(column_type: u8) -> Column {
         Column {
             schema: String::new(),

@@ -709,18 +709,7 @@ pub fn text_value(data: &[u8]) {
     ) else {
         return;
     };
-    let column = Column {
-        schema: String::new(),
-        table: String::new(),
-        org_table: String::new(),
-        name: "c".into(),
-        org_name: "c".into(),
-        charset,
-        length: 0,
-        column_type,
-        flags,
-        decimals: 0,
-    };
+    let column = Column { flags, charset, ..Column::of_type(column_type) };
     let cell = if raw.is_empty() && flags & 0x8000 != 0 { None } else { Some(raw) };
     match decode_text_value(&column, cell) {
         // Nothing is lost: a cell kept as bytes keeps every byte.

@@ -92,16 +92,24 @@ pub fn decode_text_value(column: &Column, raw: Option<&[u8]>) -> Result<Value, C
         MYSQL_TYPE_TIME | MYSQL_TYPE_TIME2 => {
             parse_time(raw).map(Value::Time).map_err(temporal("TIME in a text row", "TIME"))
         }
+        MYSQL_TYPE_NULL => Ok(Value::Null),
+        _ => decode_string_like(column, raw),
+    }
+}
+
+/// A cell the server sends as a string in both protocols (BIT, JSON, ENUM, SET, GEOMETRY, the
+/// string types, and types this client does not know), read by the same rules in both.
+pub(crate) fn decode_string_like(column: &Column, raw: &[u8]) -> Result<Value, CellError> {
+    match column.column_type {
         MYSQL_TYPE_BIT => decode_bit(column, raw),
         // JSON is always utf8mb4 on the wire, whatever collation the column definition names.
         MYSQL_TYPE_JSON => std::str::from_utf8(raw)
             .map(|s| Value::Json(s.to_owned()))
-            .map_err(|_| invalid("JSON in a text row (not UTF-8)")),
+            .map_err(|_| CellError::Malformed(ProtocolError::InvalidValue("JSON that is not UTF-8"))),
         MYSQL_TYPE_ENUM => Ok(decode_enum(column, raw)),
         MYSQL_TYPE_SET => Ok(decode_set(column, raw)),
         MYSQL_TYPE_GEOMETRY => Ok(Value::Geometry(raw.to_vec())),
-        MYSQL_TYPE_NULL => Ok(Value::Null),
-        // Text-protocol result sets describe ENUM and SET columns as strings with a flag.
+        // Result sets describe ENUM and SET columns as strings with a flag.
         MYSQL_TYPE_STRING | MYSQL_TYPE_VAR_STRING if column.flags & ENUM_FLAG != 0 => Ok(decode_enum(column, raw)),
         MYSQL_TYPE_STRING | MYSQL_TYPE_VAR_STRING if column.flags & SET_FLAG != 0 => Ok(decode_set(column, raw)),
         _ if is_plain_string(column) => Ok(decode_string(column, raw)),
@@ -425,18 +433,7 @@ mod tests {
     }
 
     fn sized(column_type: u8, flags: u16, charset: u16, length: u32) -> Column {
-        Column {
-            schema: String::new(),
-            table: String::new(),
-            org_table: String::new(),
-            name: "c".into(),
-            org_name: "c".into(),
-            charset,
-            length,
-            column_type,
-            flags,
-            decimals: 0,
-        }
+        Column { flags, charset, length, ..Column::of_type(column_type) }
     }
 
     fn decode(column_type: u8, flags: u16, charset: u16, raw: &[u8]) -> Result<Value, CellError> {
