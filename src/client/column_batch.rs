@@ -83,6 +83,42 @@ impl VarLen {
     }
 }
 
+impl ColumnData {
+    fn empty(kind: Kind) -> ColumnData {
+        match kind {
+            Kind::Int => ColumnData::Int(Vec::new()),
+            Kind::UInt => ColumnData::UInt(Vec::new()),
+            Kind::Double => ColumnData::Double(Vec::new()),
+            Kind::Text => ColumnData::Text(VarLen::default()),
+            Kind::Bytes => ColumnData::Bytes(VarLen::default()),
+        }
+    }
+}
+
+impl ColumnValues {
+    fn new(kind: Kind) -> ColumnValues {
+        ColumnValues { nulls: Vec::new(), data: ColumnData::empty(kind) }
+    }
+
+    /// Row `row`'s cell, `v`, decoded: its NULL bit, and its value into the column.
+    fn push(&mut self, row: usize, v: &Value, column: &Column, scratch: &mut String) -> Result<(), Error> {
+        self.start_row(row);
+        if matches!(v, Value::Null) {
+            if let Some(bits) = self.nulls.last_mut() {
+                *bits |= 1 << (row % 8);
+            }
+        }
+        push_value(&mut self.data, v, column, scratch)
+    }
+
+    /// A new byte of NULL bits every eighth row.
+    fn start_row(&mut self, row: usize) {
+        if row.is_multiple_of(8) {
+            self.nulls.push(0);
+        }
+    }
+}
+
 fn too_large() -> Error {
     Error::NotSupported("a column batch past 4 GiB: fetch fewer rows at a time".into())
 }
@@ -146,6 +182,7 @@ impl ColumnBatch {
     pub fn from_rows<'r>(columns: &[Column], rows: &'r [Vec<Value>]) -> Result<ColumnBatch, Error> {
         let n = u32::try_from(rows.len()).map_err(|_| too_large())?;
         let mut out = Vec::with_capacity(columns.len());
+        let mut scratch = String::new();
         for (i, column) in columns.iter().enumerate() {
             let cell = |row: &'r Vec<Value>| -> &'r Value { row.get(i).unwrap_or(&Value::Null) };
             let mut kind = None;
@@ -158,54 +195,11 @@ impl ColumnBatch {
                     _ => Some(Kind::Text),
                 };
             }
-            let kind = kind.unwrap_or_else(|| Kind::of_column(column));
-            let mut nulls = vec![0u8; rows.len().div_ceil(8)];
+            let mut values = ColumnValues::new(kind.unwrap_or_else(|| Kind::of_column(column)));
             for (r, v) in rows.iter().map(cell).enumerate() {
-                if matches!(v, Value::Null) {
-                    nulls[r / 8] |= 1 << (r % 8);
-                }
+                values.push(r, v, column, &mut scratch)?;
             }
-            let data = match kind {
-                Kind::Int => ColumnData::Int(
-                    rows.iter()
-                        .map(|r| match cell(r) {
-                            Value::Int(i) => *i,
-                            Value::Year(y) => i64::from(*y),
-                            _ => 0,
-                        })
-                        .collect(),
-                ),
-                Kind::UInt => ColumnData::UInt(
-                    rows.iter()
-                        .map(|r| match cell(r) {
-                            Value::UInt(u) | Value::Bit(u) => *u,
-                            _ => 0,
-                        })
-                        .collect(),
-                ),
-                Kind::Double => ColumnData::Double(
-                    rows.iter()
-                        .map(|r| match cell(r) {
-                            Value::Float(f) => f64::from(*f),
-                            Value::Double(d) => *d,
-                            _ => 0.0,
-                        })
-                        .collect(),
-                ),
-                Kind::Text | Kind::Bytes => {
-                    let mut cells = VarLen { ends: Vec::with_capacity(rows.len()), data: Vec::new() };
-                    let mut scratch = String::new();
-                    for v in rows.iter().map(cell) {
-                        cells.push_text_form(v, column, &mut scratch)?;
-                    }
-                    if kind == Kind::Text {
-                        ColumnData::Text(cells)
-                    } else {
-                        ColumnData::Bytes(cells)
-                    }
-                }
-            };
-            out.push(ColumnValues { nulls, data });
+            out.push(values);
         }
         Ok(ColumnBatch { rows: n, columns: out })
     }
@@ -224,19 +218,7 @@ pub struct TextColumns<'c> {
 
 impl<'c> TextColumns<'c> {
     pub fn new(columns: &'c [Column]) -> TextColumns<'c> {
-        let out = columns
-            .iter()
-            .map(|c| ColumnValues {
-                nulls: Vec::new(),
-                data: match Kind::of_column(c) {
-                    Kind::Int => ColumnData::Int(Vec::new()),
-                    Kind::UInt => ColumnData::UInt(Vec::new()),
-                    Kind::Double => ColumnData::Double(Vec::new()),
-                    Kind::Text => ColumnData::Text(VarLen::default()),
-                    Kind::Bytes => ColumnData::Bytes(VarLen::default()),
-                },
-            })
-            .collect();
+        let out = columns.iter().map(|c| ColumnValues::new(Kind::of_column(c))).collect();
         TextColumns { columns, out, rows: 0, scratch: String::new() }
     }
 
@@ -254,11 +236,9 @@ impl<'c> TextColumns<'c> {
         let mut refused = None;
         for (column, out) in self.columns.iter().zip(self.out.iter_mut()) {
             let raw = r.lenenc_bytes_or_null("row value").map_err(CellError::from)?;
-            if row.is_multiple_of(8) {
-                out.nulls.push(0);
-            }
             let value = match raw {
                 Some(raw) if is_plain_string(column) => {
+                    out.start_row(row);
                     push_string(&mut out.data, column, raw)?;
                     continue;
                 }
@@ -271,12 +251,7 @@ impl<'c> TextColumns<'c> {
                     Err(e) => return Err(e.into()),
                 },
             };
-            if matches!(value, Value::Null) {
-                if let Some(bits) = out.nulls.last_mut() {
-                    *bits |= 1 << (row % 8);
-                }
-            }
-            push_value(&mut out.data, &value, column, &mut self.scratch)?;
+            out.push(row, &value, column, &mut self.scratch)?;
         }
         if !r.is_empty() {
             return Err(CellError::from(ProtocolError::InvalidValue("row with more values than columns")).into());

@@ -652,20 +652,21 @@ impl Cursor {
                             self.charge_size(size, limit).and_then(|()| batch.push_row(&packet))
                         }
                         Ok(None) => {
-                            self.rowcount = i64::try_from(self.streamed + batch.rows() as u64).unwrap_or(i64::MAX);
+                            // Every row has now come off the wire, so the count is known.
+                            self.rowcount = i64::try_from(self.streamed).unwrap_or(i64::MAX);
                             break;
                         }
                         Err(e) => Err(e),
                     };
-                    if let Err(e) = pushed {
-                        return self.abandon_result(c, e).await.map(|()| None);
+                    match pushed {
+                        Ok(()) => self.streamed += 1,
+                        Err(e) => return self.abandon_result(c, e).await.map(|()| None),
                     }
                 }
                 Ok(Some(batch.finish()))
             })
             .await?;
         if let Some(b) = &batch {
-            self.streamed += u64::from(b.rows);
             self.advance(b.rows as usize);
         }
         Ok(batch)
