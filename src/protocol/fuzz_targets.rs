@@ -32,6 +32,7 @@ use super::response::Response;
 use super::text_row::decode_text_row;
 use super::text_value::decode_text_value;
 use super::value::{Date, DateTime, Time, Value};
+use crate::client::column_batch::{ColumnBatch, TextColumns};
 use crate::client::option_file::{apply_option_file, Explicit};
 use crate::client::options::ConnectOptions;
 use crate::client::url::parse_url;
@@ -617,15 +618,32 @@ pub fn result_set(data: &[u8]) {
     if caps & CLIENT_DEPRECATE_EOF == 0 && packets.next().map(EofPacket::parse).is_none_or(|r| r.is_err()) {
         return;
     }
+    // `fetch-columns` builds its batch from the same packets without decoding rows to values: it
+    // must refuse what decoding refuses and otherwise give the batch of the decoded rows.
+    let mut straight = TextColumns::new(&columns);
+    let mut decoded = Vec::new();
     for packet in packets {
         match Response::parse_row_or_end(packet, caps) {
-            Ok(None) => match decode_text_row(packet, &columns) {
-                Ok(row) => assert_eq!(row.len(), columns.len(), "one value per column"),
-                Err(_) => return,
-            },
-            Ok(Some(_)) | Err(_) => return,
+            Ok(None) => {
+                let pushed = straight.push_row(packet);
+                match decode_text_row(packet, &columns) {
+                    Ok(row) => {
+                        assert_eq!(row.len(), columns.len(), "one value per column");
+                        assert!(pushed.is_ok(), "the packet path refused a row decoding took: {pushed:?}");
+                        decoded.push(row);
+                    }
+                    Err(_) => {
+                        assert!(pushed.is_err(), "the packet path took a row decoding refused");
+                        return;
+                    }
+                }
+            }
+            Ok(Some(_)) | Err(_) => break,
         }
     }
+    let through_values = ColumnBatch::from_rows(&columns, &decoded).expect("a small batch");
+    // Debug, not ==, so that a NaN cell equals itself.
+    assert_eq!(format!("{:?}", straight.finish()), format!("{through_values:?}"));
 }
 
 fn result_set_seeds() -> Vec<Vec<u8>> {
