@@ -47,9 +47,7 @@ fn the_python_app_writes_and_reads_its_orders_with_native_values() {
 #[test]
 fn a_driver_error_ends_the_app_with_status_1_and_the_exception_on_stderr() {
     let url = url_of_own_db();
-    let (head, host) = url.split_once('@').expect("user:password@host");
-    let (user, _) = head.rsplit_once(':').expect("user:password");
-    let out = run(&format!("{user}:Wr0ngPassw0rd@{host}"));
+    let out = run(&common::with_password(&url, "Wr0ngPassw0rd"));
     assert_eq!(out.status, 1, "{out:?}");
     assert!(out.stderr.starts_with("OperationalError: (1045, '28000') Access denied for user"), "{out:?}");
     assert!(!out.stderr.contains("Wr0ngPassw0rd") && !out.stdout.contains("Wr0ngPassw0rd"), "{out:?}");

@@ -3,10 +3,10 @@
 //! `stream<row>`, and runs two pooled connections at once under asyncio. Composed with the 0.3
 //! driver component and run against the real MariaDB. scripts/build-python builds it.
 
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use host_test::command::{CommandHost, Network, Output, Stdio};
+use crate::common;
+use host_test::command::{python_app_async_path, CommandHost, Network, Output, Stdio};
 use host_test::server::shared as server;
 
 const EXPECTED: &str = "customer=Zoë total=12.50\n\
@@ -16,14 +16,8 @@ const EXPECTED: &str = "customer=Zoë total=12.50\n\
                         ProgrammingError 1064 42000\n\
                         b got the lock a released: 1\n";
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Where `scripts/build-python` puts the app, before it is composed with the driver.
-fn app_path() -> PathBuf {
-    std::env::var_os("CYMYSQL_PYTHON_APP_ASYNC")
-        .map_or_else(|| root().join("target/wasm32-wasip2/guest/cymysql-python-app-async.wasm"), PathBuf::from)
+fn root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// The app composed with the 0.3 driver (wac's library, as `wac plug` does), written once beside
@@ -31,16 +25,12 @@ fn app_path() -> PathBuf {
 fn composed() -> &'static CommandHost {
     static HOST: OnceLock<CommandHost> = OnceLock::new();
     HOST.get_or_init(|| {
-        let read = |path: &Path| {
-            std::fs::read(path).unwrap_or_else(|e| {
-                panic!("{} (build it with scripts/build-component and scripts/build-python): {e}", path.display())
-            })
-        };
-        let app = app_path();
-        let driver = host_test::driver_async::component_path();
-        let bytes = host_test::compose::plug(&read(&app), &[&read(&driver)]).expect("compose");
-        let out = app.with_file_name("python_app_async_composed.wasm");
-        std::fs::write(&out, bytes).expect("write the composed app");
+        let out = common::composed_with(
+            &python_app_async_path(),
+            &host_test::driver_async::component_path(),
+            "python_app_async_composed.wasm",
+            "scripts/build-component and scripts/build-python",
+        );
         CommandHost::load(&out).expect("load the composed app")
     })
 }
@@ -69,9 +59,7 @@ fn the_async_python_app_writes_its_orders_and_streams_them_back() {
 #[test]
 fn a_driver_error_ends_the_async_app_with_status_1_and_the_error_on_stderr() {
     let url = url_of_own_db();
-    let (head, host) = url.split_once('@').expect("user:password@host");
-    let (user, _) = head.rsplit_once(':').expect("user:password");
-    let out = run(&format!("{user}:Wr0ngPassw0rd@{host}"));
+    let out = run(&common::with_password(&url, "Wr0ngPassw0rd"));
     assert_eq!((out.status, out.stdout.as_str()), (1, ""), "{out:?}");
     assert!(out.stderr.starts_with("OperationalError: (1045, '28000') Access denied for user"), "{out:?}");
     assert!(!out.stderr.contains("Wr0ngPassw0rd"), "{out:?}");

@@ -47,9 +47,7 @@ fn the_composed_app_writes_and_reads_its_orders() {
 #[test]
 fn a_wrong_password_exits_1_with_the_typed_error_and_no_password() {
     let url = url_of_own_db("rust_app_lib");
-    let (head, host) = url.split_once('@').expect("user:password@host");
-    let (user, _) = head.rsplit_once(':').expect("user:password");
-    let bad = format!("{user}:Wr0ngPassw0rd@{host}");
+    let bad = common::with_password(&url, "Wr0ngPassw0rd");
     let out = run(&bad, &Network::default());
     assert_eq!(out.status, 1, "{out:?}");
     assert!(out.stderr.starts_with("OperationalError: (1045, '28000') Access denied for user"), "{out:?}");

@@ -40,6 +40,12 @@ pub fn edge_function_path() -> PathBuf {
     std::env::var_os("CYMYSQL_EDGE_FUNCTION").map_or_else(|| built("cymysql_edge_function.wasm"), PathBuf::from)
 }
 
+/// Where `scripts/build-python` puts examples/python-app-async, before it is composed with the 0.3
+/// driver.
+pub fn python_app_async_path() -> PathBuf {
+    std::env::var_os("CYMYSQL_PYTHON_APP_ASYNC").map_or_else(|| built("cymysql-python-app-async.wasm"), PathBuf::from)
+}
+
 /// Where `scripts/build-python` puts examples/python-app, before it is composed with the driver.
 pub fn python_app_path() -> PathBuf {
     std::env::var_os("CYMYSQL_PYTHON_APP").map_or_else(|| built("cymysql-python-app.wasm"), PathBuf::from)

@@ -131,17 +131,29 @@ pub fn wait_gone(thread_id: u32) -> bool {
 /// The command `app` composed with the 0.2 driver (wac's library, as `wac plug` does), written
 /// beside it as `out` and loaded; `scripts/build-*` named in `built_by` makes the app.
 pub fn compose_with_driver(app: &std::path::Path, out: &str, built_by: &str) -> host_test::command::CommandHost {
-    host_test::command::CommandHost::load(&composed_with_driver(app, out, built_by)).expect("load the composed app")
+    let driver = host_test::driver::component_path();
+    host_test::command::CommandHost::load(&composed_with(app, &driver, out, built_by)).expect("load the composed app")
 }
 
 /// `app` composed with the 0.2 driver, written beside it as `out`: the file's path.
 pub fn composed_with_driver(app: &std::path::Path, out: &str, built_by: &str) -> std::path::PathBuf {
+    composed_with(app, &host_test::driver::component_path(), out, built_by)
+}
+
+/// `app` composed with the component `driver`, written beside the app as `out`: the file's path.
+pub fn composed_with(app: &std::path::Path, driver: &std::path::Path, out: &str, built_by: &str) -> std::path::PathBuf {
     let read = |path: &std::path::Path| {
         std::fs::read(path).unwrap_or_else(|e| panic!("{} (build it with {built_by}): {e}", path.display()))
     };
-    let driver = host_test::driver::component_path();
-    let bytes = host_test::compose::plug(&read(app), &[&read(&driver)]).expect("compose");
+    let bytes = host_test::compose::plug(&read(app), &[&read(driver)]).expect("compose");
     let out = app.with_file_name(out);
     std::fs::write(&out, bytes).expect("write the composed app");
     out
+}
+
+/// `url` (`mysql://user:password@host/...`) with another password: a login the server refuses.
+pub fn with_password(url: &str, password: &str) -> String {
+    let (head, host) = url.split_once('@').expect("user:password@host");
+    let (user, _) = head.rsplit_once(':').expect("user:password");
+    format!("{user}:{password}@{host}")
 }
