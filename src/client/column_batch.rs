@@ -15,7 +15,7 @@ use crate::protocol::constants::{column_flag, column_type::*};
 use crate::protocol::conversions::text_form;
 use crate::protocol::error::ProtocolError;
 use crate::protocol::escape::{write_date, write_datetime, write_time};
-use crate::protocol::text_value::{decode_text_value, is_plain_string, CellError};
+use crate::protocol::text_value::{decode_text_value, is_plain_string, is_text_as_sent, text_as_sent, CellError};
 use crate::protocol::value::Value;
 
 /// Rows of a result, column by column.
@@ -242,6 +242,13 @@ impl<'c> TextColumns<'c> {
                     push_string(&mut out.data, column, raw)?;
                     continue;
                 }
+                // DECIMAL and JSON: checked, then copied from the packet, not through a String.
+                Some(raw) if is_text_as_sent(column) => {
+                    let text = text_as_sent(column, raw)?;
+                    out.start_row(row);
+                    push_utf8(&mut out.data, text)?;
+                    continue;
+                }
                 raw => match decode_text_value(column, raw) {
                     Ok(v) => v,
                     Err(e @ CellError::OutOfDomain(_)) => {
@@ -273,13 +280,21 @@ impl<'c> TextColumns<'c> {
 fn push_string(data: &mut ColumnData, column: &Column, raw: &[u8]) -> Result<(), Error> {
     let text = if column.charset == 63 { None } else { encoding_of_collation(column.charset).decode(raw) };
     match (data, text) {
-        (ColumnData::Text(cells) | ColumnData::Bytes(cells), Some(text)) => cells.push(text.as_bytes()),
+        (data, Some(text)) => push_utf8(data, &text),
         (data @ ColumnData::Text(_), None) => {
             into_bytes(data);
             push_string(data, column, raw)
         }
         (ColumnData::Bytes(cells), None) => cells.push(raw),
         _ => Err(Error::Interface("a string column that is not text or bytes".into())),
+    }
+}
+
+/// Text into a text or bytes column.
+fn push_utf8(data: &mut ColumnData, text: &str) -> Result<(), Error> {
+    match data {
+        ColumnData::Text(cells) | ColumnData::Bytes(cells) => cells.push(text.as_bytes()),
+        _ => Err(Error::Interface("text for a column of numbers".into())),
     }
 }
 

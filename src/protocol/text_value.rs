@@ -77,9 +77,7 @@ pub fn decode_text_value(column: &Column, raw: Option<&[u8]>) -> Result<Value, C
         // Non-finite values (`inf`, `nan`) are values, never NULL.
         MYSQL_TYPE_FLOAT => parse_float::<f32>(raw).map(Value::Float).ok_or(invalid("FLOAT in a text row")),
         MYSQL_TYPE_DOUBLE => parse_float::<f64>(raw).map(Value::Double).ok_or(invalid("DOUBLE in a text row")),
-        MYSQL_TYPE_DECIMAL | MYSQL_TYPE_NEWDECIMAL => {
-            decimal_text(raw).map(|s| Value::Decimal(s.to_owned())).ok_or(invalid("DECIMAL in a text row"))
-        }
+        MYSQL_TYPE_DECIMAL | MYSQL_TYPE_NEWDECIMAL => text_as_sent(column, raw).map(|s| Value::Decimal(s.to_owned())),
         MYSQL_TYPE_DATE | MYSQL_TYPE_NEWDATE => {
             parse_date(raw).map(Value::Date).map_err(temporal("DATE in a text row", "DATE"))
         }
@@ -103,9 +101,7 @@ pub(crate) fn decode_string_like(column: &Column, raw: &[u8]) -> Result<Value, C
     match column.column_type {
         MYSQL_TYPE_BIT => decode_bit(column, raw),
         // JSON is always utf8mb4 on the wire, whatever collation the column definition names.
-        MYSQL_TYPE_JSON => std::str::from_utf8(raw)
-            .map(|s| Value::Json(s.to_owned()))
-            .map_err(|_| CellError::Malformed(ProtocolError::InvalidValue("JSON that is not UTF-8"))),
+        MYSQL_TYPE_JSON => text_as_sent(column, raw).map(|s| Value::Json(s.to_owned())),
         MYSQL_TYPE_ENUM => Ok(decode_enum(column, raw)),
         MYSQL_TYPE_SET => Ok(decode_set(column, raw)),
         MYSQL_TYPE_GEOMETRY => Ok(Value::Geometry(raw.to_vec())),
@@ -308,6 +304,23 @@ fn parse_u64(b: &[u8]) -> Option<u64> {
 /// A FLOAT or DOUBLE cell; also accepts `inf`, `-inf` and `nan`.
 fn parse_float<F: std::str::FromStr>(b: &[u8]) -> Option<F> {
     std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+/// Whether a column's text-protocol cell is its value's text as sent (DECIMAL, JSON), which
+/// [`text_as_sent`] checks without copying it.
+pub(crate) fn is_text_as_sent(column: &Column) -> bool {
+    matches!(column.column_type, MYSQL_TYPE_DECIMAL | MYSQL_TYPE_NEWDECIMAL | MYSQL_TYPE_JSON)
+}
+
+/// A DECIMAL cell that has DECIMAL's shape, or a JSON cell that is UTF-8 (JSON is utf8mb4 on the
+/// wire whatever collation the column names), borrowed from the packet.
+pub(crate) fn text_as_sent<'a>(column: &Column, raw: &'a [u8]) -> Result<&'a str, CellError> {
+    let invalid = |what| CellError::Malformed(ProtocolError::InvalidValue(what));
+    if column.column_type == MYSQL_TYPE_JSON {
+        std::str::from_utf8(raw).map_err(|_| invalid("JSON that is not UTF-8"))
+    } else {
+        decimal_text(raw).ok_or(invalid("DECIMAL that is not [-]digits[.digits]"))
+    }
 }
 
 /// The cell as text if it has DECIMAL's shape `[-]digits[.digits]`.
