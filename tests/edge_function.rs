@@ -155,7 +155,7 @@ fn requests_in_parallel_each_get_their_own_instance_and_connection() {
 #[test]
 fn a_wrong_password_is_a_503_with_the_typed_error_and_no_password() {
     let url = database_url();
-    let bad = serve(&common::with_password(&url, "Wr0ngPassw0rd"));
+    let bad = serve(&common::with_password(url, "Wr0ngPassw0rd"));
     let (status, content_type, body) = ask(bad.addr(), "GET", "/orders");
     assert_eq!((status, content_type.as_str()), (503, "application/json"), "{body}");
     let body: Json = serde_json::from_str(&body).expect("JSON");
